@@ -1,0 +1,5 @@
+import type { SlashCommand } from '../src/discord/command.js';
+import { music } from './music.js';
+
+/** Every command the bot serves and registers, in one explicit list. */
+export const commands: readonly SlashCommand[] = [music];

@@ -1,0 +1,108 @@
+import { Events, type Client, type RESTOptions } from 'discord.js';
+import { commands as allCommands } from '../commands/index.js';
+import { createAimlClient, type RetryOptions } from './aiml/client.js';
+import type { Config } from './config.js';
+import type { SlashCommand } from './discord/command.js';
+import { createDiscordClient } from './discord/client.js';
+import { createDiscordReporter } from './discord/deliver.js';
+import { createRouter, type Router } from './discord/router.js';
+import { createDownloader } from './generation/download.js';
+import { systemClock, type Clock, type Provider } from './generation/ports.js';
+import { defaultSchedule, type ScheduleOptions } from './generation/schedule.js';
+import { GenerationService } from './generation/service.js';
+import { Tracker } from './generation/tracker.js';
+import { createLogger, type Logger } from './log.js';
+
+/** Knobs that are not configuration but that tests and benchmarks need to turn. */
+export interface AppOptions {
+  logger?: Logger;
+  clock?: Clock;
+  schedule?: Partial<ScheduleOptions>;
+  providerRetry?: Partial<RetryOptions>;
+  download?: { timeoutMs?: number; retries?: number; minRetryDelayMs?: number };
+  discordRest?: Partial<RESTOptions>;
+  maxConcurrentPolls?: number;
+  commands?: readonly SlashCommand[];
+}
+
+export interface App {
+  readonly client: Client;
+  readonly logger: Logger;
+  readonly generation: GenerationService;
+  readonly tracker: Tracker;
+  readonly provider: Provider;
+  /** Connects to Discord; resolves once the gateway session is ready. */
+  start(): Promise<void>;
+  /** Stops taking commands, stops tracking, waits for in-flight writes, then disconnects. */
+  stop(): Promise<void>;
+}
+
+/** Builds the whole object graph once; nothing below here reaches for a global. */
+export function createApp(config: Config, options: AppOptions = {}): App {
+  const logger = options.logger ?? createLogger(config.LOG_LEVEL);
+  const clock = options.clock ?? systemClock;
+  const timeoutMs = config.GENERATION_TIMEOUT_SECONDS * 1000;
+
+  const provider = createAimlClient({
+    baseUrl: config.AIML_API_URL,
+    apiKey: config.AIML_API_KEY,
+    logger: logger.child({ component: 'aiml' }),
+    ...(options.providerRetry ? { retry: options.providerRetry } : {}),
+  });
+  const tracker = new Tracker({
+    provider,
+    clock,
+    logger: logger.child({ component: 'tracker' }),
+    schedule: { ...defaultSchedule, ...options.schedule },
+    timeoutMs,
+    maxConcurrentPolls: options.maxConcurrentPolls ?? 32,
+  });
+  const download = createDownloader({
+    logger: logger.child({ component: 'download' }),
+    timeoutMs: options.download?.timeoutMs ?? 60_000,
+    retries: options.download?.retries ?? 2,
+    ...(options.download?.minRetryDelayMs === undefined
+      ? {}
+      : { minRetryDelayMs: options.download.minRetryDelayMs }),
+    // The provider's own host may serve files over plain http (a local proxy, or the test fakes).
+    plainHttpHosts: [new URL(config.AIML_API_URL).host],
+  });
+  const client = createDiscordClient({
+    apiUrl: config.DISCORD_API_URL,
+    logger: logger.child({ component: 'discord' }),
+    ...(options.discordRest ? { rest: options.discordRest } : {}),
+  });
+  const generation = new GenerationService({
+    provider,
+    tracker,
+    download,
+    reporter: createDiscordReporter(client.rest),
+    clock,
+    logger: logger.child({ component: 'generation' }),
+    timeoutMs,
+  });
+  const router: Router = createRouter(options.commands ?? allCommands, { generation, logger });
+  client.on(Events.InteractionCreate, (interaction) => {
+    void router.handle(interaction);
+  });
+
+  return {
+    client,
+    logger,
+    generation,
+    tracker,
+    provider,
+    async start() {
+      const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+      await client.login(config.DISCORD_TOKEN);
+      await ready;
+    },
+    async stop() {
+      router.close();
+      tracker.stop();
+      await generation.drain();
+      await client.destroy();
+      logger.info('stopped');
+    },
+  };
+}

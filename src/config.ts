@@ -1,0 +1,75 @@
+import { z } from 'zod';
+
+/**
+ * Every setting the bot reads from the environment. This is the only module that looks at
+ * `process.env`; everything else receives the frozen `Config` it returns.
+ */
+const positiveInt = (fallback: number, max: number) =>
+  z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(max, `must be at most ${max}`)
+    .default(fallback);
+
+const url = (fallback: string) =>
+  z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .default(fallback)
+    .transform((value) => value.replace(/\/+$/, ''));
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const snowflake = z.string().regex(/^\d{17,20}$/, 'must be a Discord ID (17 to 20 digits)');
+
+const schema = z.object({
+  DISCORD_TOKEN: z.string({ error: 'is required' }).trim().min(1, 'is required'),
+  AIML_API_KEY: z.string({ error: 'is required' }).trim().min(1, 'is required'),
+  AIML_API_URL: url('https://api.aimlapi.com'),
+  DISCORD_API_URL: url('https://discord.com/api'),
+  DISCORD_APPLICATION_ID: snowflake.optional(),
+  DEV_GUILD_ID: snowflake.optional(),
+  GENERATION_TIMEOUT_SECONDS: positiveInt(600, 3600),
+  LOG_LEVEL: z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }).default('info'),
+  DATA_DIR: z.string().trim().min(1).default('./data'),
+});
+
+export type Config = Readonly<z.output<typeof schema>>;
+
+/** Raised when the environment is unusable; its message lists every problem, one per line. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Validates the environment in one pass so the operator sees every missing or invalid variable at
+ * once. Empty strings count as unset, which is what a blank line in `.env` means.
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const present = Object.fromEntries(
+    Object.keys(schema.shape).flatMap((key) => {
+      const value = env[key];
+      return value === undefined || value.trim() === '' ? [] : [[key, value]];
+    }),
+  );
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const key = issue.path.join('.');
+      const message = issue.code === 'invalid_type' && !(key in present) ? 'is required' : issue.message;
+      return `${key} ${message}`;
+    });
+    throw new ConfigError(problems);
+  }
+  return Object.freeze(parsed.data);
+}
+
+/** Reads `.env` (when present) on top of the process environment, then validates. */
+export async function loadConfigFromProcess(): Promise<Config> {
+  const { config } = await import('dotenv');
+  config({ quiet: true });
+  return loadConfig(process.env);
+}

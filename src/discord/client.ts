@@ -1,0 +1,41 @@
+import { Client, Events, GatewayIntentBits, type RESTOptions } from 'discord.js';
+import type { Logger } from '../log.js';
+import { noPings } from './render.js';
+
+export interface DiscordClientOptions {
+  apiUrl: string;
+  logger: Logger;
+  rest?: Partial<RESTOptions>;
+}
+
+/**
+ * The discord.js client. The bot needs only the Guilds intent: slash commands arrive as
+ * interactions, so no message content or member lists are read.
+ */
+export function createDiscordClient(options: DiscordClientOptions): Client {
+  const client = new Client({
+    intents: [GatewayIntentBits.Guilds],
+    rest: { ...options.rest, api: options.apiUrl },
+    allowedMentions: noPings(),
+  });
+  const { logger } = options;
+  client.once(Events.ClientReady, (ready) => {
+    logger.info({ user: ready.user.tag, guilds: ready.guilds.cache.size }, 'connected to Discord');
+  });
+  client.on(Events.ShardDisconnect, (event, shardId) => {
+    logger.warn({ shardId, code: event.code }, 'gateway disconnected');
+  });
+  client.on(Events.ShardResume, (shardId) => {
+    logger.info({ shardId }, 'gateway resumed');
+  });
+  client.on(Events.Error, (error) => {
+    logger.error({ err: error }, 'discord.js error');
+  });
+  client.rest.on('rateLimited', (info) => {
+    logger.warn(
+      { route: info.route, retryAfter: info.retryAfter, global: info.global },
+      'Discord rate limit hit',
+    );
+  });
+  return client;
+}

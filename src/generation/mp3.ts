@@ -1,0 +1,33 @@
+/**
+ * Recognises an MP3 stream by its first bytes: an ID3v2 tag, or an MPEG audio frame header
+ * (11 sync bits, a valid version, layer III, a bitrate index that is neither free nor bad, and a
+ * real sample rate). Enough to refuse an HTML error page or another format served as audio.
+ */
+export function looksLikeMp3(bytes: Uint8Array): boolean {
+  if (bytes.length >= 10 && bytes[0] === 0x49 && bytes[1] === 0x44 && bytes[2] === 0x33) {
+    // ID3v2: version byte is 2..4 and the size is four 7-bit bytes.
+    const version = bytes[3] ?? 0;
+    const sizeBytes = bytes.subarray(6, 10);
+    const validSize = sizeBytes.every((b) => b < 0x80);
+    if (version < 2 || version > 4 || !validSize) return false;
+    const tagSize = sizeBytes.reduce((size, b) => (size << 7) | b, 0) + 10;
+    // When the first frame is within reach, it must be a real frame too.
+    return bytes.length < tagSize + 4 ? true : isFrameHeader(bytes, tagSize);
+  }
+  return isFrameHeader(bytes, 0);
+}
+
+function isFrameHeader(bytes: Uint8Array, offset: number): boolean {
+  const b0 = bytes[offset];
+  const b1 = bytes[offset + 1];
+  const b2 = bytes[offset + 2];
+  if (b0 === undefined || b1 === undefined || b2 === undefined) return false;
+  const sync = b0 === 0xff && (b1 & 0xe0) === 0xe0;
+  const version = (b1 >> 3) & 0b11; // 01 is reserved
+  const layer = (b1 >> 1) & 0b11; // 01 is layer III
+  const bitrate = b2 >> 4; // 0000 free, 1111 bad
+  const sampleRate = (b2 >> 2) & 0b11; // 11 reserved
+  return (
+    sync && version !== 0b01 && layer === 0b01 && bitrate !== 0 && bitrate !== 0b1111 && sampleRate !== 0b11
+  );
+}

@@ -1,0 +1,71 @@
+import type { GenerationRequest, PollResult, SubmittedGeneration } from '../aiml/types.js';
+
+export type { GenerationRequest, PollResult, SubmittedGeneration };
+
+/** The music provider as the core sees it; `aiml/client.ts` is the real one. */
+export interface Provider {
+  create(request: GenerationRequest): Promise<SubmittedGeneration>;
+  poll(generationId: string): Promise<PollResult>;
+}
+
+/** Time, so that the scheduler can be driven by a test clock. */
+export interface Clock {
+  now(): number;
+  /** Runs `callback` once after `delayMs`; returns a function that cancels it. */
+  setTimer(callback: () => void, delayMs: number): () => void;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimer: (callback, delayMs) => {
+    const timer = setTimeout(callback, delayMs);
+    // Pending polls alone must not keep a stopping process alive.
+    timer.unref();
+    return () => {
+      clearTimeout(timer);
+    };
+  },
+};
+
+/**
+ * Where the request came from and where its answer goes. The core treats it as data: only the
+ * chat adapter (the Reporter) knows what the reply coordinates mean.
+ */
+export interface RequestOrigin {
+  guildId: string;
+  channelId: string;
+  userId: string;
+  /** Coordinates of the deferred reply (an interaction webhook on Discord). */
+  reply: { applicationId: string; interactionToken: string };
+  /** The largest file the reply may carry, in bytes. */
+  uploadLimitBytes: number;
+}
+
+export type JobPhase = 'submitting' | 'generating' | 'downloading' | 'delivering' | 'completed' | 'failed';
+
+export interface Job {
+  /** Our own ID for the request, used in logs from the interaction to the delivery. */
+  readonly id: string;
+  readonly request: GenerationRequest;
+  readonly origin: RequestOrigin;
+  readonly createdAt: number;
+  phase: JobPhase;
+  generationId?: string;
+  submittedAt?: number;
+  completedAt?: number;
+  creditsUsed?: number;
+  polls: number;
+}
+
+export type Delivery =
+  | { kind: 'file'; data: Buffer; fileName: string }
+  /** The file exists but is larger than the reply may carry, so the member gets its address. */
+  | { kind: 'link'; url: string; sizeBytes: number | undefined; limitBytes: number };
+
+/** How outcomes leave the core. The Discord layer implements it; the core never sees discord.js. */
+export interface Reporter {
+  /** Best effort: a failed progress update never fails the job. */
+  progress(job: Job): Promise<void>;
+  delivered(job: Job, delivery: Delivery): Promise<void>;
+  failed(job: Job, userMessage: string): Promise<void>;
+}

@@ -1,0 +1,49 @@
+import type { GenerationRequest } from '../aiml/types.js';
+
+/** The provider's own bounds (see the API reference): prompt length and `music_length_ms`. */
+export const PROMPT_MAX_CHARS = 2000;
+export const LENGTH_MIN_SECONDS = 10;
+export const LENGTH_MAX_SECONDS = 300;
+export const LENGTH_DEFAULT_SECONDS = 30;
+
+export type Validated<T> = { ok: true; value: T } | { ok: false; problems: string[] };
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+/**
+ * Checks a request as it arrived from Discord. The command definition already limits both options,
+ * but a crafted payload skips those checks, so nothing here trusts them.
+ */
+export function validateMusicRequest(input: {
+  prompt: unknown;
+  length: unknown;
+}): Validated<GenerationRequest> {
+  const problems: string[] = [];
+  const prompt = typeof input.prompt === 'string' ? input.prompt.trim() : '';
+  if (typeof input.prompt !== 'string' || prompt.length === 0) {
+    problems.push('The prompt is empty. Describe the music you want: genre, mood, instruments, or lyrics.');
+  } else if (prompt.length > PROMPT_MAX_CHARS) {
+    problems.push(
+      `The prompt is ${count(prompt.length)} characters; the limit is ${count(PROMPT_MAX_CHARS)}.`,
+    );
+  }
+
+  let lengthSeconds = LENGTH_DEFAULT_SECONDS;
+  if (input.length !== undefined && input.length !== null) {
+    const n = input.length;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < LENGTH_MIN_SECONDS || n > LENGTH_MAX_SECONDS) {
+      problems.push(
+        `The length must be a whole number of seconds from ${LENGTH_MIN_SECONDS} to ${LENGTH_MAX_SECONDS}; got ${describe(n)}.`,
+      );
+    } else {
+      lengthSeconds = n;
+    }
+  }
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, value: { prompt, lengthSeconds } };
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'a number out of range';
+  if (typeof value === 'string') return `"${value.slice(0, 20)}"`;
+  return typeof value;
+}

@@ -1,0 +1,195 @@
+import { randomUUID } from 'node:crypto';
+import { userMessageOf } from '../errors.js';
+import type { Logger } from '../log.js';
+import { DownloadError, type Downloader } from './download.js';
+import type { Clock, Delivery, GenerationRequest, Job, Provider, Reporter, RequestOrigin } from './ports.js';
+import type { Tracker, TrackResult } from './tracker.js';
+
+export interface GenerationServiceOptions {
+  provider: Provider;
+  tracker: Tracker;
+  download: Downloader;
+  reporter: Reporter;
+  clock: Clock;
+  logger: Logger;
+  /** Used in the timeout message. */
+  timeoutMs: number;
+  newId?: () => string;
+}
+
+const unexpected = 'Something went wrong on our side while making this track. Please try again.';
+
+/**
+ * Takes a validated request to a delivered track: submit, hand the generation ID to the tracker,
+ * download, report. Each step's failure becomes one message for the member.
+ */
+export class GenerationService {
+  private readonly running = new Set<Promise<void>>();
+
+  constructor(private readonly options: GenerationServiceOptions) {}
+
+  /** Jobs between acceptance and their final report. */
+  get active(): number {
+    return this.running.size;
+  }
+
+  /** Accepts a request and returns at once; the work carries on in the background. */
+  start(request: GenerationRequest, origin: RequestOrigin): Job {
+    const job: Job = {
+      id: (this.options.newId ?? randomUUID)(),
+      request,
+      origin,
+      createdAt: this.options.clock.now(),
+      phase: 'submitting',
+      polls: 0,
+    };
+    const logger = this.options.logger.child({
+      requestId: job.id,
+      guildId: origin.guildId,
+      channelId: origin.channelId,
+      userId: origin.userId,
+    });
+    const run = this.run(job, logger)
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'job crashed');
+      })
+      .finally(() => this.running.delete(run));
+    this.running.add(run);
+    return job;
+  }
+
+  /** Waits for every job's current step to settle (after `tracker.stop()` that is prompt). */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.running]);
+  }
+
+  private async run(job: Job, baseLogger: Logger): Promise<void> {
+    const { provider, tracker, clock } = this.options;
+    baseLogger.info(
+      { lengthSeconds: job.request.lengthSeconds, promptChars: job.request.prompt.length },
+      'job accepted',
+    );
+
+    let submitted;
+    try {
+      submitted = await provider.create(job.request);
+    } catch (error) {
+      baseLogger.warn({ err: error }, 'submission failed');
+      await this.fail(job, baseLogger, userMessageOf(error, unexpected));
+      return;
+    }
+    job.generationId = submitted.generationId;
+    job.submittedAt = clock.now();
+    job.phase = 'generating';
+    const logger = baseLogger.child({ generationId: submitted.generationId });
+    logger.info({ status: submitted.status }, 'generation submitted');
+    await this.report(logger, 'progress', () => this.options.reporter.progress(job));
+
+    const result = await tracker.track(submitted.generationId, logger, job.submittedAt);
+    job.polls = result.polls;
+    await this.finish(job, logger, result);
+  }
+
+  private async finish(job: Job, logger: Logger, result: TrackResult): Promise<void> {
+    switch (result.kind) {
+      case 'stopped':
+        // Jobs live in memory only, so one the bot stops following is lost: say so plainly.
+        logger.info('tracking stopped before the job ended');
+        await this.fail(
+          job,
+          logger,
+          'Tracksmith restarted before this track was ready. Please run /music again.',
+        );
+        return;
+      case 'timed-out':
+        await this.fail(
+          job,
+          logger,
+          `The music service took more than ${minutes(this.options.timeoutMs)} to make this track, so the bot stopped waiting. Please try again, perhaps with a shorter length.`,
+        );
+        return;
+      case 'provider-error':
+        await this.fail(job, logger, result.error.userMessage);
+        return;
+      case 'failed':
+        job.creditsUsed = result.creditsUsed;
+        await this.fail(job, logger, `The music service could not make this track: ${result.message}`);
+        return;
+      case 'completed':
+        job.creditsUsed = result.creditsUsed;
+        job.completedAt = this.options.clock.now();
+        logger.info({ polls: result.polls, creditsUsed: result.creditsUsed }, 'generation completed');
+        await this.deliver(job, logger, result.audioUrl);
+        return;
+    }
+  }
+
+  private async deliver(job: Job, logger: Logger, audioUrl: string): Promise<void> {
+    job.phase = 'downloading';
+    const limitBytes = job.origin.uploadLimitBytes;
+    let delivery: Delivery;
+    try {
+      const file = await this.options.download(audioUrl, limitBytes);
+      delivery =
+        file.kind === 'file'
+          ? { kind: 'file', data: file.data, fileName: fileNameFor(job.request.prompt) }
+          : { kind: 'link', url: audioUrl, sizeBytes: file.sizeBytes, limitBytes };
+    } catch (error) {
+      logger.warn({ err: error }, 'download failed');
+      await this.fail(job, logger, error instanceof DownloadError ? error.userMessage : unexpected);
+      return;
+    }
+    job.phase = 'delivering';
+    const delivered = await this.report(logger, 'delivery', () =>
+      this.options.reporter.delivered(job, delivery),
+    );
+    job.phase = delivered ? 'completed' : 'failed';
+    if (delivered) {
+      logger.info(
+        {
+          delivery: delivery.kind,
+          bytes: delivery.kind === 'file' ? delivery.data.length : delivery.sizeBytes,
+        },
+        'track delivered',
+      );
+    }
+  }
+
+  private async fail(job: Job, logger: Logger, userMessage: string): Promise<void> {
+    job.phase = 'failed';
+    await this.report(logger, 'failure report', () => this.options.reporter.failed(job, userMessage));
+  }
+
+  /** Runs one report; a reporter fault is logged with its context and never escapes the job. */
+  private async report(logger: Logger, what: string, send: () => Promise<void>): Promise<boolean> {
+    try {
+      await send();
+      return true;
+    } catch (error) {
+      logger.error({ err: error }, `${what} could not be sent`);
+      return false;
+    }
+  }
+}
+
+function minutes(ms: number): string {
+  const m = Math.round(ms / 60_000);
+  return m >= 1 ? `${m} minute${m === 1 ? '' : 's'}` : `${Math.round(ms / 1000)} seconds`;
+}
+
+/** A readable, safe file name from the first words of the prompt, e.g. `lofi-hip-hop-at-night.mp3`. */
+export function fileNameFor(prompt: string): string {
+  let slug = prompt
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  if (slug.length > 48) {
+    slug = slug.slice(0, 48);
+    // Cut at a word boundary rather than mid-word, unless that leaves too little.
+    const lastDash = slug.lastIndexOf('-');
+    slug = lastDash >= 16 ? slug.slice(0, lastDash) : slug;
+  }
+  return `${slug || 'tracksmith-track'}.mp3`;
+}

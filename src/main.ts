@@ -1,0 +1,54 @@
+import { DiscordjsError, DiscordjsErrorCodes } from 'discord.js';
+import { createApp } from './app.js';
+import { ConfigError, loadConfigFromProcess, type Config } from './config.js';
+
+/** How long a shutdown may take before the process exits anyway. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = await loadConfigFromProcess();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`${error.message}\nSet them in the environment or in .env (see .env.example).`);
+      process.exit(1);
+    }
+    throw error;
+  }
+
+  const app = createApp(config);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.logger.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      app.logger.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS).unref();
+    app.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        app.logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+
+  try {
+    await app.start();
+  } catch (error) {
+    if (error instanceof DiscordjsError && error.code === DiscordjsErrorCodes.TokenInvalid) {
+      app.logger.fatal('Discord rejected DISCORD_TOKEN. Copy the bot token again from the Developer Portal.');
+    } else {
+      app.logger.fatal({ err: error }, 'could not connect to Discord');
+    }
+    await app.stop().catch(() => undefined);
+    process.exit(1);
+  }
+}
+
+await main();

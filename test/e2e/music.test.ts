@@ -1,0 +1,283 @@
+import { ApplicationCommandOptionType, InteractionResponseType, MessageFlags } from 'discord.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RecordedRequest } from '../fakes/discord.js';
+import { makeMp3, makeNotAudio } from '../fakes/mp3.js';
+import { startHarness, type Harness } from '../support/harness.js';
+
+const member = { id: '200000000000000042', username: 'riffmaker' };
+
+let harness: Harness | undefined;
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+});
+
+async function start(options?: Parameters<typeof startHarness>[0]): Promise<Harness> {
+  harness = await startHarness(options);
+  return harness;
+}
+
+function music(h: Harness, prompt: unknown, length?: unknown, extra: { attachmentSizeLimit?: number } = {}) {
+  const options: { name: string; type: number; value?: string | number | boolean }[] = [
+    { name: 'prompt', type: ApplicationCommandOptionType.String, value: prompt as string },
+  ];
+  if (length !== undefined) {
+    options.push({ name: 'length', type: ApplicationCommandOptionType.Integer, value: length as number });
+  }
+  return h.discord.chatInput({ name: 'music', user: member, options, ...extra });
+}
+
+const isEdit = (token: string) => (r: RecordedRequest) =>
+  r.method === 'PATCH' && r.path.endsWith(`/${token}/messages/@original`);
+
+type Body = {
+  content?: string;
+  flags?: number;
+  allowed_mentions?: { parse?: string[] };
+  embeds?: { title?: string; description?: string; fields?: { name: string; value: string }[] }[];
+  type?: number;
+  data?: { content?: string; flags?: number; allowed_mentions?: { parse?: string[] } };
+};
+const bodyOf = (r: RecordedRequest) => r.body as Body;
+
+/** Waits for the edit that ends the job: the one with an embed (progress edits carry text only). */
+async function finalEdit(h: Harness, token: string, timeoutMs = 10_000): Promise<RecordedRequest> {
+  return h.discord.waitForRequest((r) => isEdit(token)(r) && (bodyOf(r).embeds?.length ?? 0) > 0, timeoutMs);
+}
+
+describe('/music end to end', () => {
+  it('defers, generates and edits the same reply with the byte-identical MP3', async () => {
+    const h = await start();
+    const prompt = 'Dreamy synthwave with a slow build';
+    const interaction = music(h, prompt, 12);
+
+    const callback = await h.discord.waitForRequest((r) =>
+      r.path.startsWith(`/interactions/${interaction.id}/`),
+    );
+    expect(bodyOf(callback).type).toBe(InteractionResponseType.DeferredChannelMessageWithSource);
+    expect((bodyOf(callback).data?.flags ?? 0) & MessageFlags.Ephemeral).toBe(0);
+
+    const final = await finalEdit(h, interaction.token);
+    const create = h.aiml.requests.find((r) => r.route === 'create');
+    expect(create?.body).toEqual({ model: 'elevenlabs/eleven_music', prompt, music_length_ms: 12_000 });
+    expect(create?.headers.authorization).toBe(`Bearer ${h.aiml.apiKey}`);
+
+    const [job] = [...h.aiml.jobs.values()];
+    expect(job?.status).toBe('completed');
+    expect(final.files).toHaveLength(1);
+    expect(final.files[0]?.name).toBe('dreamy-synthwave-with-a-slow-build.mp3');
+    expect(final.files[0]?.data.equals(job!.audio!)).toBe(true);
+
+    const message = h.discord.originalResponse(interaction.token)!;
+    expect(message.attachments).toHaveLength(1);
+    expect(h.discord.attachmentData(message.attachments[0]!.id)?.equals(job!.audio!)).toBe(true);
+    const embed = bodyOf(final).embeds?.[0];
+    expect(embed?.description).toBe(prompt);
+    expect(embed?.fields).toEqual([
+      { name: 'Length', value: '12 s requested', inline: true },
+      { name: 'Requested by', value: `<@${member.id}>`, inline: true },
+    ]);
+    expect(bodyOf(final).allowed_mentions).toEqual({ parse: [] });
+
+    // The generation ID contains ':' and '/', and must reach the provider intact.
+    const polls = h.aiml.requests.filter((r) => r.route === 'poll');
+    expect(polls.length).toBeGreaterThan(0);
+    for (const poll of polls) expect(poll.query.get('generation_id')).toBe(job!.id);
+  });
+
+  it('shows progress in the reply before the track is ready', async () => {
+    const h = await start({ aiml: { generationMs: 600 } });
+    const interaction = music(h, 'ambient drones');
+    const progress = await h.discord.waitForRequest(isEdit(interaction.token));
+    expect(bodyOf(progress).content).toMatch(
+      /^🎼 Generating a 30-second track for <@200000000000000042>, started <t:\d+:R>…$/,
+    );
+    expect(bodyOf(progress).allowed_mentions).toEqual({ parse: [] });
+    await finalEdit(h, interaction.token);
+  });
+
+  it.each([
+    [
+      'a prompt over 2,000 characters',
+      'x'.repeat(2143),
+      30,
+      'The prompt is 2,143 characters; the limit is 2,000.',
+    ],
+    ['a blank prompt', '    ', 30, 'The prompt is empty.'],
+    [
+      'a length below the range',
+      'ok',
+      5,
+      'The length must be a whole number of seconds from 10 to 300; got 5.',
+    ],
+    [
+      'a length above the range',
+      'ok',
+      301,
+      'The length must be a whole number of seconds from 10 to 300; got 301.',
+    ],
+    [
+      'a length of the wrong type',
+      'ok',
+      '45',
+      'The length must be a whole number of seconds from 10 to 300; got "45".',
+    ],
+  ])('refuses %s privately and never calls the provider', async (_case, prompt, length, message) => {
+    const h = await start();
+    const interaction = music(h, prompt, length);
+    const callback = await h.discord.waitForRequest((r) =>
+      r.path.startsWith(`/interactions/${interaction.id}/`),
+    );
+    expect(bodyOf(callback).type).toBe(InteractionResponseType.ChannelMessageWithSource);
+    expect(bodyOf(callback).data?.flags).toBe(MessageFlags.Ephemeral);
+    expect(bodyOf(callback).data?.content).toContain(message);
+    expect(bodyOf(callback).data?.allowed_mentions).toEqual({ parse: [] });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(h.aiml.requests).toEqual([]);
+  });
+
+  it('passes on the provider error status with its message', async () => {
+    const h = await start();
+    h.aiml.script({ outcome: 'error', errorMessage: 'The model could not follow the requested structure.' });
+    const interaction = music(h, 'a song in 17/8 time');
+    const final = await finalEdit(h, interaction.token);
+    expect(bodyOf(final).embeds?.[0]?.description).toBe(
+      'The music service could not make this track: The model could not follow the requested structure.',
+    );
+    expect(final.files).toEqual([]);
+  });
+
+  it('retries a submission through two 503s and then delivers', async () => {
+    const h = await start();
+    h.aiml.failNext('create', {
+      status: 503,
+      body: { statusCode: 503, message: 'Service Unavailable' },
+      times: 2,
+    });
+    const interaction = music(h, 'sea shanty');
+    const final = await finalEdit(h, interaction.token);
+    expect(final.files).toHaveLength(1);
+    const creates = h.aiml.requests.filter((r) => r.route === 'create');
+    expect(creates.map((r) => r.status)).toEqual([503, 503, 200]);
+    expect(h.aiml.jobs.size).toBe(1);
+  });
+
+  it('waits out a 429 for as long as Retry-After says', async () => {
+    const h = await start();
+    h.aiml.failNext('create', {
+      status: 429,
+      body: { statusCode: 429, message: 'Too Many Requests' },
+      headers: { 'retry-after': '1' },
+    });
+    const interaction = music(h, 'jazz trio');
+    const final = await finalEdit(h, interaction.token);
+    expect(final.files).toHaveLength(1);
+    const creates = h.aiml.requests.filter((r) => r.route === 'create');
+    expect(creates.map((r) => r.status)).toEqual([429, 200]);
+    expect(creates[1]!.at - creates[0]!.at).toBeGreaterThanOrEqual(1_000);
+  });
+
+  it('delivers a link with a note when the file is over the upload limit', async () => {
+    const h = await start();
+    const big = makeMp3({ seconds: 80 }); // ~1.3 MB at 128 kbps
+    h.aiml.script({ audio: big });
+    const interaction = music(h, 'long ambient piece', 80, { attachmentSizeLimit: 1024 * 1024 });
+    const final = await finalEdit(h, interaction.token);
+    expect(final.files).toEqual([]);
+    const [job] = [...h.aiml.jobs.values()];
+    const download = bodyOf(final).embeds?.[0]?.fields?.find((f) => f.name === 'Download');
+    expect(download?.value).toContain("over this server's 1 MiB upload limit, so here is a link instead:");
+    expect(download?.value).toContain(job!.audioUrl!);
+  });
+
+  it('never pings anyone, even when the prompt is full of mentions', async () => {
+    const h = await start();
+    const prompt = '@everyone @here <@200000000000000099> <@&300000000000000001> anthem';
+    const interaction = music(h, prompt);
+    const final = await finalEdit(h, interaction.token);
+    expect(bodyOf(final).embeds?.[0]?.description).toContain('@everyone');
+    const sent = h.discord.requests.filter(
+      (r) => r.method !== 'GET' && (r.path.includes(interaction.token) || r.path.startsWith('/channels/')),
+    );
+    expect(sent.length).toBeGreaterThanOrEqual(3);
+    for (const request of sent) {
+      const body = bodyOf(request);
+      const mentions = body.allowed_mentions ?? body.data?.allowed_mentions;
+      if (body.type === InteractionResponseType.DeferredChannelMessageWithSource) continue; // a deferral has no text
+      expect(mentions, `${request.method} ${request.path}`).toEqual({ parse: [] });
+    }
+  });
+
+  it.each([
+    [
+      'a rejected key',
+      { status: 401, body: { statusCode: 401, message: 'Unauthorized' } },
+      "rejected this bot's API key",
+    ],
+    [
+      'an account out of credits',
+      { status: 403, body: { statusCode: 403, message: 'Insufficient credits' } },
+      'out of credits',
+    ],
+    [
+      'a provider outage',
+      { status: 502, rawBody: '<html>Bad Gateway</html>', times: 10 },
+      'The music service is not responding right now.',
+    ],
+    [
+      'a persistent rate limit',
+      { status: 429, body: { statusCode: 429, message: 'Too Many Requests' }, times: 10 },
+      'rate limiting the bot',
+    ],
+  ])('explains %s in plain words', async (_case, fault, text) => {
+    const h = await start();
+    h.aiml.failNext('create', fault);
+    const interaction = music(h, 'polka');
+    const final = await finalEdit(h, interaction.token);
+    expect(bodyOf(final).embeds?.[0]?.description).toContain(text);
+    expect(h.aiml.jobs.size).toBe(0);
+  });
+
+  it('shows the provider’s reason when it refuses a prompt', async () => {
+    const h = await start();
+    const interaction = music(h, 'a song that sounds exactly like Taylor Swift');
+    const final = await finalEdit(h, interaction.token);
+    const description = bodyOf(final).embeds?.[0]?.description ?? '';
+    expect(description).toMatch(/^The music service refused this prompt: /);
+    expect(description).toContain('Taylor Swift');
+    expect(h.aiml.requests.filter((r) => r.route === 'create')).toHaveLength(1);
+  });
+
+  it('stops waiting at GENERATION_TIMEOUT_SECONDS and says so', async () => {
+    const h = await start({ env: { GENERATION_TIMEOUT_SECONDS: '1' } });
+    h.aiml.script({ outcome: 'stuck' });
+    const interaction = music(h, 'endless drone');
+    const final = await finalEdit(h, interaction.token);
+    expect(bodyOf(final).embeds?.[0]?.description).toContain('took more than 1 seconds');
+  });
+
+  it.each([
+    ['the file is gone from the CDN', { cdn: { status: 404 } }, 'its file has already gone'],
+    ['the CDN serves something that is not audio', { audio: makeNotAudio(4096) }, 'is not an MP3'],
+  ])('reports a failed download when %s', async (_case, script, text) => {
+    const h = await start();
+    h.aiml.script(script);
+    const interaction = music(h, 'bossa nova');
+    const final = await finalEdit(h, interaction.token);
+    expect(bodyOf(final).embeds?.[0]?.description).toContain(text);
+    expect(final.files).toEqual([]);
+  });
+
+  it('keeps secrets and interaction tokens out of the logs', async () => {
+    const h = await start();
+    const interaction = music(h, 'chiptune');
+    await finalEdit(h, interaction.token);
+    const text = h.logs.text();
+    expect(text).toContain('track delivered');
+    expect(text).toContain('"generationId"');
+    for (const secret of [interaction.token, h.discord.token, h.aiml.apiKey])
+      expect(text).not.toContain(secret);
+    const delivered = h.logs.lines.find((l) => l.msg === 'track delivered');
+    expect(delivered).toMatchObject({ guildId: expect.any(String), generationId: expect.any(String) });
+  });
+});

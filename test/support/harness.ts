@@ -1,0 +1,74 @@
+import { Events, type ClientEvents } from 'discord.js';
+import { createApp, type App, type AppOptions } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { FakeAiml, type FakeAimlOptions } from '../fakes/aiml.js';
+import { FakeDiscord, type FakeDiscordOptions } from '../fakes/discord.js';
+import { captureLogs } from './log.js';
+
+export interface Harness {
+  discord: FakeDiscord;
+  aiml: FakeAiml;
+  app: App;
+  config: Config;
+  logs: ReturnType<typeof captureLogs>;
+  close(): Promise<void>;
+}
+
+/** Timings that keep end-to-end runs quick without changing any logic. */
+export const fastOptions: AppOptions = {
+  schedule: { firstPollMs: 50, minIntervalMs: 25, maxIntervalMs: 200, maxBackoffMs: 500 },
+  providerRetry: { retries: 3, minTimeoutMs: 20, maxTimeoutMs: 100 },
+  download: { timeoutMs: 2_000, retries: 1, minRetryDelayMs: 20 },
+  discordRest: { retries: 1, timeout: 5_000 },
+};
+
+/**
+ * Starts a fake Discord and a fake AIML API on loopback and the real bot between them, wired by
+ * `createApp` exactly as in production; only URLs, secrets and timings differ.
+ */
+export async function startHarness(
+  options: {
+    env?: Record<string, string>;
+    app?: AppOptions;
+    discord?: FakeDiscordOptions;
+    aiml?: FakeAimlOptions;
+  } = {},
+): Promise<Harness> {
+  const discord = await FakeDiscord.start(options.discord);
+  const aiml = await FakeAiml.start(options.aiml);
+  const config = loadConfig({
+    DISCORD_TOKEN: discord.token,
+    AIML_API_KEY: aiml.apiKey,
+    AIML_API_URL: aiml.baseUrl,
+    DISCORD_API_URL: discord.apiUrl,
+    LOG_LEVEL: 'debug',
+    ...options.env,
+  });
+  const logs = captureLogs();
+  const app = createApp(config, { ...fastOptions, ...options.app, logger: logs.logger });
+  await app.start();
+  return {
+    discord,
+    aiml,
+    app,
+    config,
+    logs,
+    async close() {
+      await app.stop();
+      await Promise.all([discord.close(), aiml.close()]);
+    },
+  };
+}
+
+/** Resolves with the next emission of a client event, or rejects after `timeoutMs`. */
+export function nextEvent<E extends keyof ClientEvents>(app: App, event: E, timeoutMs = 5_000) {
+  return new Promise<ClientEvents[E]>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${event} within ${timeoutMs} ms`)), timeoutMs);
+    app.client.once(event, (...args: ClientEvents[E]) => {
+      clearTimeout(timer);
+      resolve(args);
+    });
+  });
+}
+
+export { Events };

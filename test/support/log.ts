@@ -1,0 +1,29 @@
+import { Writable } from 'node:stream';
+import { createLogger, type Logger } from '../../src/log.js';
+
+/** A real pino logger whose lines a test can read back as parsed objects. */
+export function captureLogs(level: 'debug' | 'info' | 'trace' = 'debug'): {
+  logger: Logger;
+  lines: Record<string, unknown>[];
+  text: () => string;
+} {
+  const raw: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      raw.push(chunk.toString('utf8'));
+      done();
+    },
+  });
+  const logger = createLogger(level, sink);
+  return {
+    logger,
+    get lines() {
+      return raw
+        .join('')
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    },
+    text: () => raw.join(''),
+  };
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+const valid = { DISCORD_TOKEN: 'token', AIML_API_KEY: 'key' };
+
+describe('loadConfig', () => {
+  it('fills every default when only the secrets are set', () => {
+    const config = loadConfig(valid);
+    expect(config).toEqual({
+      DISCORD_TOKEN: 'token',
+      AIML_API_KEY: 'key',
+      AIML_API_URL: 'https://api.aimlapi.com',
+      DISCORD_API_URL: 'https://discord.com/api',
+      GENERATION_TIMEOUT_SECONDS: 600,
+      LOG_LEVEL: 'info',
+      DATA_DIR: './data',
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('lists every missing and invalid variable in one error', () => {
+    let caught: unknown;
+    try {
+      loadConfig({
+        GENERATION_TIMEOUT_SECONDS: '0',
+        AIML_API_URL: 'ftp://host',
+        LOG_LEVEL: 'loud',
+        DEV_GUILD_ID: 'abc',
+      });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).problems).toEqual([
+      'DISCORD_TOKEN is required',
+      'AIML_API_KEY is required',
+      'AIML_API_URL must be an http(s) URL',
+      'DEV_GUILD_ID must be a Discord ID (17 to 20 digits)',
+      'GENERATION_TIMEOUT_SECONDS must be at least 1',
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+    ]);
+    expect((caught as Error).message).toContain('  - DISCORD_TOKEN is required');
+  });
+
+  it('treats blank values as unset and trims trailing slashes from URLs', () => {
+    const config = loadConfig({
+      ...valid,
+      LOG_LEVEL: '',
+      AIML_API_URL: 'http://127.0.0.1:9999/',
+      DATA_DIR: '  ',
+    });
+    expect(config.LOG_LEVEL).toBe('info');
+    expect(config.AIML_API_URL).toBe('http://127.0.0.1:9999');
+    expect(config.DATA_DIR).toBe('./data');
+  });
+
+  it('rejects a timeout that is not a whole number', () => {
+    expect(() => loadConfig({ ...valid, GENERATION_TIMEOUT_SECONDS: '1.5' })).toThrow(
+      'GENERATION_TIMEOUT_SECONDS must be a whole number',
+    );
+  });
+});

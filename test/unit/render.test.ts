@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { renderDelivered, renderFailed, renderGenerating } from '../../src/discord/render.js';
+import type { Job } from '../../src/generation/ports.js';
+import { fileNameFor } from '../../src/generation/service.js';
+
+function job(prompt: string): Job {
+  return {
+    id: 'req-1',
+    request: { prompt, lengthSeconds: 45 },
+    origin: {
+      guildId: '1',
+      channelId: '2',
+      userId: '300000000000000003',
+      reply: { applicationId: '4', interactionToken: 'secret' },
+      uploadLimitBytes: 10 * 1024 * 1024,
+    },
+    createdAt: 1_700_000_000_000,
+    submittedAt: 1_700_000_001_000,
+    phase: 'completed',
+    polls: 3,
+  };
+}
+
+describe('render', () => {
+  it('attaches the file and shows the escaped prompt, length and requester without pinging', () => {
+    const payload = renderDelivered(job('**loud** _synth_ @everyone'), {
+      kind: 'file',
+      data: Buffer.from('mp3'),
+      fileName: 'loud-synth.mp3',
+    });
+    expect(payload.files).toEqual([
+      { name: 'loud-synth.mp3', data: Buffer.from('mp3'), contentType: 'audio/mpeg' },
+    ]);
+    expect(payload.body.attachments).toEqual([{ id: 0, filename: 'loud-synth.mp3' }]);
+    expect(payload.body.allowed_mentions).toEqual({ parse: [] });
+    const embed = payload.body.embeds?.[0];
+    expect(embed?.description).toBe('\\*\\*loud\\*\\* \\_synth\\_ @everyone');
+    expect(embed?.fields).toEqual([
+      { name: 'Length', value: '45 s requested', inline: true },
+      { name: 'Requested by', value: '<@300000000000000003>', inline: true },
+    ]);
+  });
+
+  it('keeps a prompt that escapes to more than the embed limit within it', () => {
+    const payload = renderDelivered(job('*'.repeat(2000) + '_'.repeat(1000)), {
+      kind: 'file',
+      data: Buffer.alloc(1),
+      fileName: 'x.mp3',
+    });
+    const description = payload.body.embeds?.[0]?.description ?? '';
+    expect(description.length).toBeLessThanOrEqual(4096);
+    expect(description.endsWith('…')).toBe(true);
+    expect(description.endsWith('\\…')).toBe(false);
+  });
+
+  it('offers a link with the size and the limit when the file is too large', () => {
+    const payload = renderDelivered(job('ambient'), {
+      kind: 'link',
+      url: 'https://cdn.example/track.mp3',
+      sizeBytes: 15 * 1024 * 1024,
+      limitBytes: 10 * 1024 * 1024,
+    });
+    expect(payload.files).toEqual([]);
+    expect(payload.body.embeds?.[0]?.fields?.at(-1)?.value).toBe(
+      "The file is 15 MiB, over this server's 10 MiB upload limit, so here is a link instead: https://cdn.example/track.mp3",
+    );
+  });
+
+  it('shows progress with a relative timestamp and failures with the reason', () => {
+    expect(renderGenerating(job('x')).body.content).toBe(
+      '🎼 Generating a 45-second track for <@300000000000000003>, started <t:1700000001:R>…',
+    );
+    const failed = renderFailed(job('x'), 'The music service refused this prompt: no artists');
+    expect(failed.body.embeds?.[0]?.description).toBe('The music service refused this prompt: no artists');
+    expect(failed.body.allowed_mentions).toEqual({ parse: [] });
+  });
+});
+
+describe('fileNameFor', () => {
+  it.each([
+    ['Lofi hip hop, rainy night', 'lofi-hip-hop-rainy-night.mp3'],
+    ['Café Olé!', 'cafe-ole.mp3'],
+    ['🎵🎵', 'tracksmith-track.mp3'],
+    ['../../etc/passwd', 'etc-passwd.mp3'],
+    [
+      'an epic orchestral piece with thundering drums and a soaring choir',
+      'an-epic-orchestral-piece-with-thundering-drums.mp3',
+    ],
+  ])('%s -> %s', (prompt, name) => {
+    expect(fileNameFor(prompt)).toBe(name);
+  });
+});

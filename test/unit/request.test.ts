@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { validateMusicRequest } from '../../src/generation/request.js';
+
+describe('validateMusicRequest', () => {
+  it('accepts a prompt and trims it, with the default length', () => {
+    expect(validateMusicRequest({ prompt: '  lofi beats  ', length: undefined })).toEqual({
+      ok: true,
+      value: { prompt: 'lofi beats', lengthSeconds: 30 },
+    });
+  });
+
+  it('accepts both ends of the length range', () => {
+    expect(validateMusicRequest({ prompt: 'x', length: 10 })).toMatchObject({
+      ok: true,
+      value: { lengthSeconds: 10 },
+    });
+    expect(validateMusicRequest({ prompt: 'x', length: 300 })).toMatchObject({
+      ok: true,
+      value: { lengthSeconds: 300 },
+    });
+  });
+
+  it('names the prompt length and the limit', () => {
+    expect(validateMusicRequest({ prompt: 'a'.repeat(2143), length: 30 })).toEqual({
+      ok: false,
+      problems: ['The prompt is 2,143 characters; the limit is 2,000.'],
+    });
+  });
+
+  it('counts the prompt after trimming', () => {
+    expect(validateMusicRequest({ prompt: ` ${'a'.repeat(2000)} `, length: 30 }).ok).toBe(true);
+  });
+
+  it('refuses an empty or whitespace prompt', () => {
+    const result = validateMusicRequest({ prompt: '   ', length: 30 });
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.problems[0]).toMatch(/prompt is empty/);
+  });
+
+  it.each([
+    [9, 'got 9'],
+    [301, 'got 301'],
+    [30.5, 'got 30.5'],
+    ['45', 'got "45"'],
+    [Number.NaN, 'got a number out of range'],
+  ])('refuses length %s with the allowed range', (length, detail) => {
+    const result = validateMusicRequest({ prompt: 'ok', length });
+    expect(result).toEqual({
+      ok: false,
+      problems: [`The length must be a whole number of seconds from 10 to 300; ${detail}.`],
+    });
+  });
+
+  it('reports every problem at once, and a prompt of the wrong type as empty', () => {
+    const result = validateMusicRequest({ prompt: 42, length: 5 });
+    expect(!result.ok && result.problems).toHaveLength(2);
+  });
+});
