@@ -40,6 +40,7 @@ say('the bot logged in to the gateway and is ready');
 
 const member = { id: '200000000000000042', username: 'riffmaker' };
 say(`@${member.username} types: /music prompt: ${prompt} length: ${lengthSeconds}`);
+const dispatchedAt = Date.now();
 const interaction = discord.chatInput({
   name: 'music',
   user: member,
@@ -52,7 +53,9 @@ const interaction = discord.chatInput({
 const isOriginalEdit = (r: RecordedRequest) =>
   r.method === 'PATCH' && r.path.endsWith(`/${interaction.token}/messages/@original`);
 const callback = await discord.waitForRequest((r) => r.path.startsWith(`/interactions/${interaction.id}/`));
-say(`Discord shows "Tracksmith is thinking…" (deferred ${callback.at - started} ms into the demo)`);
+say(
+  `Discord shows "Tracksmith is thinking…": the bot deferred ${callback.at - dispatchedAt} ms after the dispatch`,
+);
 
 const progress = await discord.waitForRequest(isOriginalEdit, 10_000);
 say(`the reply now reads: ${contentOf(progress)}`);

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordedRequest } from '../fakes/discord.js';
 import { makeMp3, makeNotAudio } from '../fakes/mp3.js';
 import { startHarness, type Harness } from '../support/harness.js';
+import { eventually } from '../support/log.js';
 
 const member = { id: '200000000000000042', username: 'riffmaker' };
 
@@ -272,12 +273,13 @@ describe('/music end to end', () => {
     const h = await start();
     const interaction = music(h, 'chiptune');
     await finalEdit(h, interaction.token);
+    await eventually(() => h.logs.text().includes('track delivered'));
     const text = h.logs.text();
-    expect(text).toContain('track delivered');
     expect(text).toContain('"generationId"');
     for (const secret of [interaction.token, h.discord.token, h.aiml.apiKey])
       expect(text).not.toContain(secret);
     const delivered = h.logs.lines.find((l) => l.msg === 'track delivered');
-    expect(delivered).toMatchObject({ guildId: expect.any(String), generationId: expect.any(String) });
+    expect(delivered?.guildId).toBe('100000000000000001');
+    expect(delivered?.generationId).toBe([...h.aiml.jobs.keys()][0]);
   });
 });

@@ -27,3 +27,12 @@ export function captureLogs(level: 'debug' | 'info' | 'trace' = 'debug'): {
     text: () => raw.join(''),
   };
 }
+
+/** Polls `check` until it returns true (for effects that land just after an awaited event). */
+export async function eventually(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -76,7 +76,7 @@ describe('AIML client', () => {
     expect(aiml.requests.filter((r) => r.route === 'create')).toHaveLength(1);
     if (kind === 'refused') {
       expect(error.userMessage).toBe(
-        `The music service refused this prompt: ${Array.isArray(body.message) ? body.message.join('; ') : body.message}`,
+        `The music service refused this prompt: ${([] as string[]).concat(body.message).join('; ')}`,
       );
     }
   });

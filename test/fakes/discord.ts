@@ -1,0 +1,858 @@
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+
+/**
+ * A fake Discord on loopback: the REST routes and the WebSocket gateway that discord.js 14 uses,
+ * following the wire format in shared/discord-facts.md. It keeps messages in memory and records
+ * every request so tests can assert what the bot sent.
+ */
+
+export interface FakeGuild {
+  id: string;
+  name?: string;
+  channels?: { id: string; name?: string; type?: number }[];
+}
+
+export interface FakeDiscordOptions {
+  token?: string;
+  applicationId?: string;
+  guilds?: FakeGuild[];
+  heartbeatIntervalMs?: number;
+}
+
+export interface RecordedFile {
+  field: string;
+  name: string;
+  contentType: string;
+  data: Buffer;
+}
+
+export interface RecordedRequest {
+  id: number;
+  at: number;
+  method: string;
+  /** Path after `/api/v10`, percent-decoded (`@original`, not `%40original`). */
+  path: string;
+  rawPath: string;
+  query: URLSearchParams;
+  headers: Record<string, string | undefined>;
+  /** Parsed JSON body, or the `payload_json` part of a multipart body. */
+  body: unknown;
+  files: RecordedFile[];
+  status: number;
+}
+
+export interface FakeAttachment {
+  id: string;
+  filename: string;
+  size: number;
+  url: string;
+  proxy_url: string;
+  content_type: string;
+}
+
+export interface FakeMessage {
+  id: string;
+  channel_id: string;
+  guild_id?: string;
+  author: {
+    id: string;
+    username: string;
+    discriminator: string;
+    bot: boolean;
+    avatar: null;
+    global_name: null;
+  };
+  content: string;
+  embeds: unknown[];
+  components: unknown[];
+  attachments: FakeAttachment[];
+  mentions: unknown[];
+  mention_roles: unknown[];
+  mention_everyone: boolean;
+  pinned: boolean;
+  tts: boolean;
+  type: number;
+  flags: number;
+  timestamp: string;
+  edited_timestamp: string | null;
+  message_reference?: unknown;
+  allowed_mentions?: unknown;
+  /** The interaction whose response this message is, if any. */
+  interactionId?: string;
+}
+
+interface InteractionRecord {
+  id: string;
+  token: string;
+  channelId: string;
+  guildId: string;
+  acknowledged: boolean;
+  expired: boolean;
+  originalMessageId?: string;
+  /** For component interactions: the message the component sits on. */
+  sourceMessageId?: string;
+}
+
+interface FailRule {
+  method?: string;
+  path: RegExp;
+  status: number;
+  body?: unknown;
+  times: number;
+  retryAfterSeconds?: number;
+}
+
+interface UserInput {
+  id: string;
+  username?: string;
+}
+
+interface InteractionInput {
+  user?: UserInput;
+  guildId?: string;
+  channelId?: string;
+  permissions?: string;
+  roles?: string[];
+  attachmentSizeLimit?: number;
+}
+
+type Json = Record<string, unknown>;
+
+const DEFAULT_GUILD: FakeGuild = {
+  id: '100000000000000001',
+  name: 'Fake Guild',
+  channels: [{ id: '100000000000000002', name: 'general', type: 0 }],
+};
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly payload: Json,
+  ) {
+    super(String(payload.message));
+  }
+}
+
+export class FakeDiscord {
+  readonly requests: RecordedRequest[] = [];
+  readonly messages = new Map<string, FakeMessage>();
+  readonly commands: { global: unknown[]; guild: Map<string, unknown[]> } = { global: [], guild: new Map() };
+  readonly token: string;
+  readonly applicationId: string;
+  readonly apiUrl: string;
+
+  private readonly interactions = new Map<string, InteractionRecord>();
+  private readonly byToken = new Map<string, InteractionRecord>();
+  private readonly attachments = new Map<string, Buffer>();
+  private readonly sockets = new Set<WebSocket>();
+  private readonly identified = new Set<WebSocket>();
+  private readonly waiters = new Set<{
+    predicate: (r: RecordedRequest) => boolean;
+    resolve: (r: RecordedRequest) => void;
+  }>();
+  private readonly failRules: FailRule[] = [];
+  private readonly guilds: FakeGuild[];
+  private readonly heartbeatIntervalMs: number;
+  private sequence = 0;
+  private snowflake = 1_300_000_000_000_000_000n;
+  private requestCount = 0;
+
+  private constructor(
+    private readonly server: Server,
+    private readonly wss: WebSocketServer,
+    readonly baseUrl: string,
+    options: FakeDiscordOptions,
+  ) {
+    this.token =
+      options.token ?? 'MTEwMDAwMDAwMDAwMDAwMDAx.FakeTk.fake-discord-bot-token-for-tests_0123456789';
+    this.applicationId = options.applicationId ?? '110000000000000001';
+    this.guilds = options.guilds ?? [DEFAULT_GUILD];
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 41_250;
+    this.apiUrl = `${baseUrl}/api`;
+  }
+
+  static async start(options: FakeDiscordOptions = {}): Promise<FakeDiscord> {
+    const server = createServer();
+    const wss = new WebSocketServer({ noServer: true });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    const fake = new FakeDiscord(server, wss, `http://127.0.0.1:${port}`, options);
+    server.on('request', (req, res) => void fake.onRequest(req, res));
+    server.on('upgrade', (req, socket, head) => {
+      if (!req.url?.startsWith('/gateway')) {
+        socket.destroy();
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => fake.onSocket(ws));
+    });
+    return fake;
+  }
+
+  get sessions(): number {
+    return this.identified.size;
+  }
+
+  // ---------------------------------------------------------------- interactions
+
+  chatInput(
+    input: InteractionInput & {
+      name: string;
+      options?: { name: string; type: number; value?: string | number | boolean; options?: unknown[] }[];
+      commandId?: string;
+    },
+  ): { id: string; token: string } {
+    return this.dispatchInteraction(2, input, {
+      id: input.commandId ?? '120000000000000001',
+      name: input.name,
+      type: 1,
+      options: input.options ?? [],
+      guild_id: input.guildId ?? this.defaultGuild().id,
+    });
+  }
+
+  button(input: InteractionInput & { customId: string; message: FakeMessage | string }): {
+    id: string;
+    token: string;
+  } {
+    const message = typeof input.message === 'string' ? this.messages.get(input.message) : input.message;
+    if (!message) throw new Error('button(): unknown message');
+    return this.dispatchInteraction(3, input, { custom_id: input.customId, component_type: 2 }, message);
+  }
+
+  modalSubmit(
+    input: InteractionInput & {
+      customId: string;
+      fields: { customId: string; value: string }[];
+      message?: FakeMessage;
+    },
+  ): { id: string; token: string } {
+    const components = input.fields.map((field) => ({
+      type: 1,
+      components: [{ type: 4, custom_id: field.customId, value: field.value }],
+    }));
+    return this.dispatchInteraction(5, input, { custom_id: input.customId, components }, input.message);
+  }
+
+  dispatchRaw(t: string, d: unknown): void {
+    for (const ws of this.identified) this.send(ws, { op: 0, t, s: ++this.sequence, d });
+  }
+
+  originalResponse(interactionToken: string): FakeMessage | undefined {
+    const id = this.byToken.get(interactionToken)?.originalMessageId;
+    return id === undefined ? undefined : this.messages.get(id);
+  }
+
+  callbacks(interactionId: string): RecordedRequest[] {
+    return this.requests.filter((r) => r.path.startsWith(`/interactions/${interactionId}/`));
+  }
+
+  attachmentData(attachmentId: string): Buffer | undefined {
+    return this.attachments.get(attachmentId);
+  }
+
+  failNext(rule: {
+    method?: string;
+    path: RegExp;
+    status: number;
+    body?: unknown;
+    times?: number;
+    retryAfterSeconds?: number;
+  }): void {
+    this.failRules.push({ ...rule, times: rule.times ?? 1 });
+  }
+
+  expireToken(interactionToken: string): void {
+    const record = this.byToken.get(interactionToken);
+    if (record) record.expired = true;
+  }
+
+  waitForRequest(predicate: (r: RecordedRequest) => boolean, timeoutMs = 10_000): Promise<RecordedRequest> {
+    const found = this.requests.find(predicate);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        predicate,
+        resolve: (r: RecordedRequest) => {
+          clearTimeout(timer);
+          this.waiters.delete(waiter);
+          resolve(r);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        const seen = this.requests.map((r) => `${r.method} ${r.path} -> ${r.status}`).join('\n  ');
+        reject(
+          new Error(`fake Discord: no matching request within ${timeoutMs} ms; saw:\n  ${seen || '(none)'}`),
+        );
+      }, timeoutMs);
+      this.waiters.add(waiter);
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const ws of this.sockets) ws.terminate();
+    this.wss.close();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  // ---------------------------------------------------------------- gateway
+
+  private onSocket(ws: WebSocket): void {
+    this.sockets.add(ws);
+    ws.on('close', () => {
+      this.sockets.delete(ws);
+      this.identified.delete(ws);
+    });
+    ws.on('message', (raw: Buffer) => this.onFrame(ws, raw.toString('utf8')));
+    this.send(ws, { op: 10, d: { heartbeat_interval: this.heartbeatIntervalMs } });
+  }
+
+  private onFrame(ws: WebSocket, text: string): void {
+    let frame: { op?: number; d?: Json };
+    try {
+      frame = JSON.parse(text) as { op?: number; d?: Json };
+    } catch {
+      ws.close(4002, 'Decode error');
+      return;
+    }
+    switch (frame.op) {
+      case 1:
+        this.send(ws, { op: 11 });
+        return;
+      case 2: {
+        if (frame.d?.token !== this.token) {
+          ws.close(4004, 'Authentication failed');
+          return;
+        }
+        this.identified.add(ws);
+        const shard = Array.isArray(frame.d.shard) ? (frame.d.shard as number[]) : [0, 1];
+        this.send(ws, {
+          op: 0,
+          t: 'READY',
+          s: ++this.sequence,
+          d: {
+            v: 10,
+            user: this.botUser(),
+            guilds: this.guilds.map((g) => ({ id: g.id, unavailable: true })),
+            session_id: `session-${this.sequence}`,
+            resume_gateway_url: `${this.baseUrl.replace('http', 'ws')}/gateway`,
+            shard,
+            application: { id: this.applicationId, flags: 0 },
+          },
+        });
+        for (const guild of this.guilds) {
+          this.send(ws, { op: 0, t: 'GUILD_CREATE', s: ++this.sequence, d: this.guildPayload(guild) });
+        }
+        return;
+      }
+      case 6:
+        this.identified.add(ws);
+        this.send(ws, { op: 0, t: 'RESUMED', s: ++this.sequence, d: {} });
+        return;
+      default:
+        return;
+    }
+  }
+
+  private send(ws: WebSocket, payload: unknown): void {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(payload));
+  }
+
+  // ---------------------------------------------------------------- REST
+
+  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.baseUrl);
+    const raw = await readBody(req);
+    const rawPath = url.pathname;
+
+    if (req.method === 'GET' && rawPath.startsWith('/attachments/')) {
+      const id = rawPath.split('/')[3] ?? '';
+      const data = this.attachments.get(id);
+      res.writeHead(data ? 200 : 404, { 'content-type': 'application/octet-stream' });
+      res.end(data ?? '');
+      return;
+    }
+
+    const path = decodeURIComponent(rawPath.replace(/^\/api\/v\d+/, ''));
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v]),
+    );
+    const { body, files } = await parseBody(raw, req.headers['content-type']);
+    const record: RecordedRequest = {
+      id: ++this.requestCount,
+      at: Date.now(),
+      method: req.method ?? 'GET',
+      path,
+      rawPath,
+      query: url.searchParams,
+      headers,
+      body,
+      files,
+      status: 0,
+    };
+
+    let status: number;
+    let payload: unknown;
+    let extraHeaders: Record<string, string> = {};
+    const rule = this.failRules.find(
+      (r) => r.times > 0 && r.path.test(path) && (!r.method || r.method === record.method),
+    );
+    if (rule) {
+      rule.times--;
+      status = rule.status;
+      if (status === 429) {
+        const retryAfter = rule.retryAfterSeconds ?? 0.05;
+        payload = rule.body ?? {
+          message: 'You are being rate limited.',
+          retry_after: retryAfter,
+          global: false,
+        };
+        extraHeaders = {
+          'retry-after': String(Math.ceil(retryAfter)),
+          'x-ratelimit-limit': '5',
+          'x-ratelimit-remaining': '0',
+          'x-ratelimit-reset-after': String(retryAfter),
+          'x-ratelimit-bucket': 'fake-bucket',
+          'x-ratelimit-scope': 'user',
+        };
+      } else {
+        payload = rule.body ?? { message: 'Internal Server Error', code: 0 };
+      }
+    } else {
+      try {
+        const result = this.route(record);
+        status = result.status;
+        payload = result.body;
+      } catch (error) {
+        if (!(error instanceof HttpError)) throw error;
+        status = error.status;
+        payload = error.payload;
+      }
+    }
+
+    record.status = status;
+    this.requests.push(record);
+    for (const waiter of [...this.waiters]) if (waiter.predicate(record)) waiter.resolve(record);
+
+    if (status === 204) {
+      res.writeHead(204, extraHeaders);
+      res.end();
+      return;
+    }
+    res.writeHead(status, { 'content-type': 'application/json', ...extraHeaders });
+    res.end(JSON.stringify(payload ?? null));
+  }
+
+  private route(r: RecordedRequest): { status: number; body?: unknown } {
+    const parts = r.path.split('/').filter(Boolean);
+    const [head, a, b, c, d] = parts;
+    const isWebhook = head === 'webhooks' || head === 'interactions';
+    if (!isWebhook && r.headers.authorization !== `Bot ${this.token}`) {
+      throw new HttpError(401, { message: '401: Unauthorized', code: 0 });
+    }
+
+    if (head === 'gateway') {
+      return {
+        status: 200,
+        body: {
+          url: `${this.baseUrl.replace('http', 'ws')}/gateway`,
+          shards: 1,
+          session_start_limit: { total: 1000, remaining: 1000, reset_after: 0, max_concurrency: 1 },
+        },
+      };
+    }
+    if (head === 'users' && a === '@me') return { status: 200, body: this.botUser() };
+    if (head === 'applications' && a === '@me' && parts.length === 2) {
+      return {
+        status: 200,
+        body: { id: this.applicationId, name: 'Tracksmith', bot: this.botUser(), flags: 0 },
+      };
+    }
+    if (head === 'applications' && a === this.applicationId && b === 'commands' && parts.length === 3) {
+      if (r.method === 'PUT') this.commands.global = this.withIds(r.body);
+      return { status: 200, body: this.commands.global };
+    }
+    if (head === 'applications' && a === this.applicationId && b === 'guilds' && c && d === 'commands') {
+      if (r.method === 'PUT') this.commands.guild.set(c, this.withIds(r.body));
+      return { status: 200, body: this.commands.guild.get(c) ?? [] };
+    }
+    if (head === 'interactions' && a && b && c === 'callback' && r.method === 'POST') {
+      return this.interactionCallback(a, b, r);
+    }
+    if (head === 'webhooks' && a && b) return this.webhook(a, b, parts.slice(3), r);
+    if (head === 'channels' && a && b === 'messages') return this.channelMessages(a, c, r);
+    throw new HttpError(404, { message: '404: Not Found', code: 0 });
+  }
+
+  private interactionCallback(
+    id: string,
+    token: string,
+    r: RecordedRequest,
+  ): { status: number; body?: unknown } {
+    const record = this.interactions.get(id);
+    if (!record || record.token !== token)
+      throw new HttpError(404, { message: 'Unknown interaction', code: 10062 });
+    if (record.acknowledged) {
+      throw new HttpError(400, { message: 'Interaction has already been acknowledged.', code: 40060 });
+    }
+    record.acknowledged = true;
+    const { type, data } = r.body as { type: number; data?: Json };
+    let message: FakeMessage | undefined;
+    if (type === 4 || type === 5) {
+      message = this.createMessage(
+        record.channelId,
+        record.guildId,
+        type === 4 ? (data ?? {}) : { flags: data?.flags },
+        [],
+      );
+      if (type === 5) message.flags |= 128; // LOADING
+      message.interactionId = id;
+      record.originalMessageId = message.id;
+    } else if (type === 6 || type === 7) {
+      record.originalMessageId = record.sourceMessageId;
+      const source = record.sourceMessageId ? this.messages.get(record.sourceMessageId) : undefined;
+      if (type === 7 && source && data) this.applyEdit(source, data, []);
+      message = source;
+    }
+    if (r.query.get('with_response') === 'true') {
+      return {
+        status: 200,
+        body: { interaction: { id, type }, resource: message ? { type, message } : { type } },
+      };
+    }
+    return { status: 204 };
+  }
+
+  private webhook(
+    appId: string,
+    token: string,
+    rest: string[],
+    r: RecordedRequest,
+  ): { status: number; body?: unknown } {
+    const record = this.byToken.get(token);
+    if (appId !== this.applicationId || !record)
+      throw new HttpError(401, { message: 'Invalid Webhook Token', code: 50027 });
+    if (record.expired) throw new HttpError(401, { message: 'Invalid Webhook Token', code: 50027 });
+
+    if (rest.length === 0 && r.method === 'POST') {
+      const message = this.createMessage(record.channelId, record.guildId, r.body as Json, r.files);
+      return { status: 200, body: message };
+    }
+    if (rest[0] !== 'messages' || !rest[1]) throw new HttpError(404, { message: '404: Not Found', code: 0 });
+    const messageId = rest[1] === '@original' ? record.originalMessageId : rest[1];
+    const message = messageId ? this.messages.get(messageId) : undefined;
+    if (!message) throw new HttpError(404, { message: 'Unknown Message', code: 10008 });
+    return this.messageVerb(message, r);
+  }
+
+  private channelMessages(channelId: string, messageId: string | undefined, r: RecordedRequest) {
+    if (!messageId) {
+      if (r.method !== 'POST') throw new HttpError(404, { message: '404: Not Found', code: 0 });
+      const guild = this.guilds.find((g) => g.channels?.some((c) => c.id === channelId));
+      if (!guild) throw new HttpError(404, { message: 'Unknown Channel', code: 10003 });
+      return { status: 200, body: this.createMessage(channelId, guild.id, r.body as Json, r.files) };
+    }
+    const message = this.messages.get(messageId);
+    if (!message || message.channel_id !== channelId)
+      throw new HttpError(404, { message: 'Unknown Message', code: 10008 });
+    if (r.method === 'PATCH' && message.author.id !== this.applicationId) {
+      throw new HttpError(403, { message: 'Cannot edit a message authored by another user', code: 50005 });
+    }
+    return this.messageVerb(message, r);
+  }
+
+  private messageVerb(message: FakeMessage, r: RecordedRequest): { status: number; body?: unknown } {
+    switch (r.method) {
+      case 'GET':
+        return { status: 200, body: message };
+      case 'DELETE':
+        this.messages.delete(message.id);
+        return { status: 204 };
+      case 'PATCH':
+        this.applyEdit(message, r.body as Json, r.files);
+        return { status: 200, body: message };
+      default:
+        throw new HttpError(405, { message: '405: Method Not Allowed', code: 0 });
+    }
+  }
+
+  // ---------------------------------------------------------------- state
+
+  private createMessage(channelId: string, guildId: string, data: Json, files: RecordedFile[]): FakeMessage {
+    const message: FakeMessage = {
+      id: this.nextId(),
+      channel_id: channelId,
+      guild_id: guildId,
+      author: { ...this.botUser(), avatar: null, global_name: null },
+      content: '',
+      embeds: [],
+      components: [],
+      attachments: [],
+      mentions: [],
+      mention_roles: [],
+      mention_everyone: false,
+      pinned: false,
+      tts: false,
+      type: data.message_reference ? 19 : 0,
+      flags: 0,
+      timestamp: new Date().toISOString(),
+      edited_timestamp: null,
+    };
+    this.applyEdit(message, data, files);
+    message.edited_timestamp = null;
+    this.messages.set(message.id, message);
+    return message;
+  }
+
+  private applyEdit(message: FakeMessage, data: Json, files: RecordedFile[]): void {
+    if (typeof data.content === 'string') message.content = data.content;
+    if (Array.isArray(data.embeds)) message.embeds = data.embeds;
+    if (Array.isArray(data.components)) message.components = data.components;
+    if (typeof data.flags === 'number') message.flags = data.flags;
+    if ('allowed_mentions' in data) message.allowed_mentions = data.allowed_mentions;
+    if (data.message_reference) message.message_reference = data.message_reference;
+    const uploads = files.filter((f) => f.field.startsWith('files['));
+    const upload = (file: RecordedFile, filename?: string): FakeAttachment => {
+      const id = this.nextId();
+      const name = filename ?? file.name;
+      this.attachments.set(id, file.data);
+      const url = `${this.baseUrl}/attachments/${message.channel_id}/${id}/${encodeURIComponent(name)}`;
+      return {
+        id,
+        filename: name,
+        size: file.data.length,
+        url,
+        proxy_url: url,
+        content_type: file.contentType,
+      };
+    };
+    if (Array.isArray(data.attachments)) {
+      const next: FakeAttachment[] = [];
+      for (const entry of data.attachments as { id?: string | number; filename?: string }[]) {
+        const existing = message.attachments.find((a) => a.id === String(entry.id));
+        if (existing) {
+          next.push(existing);
+          continue;
+        }
+        const file = uploads.find((f) => f.field === `files[${String(entry.id)}]`);
+        if (file) next.push(upload(file, entry.filename));
+      }
+      message.attachments = next;
+    } else if (uploads.length > 0) {
+      message.attachments = [...message.attachments, ...uploads.map((f) => upload(f))];
+    }
+    message.flags &= ~128;
+    message.edited_timestamp = new Date().toISOString();
+  }
+
+  private dispatchInteraction(type: number, input: InteractionInput, data: Json, message?: FakeMessage) {
+    const guild = this.guilds.find((g) => g.id === input.guildId) ?? this.defaultGuild();
+    const channelId = input.channelId ?? guild.channels?.[0]?.id ?? guild.id;
+    const id = this.nextId();
+    const token = `aW50ZXJhY3Rpb246${id}:${randomToken()}`;
+    const user = {
+      id: input.user?.id ?? '200000000000000001',
+      username: input.user?.username ?? 'member',
+      discriminator: '0',
+      global_name: null,
+      avatar: null,
+    };
+    const record: InteractionRecord = {
+      id,
+      token,
+      channelId,
+      guildId: guild.id,
+      acknowledged: false,
+      expired: false,
+    };
+    if (message) record.sourceMessageId = message.id;
+    this.interactions.set(id, record);
+    this.byToken.set(token, record);
+    this.dispatchRaw('INTERACTION_CREATE', {
+      id,
+      application_id: this.applicationId,
+      type,
+      token,
+      version: 1,
+      data,
+      guild_id: guild.id,
+      guild: { id: guild.id, locale: 'en-US', features: [] },
+      channel_id: channelId,
+      channel: { id: channelId, type: 0, guild_id: guild.id, name: 'general' },
+      member: {
+        user,
+        roles: input.roles ?? [],
+        permissions: input.permissions ?? '0',
+        joined_at: '2024-01-01T00:00:00.000Z',
+        deaf: false,
+        mute: false,
+        flags: 0,
+        avatar: null,
+        nick: null,
+        premium_since: null,
+        pending: false,
+      },
+      app_permissions: '2251799813685247',
+      locale: 'en-US',
+      guild_locale: 'en-US',
+      entitlements: [],
+      authorizing_integration_owners: { '0': guild.id },
+      context: 0,
+      attachment_size_limit: input.attachmentSizeLimit ?? 10 * 1024 * 1024,
+      ...(message ? { message } : {}),
+    });
+    return { id, token };
+  }
+
+  private guildPayload(guild: FakeGuild): Json {
+    return {
+      id: guild.id,
+      name: guild.name ?? 'Fake Guild',
+      icon: null,
+      splash: null,
+      discovery_splash: null,
+      owner_id: '200000000000000000',
+      afk_channel_id: null,
+      afk_timeout: 300,
+      verification_level: 0,
+      default_message_notifications: 0,
+      explicit_content_filter: 0,
+      roles: [
+        {
+          id: guild.id,
+          name: '@everyone',
+          permissions: '104324673',
+          position: 0,
+          color: 0,
+          hoist: false,
+          managed: false,
+          mentionable: false,
+          flags: 0,
+        },
+      ],
+      emojis: [],
+      features: [],
+      mfa_level: 0,
+      application_id: null,
+      system_channel_id: null,
+      system_channel_flags: 0,
+      rules_channel_id: null,
+      vanity_url_code: null,
+      description: null,
+      banner: null,
+      premium_tier: 0,
+      preferred_locale: 'en-US',
+      public_updates_channel_id: null,
+      nsfw_level: 0,
+      stickers: [],
+      premium_progress_bar_enabled: false,
+      joined_at: '2024-01-01T00:00:00.000Z',
+      large: false,
+      unavailable: false,
+      member_count: 2,
+      voice_states: [],
+      members: [],
+      channels: (guild.channels ?? []).map((c, position) => ({
+        id: c.id,
+        type: c.type ?? 0,
+        name: c.name ?? 'general',
+        guild_id: guild.id,
+        position,
+        permission_overwrites: [],
+        nsfw: false,
+        parent_id: null,
+        topic: null,
+        last_message_id: null,
+        rate_limit_per_user: 0,
+      })),
+      threads: [],
+      presences: [],
+      stage_instances: [],
+      guild_scheduled_events: [],
+      soundboard_sounds: [],
+    };
+  }
+
+  private botUser() {
+    return {
+      id: this.applicationId,
+      username: 'Tracksmith',
+      discriminator: '0',
+      bot: true,
+      avatar: null,
+      global_name: null,
+      flags: 0,
+    };
+  }
+
+  private defaultGuild(): FakeGuild {
+    const guild = this.guilds[0];
+    if (!guild) throw new Error('fake Discord has no guilds');
+    return guild;
+  }
+
+  private withIds(body: unknown): unknown[] {
+    const list = Array.isArray(body) ? (body as Json[]) : [];
+    return list.map((command) => ({
+      ...command,
+      id: this.nextId(),
+      application_id: this.applicationId,
+      version: this.nextId(),
+    }));
+  }
+
+  private nextId(): string {
+    this.snowflake += 4_194_304n; // one millisecond's worth of snowflake increment
+    return this.snowflake.toString();
+  }
+}
+
+function randomToken(): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-';
+  let out = '';
+  for (let i = 0; i < 96; i++) out += alphabet[Math.floor(Math.random() * alphabet.length)] ?? 'A';
+  return out;
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+async function parseBody(
+  raw: Buffer,
+  contentType: string | undefined,
+): Promise<{ body: unknown; files: RecordedFile[] }> {
+  if (raw.length === 0) return { body: undefined, files: [] };
+  if (contentType?.startsWith('multipart/form-data')) {
+    // Node's own multipart parser is enough for a loopback fake; no dependency needed.
+    // eslint-disable-next-line @typescript-eslint/no-deprecated
+    const form = await new Response(raw, { headers: { 'content-type': contentType } }).formData();
+    const files: RecordedFile[] = [];
+    let body: unknown;
+    for (const [field, value] of form.entries()) {
+      if (typeof value === 'string') {
+        if (field === 'payload_json') body = JSON.parse(value) as unknown;
+      } else {
+        files.push({
+          field,
+          name: value.name,
+          contentType: value.type,
+          data: Buffer.from(await value.arrayBuffer()),
+        });
+      }
+    }
+    return { body, files };
+  }
+  try {
+    return { body: JSON.parse(raw.toString('utf8')) as unknown, files: [] };
+  } catch {
+    return { body: raw.toString('utf8'), files: [] };
+  }
+}
