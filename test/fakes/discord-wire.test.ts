@@ -1,0 +1,174 @@
+import {
+  ApplicationCommandOptionType,
+  Client,
+  DiscordAPIError,
+  Events,
+  GatewayIntentBits,
+  HTTPError,
+  MessageFlags,
+  Routes,
+  type Interaction,
+} from 'discord.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeDiscord } from './discord.js';
+
+/**
+ * The fake must be faithful to what discord.js really sends and expects, or the end-to-end tests
+ * prove nothing. These drive the real client against it, with no bot code in between.
+ */
+let fake: FakeDiscord;
+let client: Client;
+
+beforeEach(async () => {
+  fake = await FakeDiscord.start();
+  client = new Client({
+    intents: [GatewayIntentBits.Guilds],
+    rest: { api: fake.apiUrl, retries: 0, timeout: 2_000 },
+  });
+  const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+  await client.login(fake.token);
+  await ready;
+});
+
+afterEach(async () => {
+  await client.destroy();
+  await fake.close();
+});
+
+function nextInteraction(): Promise<Interaction> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no interaction within 5 s')), 5_000);
+    client.once(Events.InteractionCreate, (interaction) => {
+      clearTimeout(timer);
+      resolve(interaction);
+    });
+  });
+}
+
+async function apiError(promise: Promise<unknown>): Promise<DiscordAPIError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof DiscordAPIError) return error;
+    throw error;
+  }
+  throw new Error('expected a DiscordAPIError');
+}
+
+describe('fake Discord, driven by the real discord.js client', () => {
+  it('logs in over the gateway and caches the configured guild', () => {
+    expect(fake.sessions).toBe(1);
+    expect(client.user?.id).toBe(fake.applicationId);
+    expect(client.guilds.cache.get('100000000000000001')?.channels.cache.has('100000000000000002')).toBe(
+      true,
+    );
+  });
+
+  it('rejects a wrong token at login', async () => {
+    const other = new Client({ intents: [], rest: { api: fake.apiUrl, retries: 0 } });
+    await expect(other.login('not-the-token')).rejects.toThrow(/token/i);
+    await other.destroy();
+  });
+
+  it('delivers a slash command, records the deferral, and an edit with a file keeps its bytes', async () => {
+    const pending = nextInteraction();
+    const sent = fake.chatInput({
+      name: 'music',
+      options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: 'hello' }],
+      attachmentSizeLimit: 25 * 1024 * 1024,
+    });
+    const interaction = await pending;
+    if (!interaction.isChatInputCommand()) throw new Error('expected a chat input command');
+    expect(interaction.options.getString('prompt')).toBe('hello');
+    expect(interaction.attachmentSizeLimit).toBe(25 * 1024 * 1024);
+    expect(interaction.token).toBe(sent.token);
+
+    await interaction.deferReply();
+    const bytes = Buffer.from([0xff, 0xfb, 0x90, 0x64, 1, 2, 3]);
+    await interaction.editReply({
+      content: 'hi @everyone',
+      files: [{ attachment: bytes, name: 'a.mp3' }],
+      allowedMentions: { parse: [] },
+    });
+
+    expect(fake.callbacks(sent.id).map((r) => (r.body as { type: number }).type)).toEqual([5]);
+    const message = fake.originalResponse(sent.token)!;
+    expect(message.content).toBe('hi @everyone');
+    expect(message.allowed_mentions).toEqual({ parse: [] });
+    expect(message.attachments.map((a) => a.filename)).toEqual(['a.mp3']);
+    expect(fake.attachmentData(message.attachments[0]!.id)).toEqual(bytes);
+    const served = await fetch(message.attachments[0]!.url);
+    expect(Buffer.from(await served.arrayBuffer())).toEqual(bytes);
+  });
+
+  it('records an ephemeral reply and refuses a second acknowledgement', async () => {
+    const pending = nextInteraction();
+    fake.chatInput({ name: 'music' });
+    const interaction = await pending;
+    if (!interaction.isChatInputCommand()) throw new Error('expected a chat input command');
+    await interaction.reply({ content: 'only you', flags: MessageFlags.Ephemeral });
+    const raw = client.rest.post(Routes.interactionCallback(interaction.id, interaction.token), {
+      body: { type: 5 },
+      auth: false,
+    });
+    expect((await apiError(raw)).code).toBe(40060);
+  });
+
+  it('answers injected failures and expired tokens the way Discord does', async () => {
+    const pending = nextInteraction();
+    const sent = fake.chatInput({ name: 'music' });
+    const interaction = await pending;
+    if (!interaction.isChatInputCommand()) throw new Error('expected a chat input command');
+    await interaction.deferReply();
+
+    // discord.js raises HTTPError, not DiscordAPIError, for a 5xx.
+    fake.failNext({ method: 'PATCH', path: /@original$/, status: 500 });
+    await expect(interaction.editReply('x')).rejects.toBeInstanceOf(HTTPError);
+    expect(fake.requests.at(-1)?.status).toBe(500);
+
+    fake.expireToken(sent.token);
+    const expired = await apiError(interaction.editReply('y'));
+    expect([expired.status, expired.code]).toEqual([401, 50027]);
+  });
+
+  it('edits, fetches and deletes channel messages with the bot token', async () => {
+    const created = (await client.rest.post(Routes.channelMessages('100000000000000002'), {
+      body: { content: 'first' },
+    })) as { id: string };
+    await client.rest.patch(Routes.channelMessage('100000000000000002', created.id), {
+      body: { content: 'second' },
+    });
+    expect(fake.messages.get(created.id)?.content).toBe('second');
+    await client.rest.delete(Routes.channelMessage('100000000000000002', created.id));
+    const gone = await apiError(client.rest.get(Routes.channelMessage('100000000000000002', created.id)));
+    expect(gone.code).toBe(10008);
+  });
+
+  it('delivers buttons and modal submissions that discord.js can read', async () => {
+    const message = (await client.rest.post(Routes.channelMessages('100000000000000002'), {
+      body: { content: 'track' },
+    })) as { id: string };
+    let pending = nextInteraction();
+    fake.button({ customId: 'regen:1', message: message.id });
+    const button = await pending;
+    if (!button.isButton()) throw new Error('expected a button');
+    expect(button.customId).toBe('regen:1');
+    expect(button.message.id).toBe(message.id);
+    await button.deferUpdate();
+
+    pending = nextInteraction();
+    fake.modalSubmit({ customId: 'remix:1', fields: [{ customId: 'prompt', value: 'new take' }] });
+    const modal = await pending;
+    if (!modal.isModalSubmit()) throw new Error('expected a modal submission');
+    expect(modal.fields.getTextInputValue('prompt')).toBe('new take');
+  });
+
+  it('stores bulk-overwritten commands with IDs', async () => {
+    const result = (await client.rest.put(Routes.applicationCommands(fake.applicationId), {
+      body: [{ name: 'music', description: 'x' }],
+    })) as { id: string; name: string }[];
+    expect(result[0]?.name).toBe('music');
+    expect(result[0]?.id).toMatch(/^\d+$/);
+    expect(fake.commands.global).toEqual(result);
+  });
+});
