@@ -7,6 +7,7 @@ import { createDiscordClient } from './discord/client.js';
 import { createDiscordReporter } from './discord/deliver.js';
 import { createRouter, type Router } from './discord/router.js';
 import { createDownloader } from './generation/download.js';
+import { ConcurrencyGate } from './generation/gate.js';
 import { systemClock, type Clock, type Provider } from './generation/ports.js';
 import { defaultSchedule, type ScheduleOptions } from './generation/schedule.js';
 import { GenerationService } from './generation/service.js';
@@ -77,6 +78,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     tracker,
     download,
     reporter: createDiscordReporter(client.rest),
+    ledger: { submitted: async () => {}, completed: async () => {}, failed: async () => {} },
+    gate: new ConcurrencyGate(() => 10),
     clock,
     logger: logger.child({ component: 'generation' }),
     timeoutMs,

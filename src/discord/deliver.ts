@@ -1,6 +1,6 @@
 import { Routes, type REST } from 'discord.js';
 import type { Delivery, Job, Reporter } from '../generation/ports.js';
-import { renderDelivered, renderFailed, renderGenerating, type MessagePayload } from './render.js';
+import { renderDelivered, renderFailed, renderProgress, type MessagePayload } from './render.js';
 
 /**
  * The core's Reporter on Discord: every outcome edits the deferred reply through the interaction's
@@ -16,7 +16,7 @@ export function createDiscordReporter(rest: REST): Reporter {
     });
   };
   return {
-    progress: (job) => editOriginal(job, renderGenerating(job)),
+    progress: (job) => editOriginal(job, renderProgress(job)),
     delivered: (job, delivery: Delivery) => editOriginal(job, renderDelivered(job, delivery)),
     failed: (job, message) => editOriginal(job, renderFailed(job, message)),
   };

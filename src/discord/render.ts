@@ -24,15 +24,14 @@ const colors = { working: 0x5865f2, done: 0x57f287, failed: 0xed4245 } as const;
 /** Discord's embed description limit, less room for the ellipsis. */
 const DESCRIPTION_MAX = 4096;
 
-export function renderGenerating(job: Job): MessagePayload {
-  const started = Math.floor((job.submittedAt ?? job.createdAt) / 1000);
-  return {
-    body: {
-      content: `🎼 Generating a ${job.request.lengthSeconds}-second track for ${userMention(job.origin.userId)}, started ${time(started, TimestampStyles.RelativeTime)}…`,
-      allowed_mentions: noPings(),
-    },
-    files: [],
-  };
+export function renderProgress(job: Job): MessagePayload {
+  const who = userMention(job.origin.userId);
+  const length = `${job.request.lengthSeconds}-second track`;
+  const content =
+    job.phase === 'queued'
+      ? `⏳ ${who}'s ${length} is waiting for a free slot in this server: position ${job.queuePosition ?? 1} in line.`
+      : `🎼 Generating a ${length} for ${who}, started ${time(Math.floor((job.submittedAt ?? job.createdAt) / 1000), TimestampStyles.RelativeTime)}…`;
+  return { body: { content, allowed_mentions: noPings() }, files: [] };
 }
 
 export function renderDelivered(job: Job, delivery: Delivery): MessagePayload {

@@ -41,7 +41,8 @@ export interface RequestOrigin {
   uploadLimitBytes: number;
 }
 
-export type JobPhase = 'submitting' | 'generating' | 'downloading' | 'delivering' | 'completed' | 'failed';
+export type JobPhase =
+  'queued' | 'submitting' | 'generating' | 'downloading' | 'delivering' | 'completed' | 'failed';
 
 export interface Job {
   /** Our own ID for the request, used in logs from the interaction to the delivery. */
@@ -55,6 +56,16 @@ export interface Job {
   completedAt?: number;
   creditsUsed?: number;
   polls: number;
+  /** Place in the server's line while `phase` is `queued` (1 = next). */
+  queuePosition?: number;
+}
+
+/** The usage ledger as the core sees it: one row per request, moved along as the job goes. */
+export interface JobLedger {
+  submitted(job: Job): Promise<void>;
+  completed(job: Job): Promise<void>;
+  /** The job ended without a track; its slot goes back to the member and the server. */
+  failed(job: Job, reason: string): Promise<void>;
 }
 
 export type Delivery =

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { userMessageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { DownloadError, type Downloader } from './download.js';
-import type { Clock, Delivery, GenerationRequest, Job, Provider, Reporter, RequestOrigin } from './ports.js';
+import type { ConcurrencyGate } from './gate.js';
+import type { Clock, Delivery, GenerationRequest, Job, JobLedger, Provider, Reporter, RequestOrigin } from './ports.js';
 import type { Tracker, TrackResult } from './tracker.js';
 
 export interface GenerationServiceOptions {
@@ -10,6 +11,9 @@ export interface GenerationServiceOptions {
   tracker: Tracker;
   download: Downloader;
   reporter: Reporter;
+  ledger: JobLedger;
+  /** Per-server admission: jobs beyond a server's `concurrent` setting wait in line. */
+  gate: ConcurrencyGate;
   clock: Clock;
   logger: Logger;
   /** Used in the timeout message. */
@@ -33,10 +37,13 @@ export class GenerationService {
     return this.running.size;
   }
 
-  /** Accepts a request and returns at once; the work carries on in the background. */
-  start(request: GenerationRequest, origin: RequestOrigin): Job {
+  /**
+   * Accepts a request and returns at once; the work carries on in the background. `id` is the
+   * request's ledger row when the caller reserved one.
+   */
+  start(request: GenerationRequest, origin: RequestOrigin, id: string = (this.options.newId ?? randomUUID)()): Job {
     const job: Job = {
-      id: (this.options.newId ?? randomUUID)(),
+      id,
       request,
       origin,
       createdAt: this.options.clock.now(),
@@ -49,7 +56,7 @@ export class GenerationService {
       channelId: origin.channelId,
       userId: origin.userId,
     });
-    const run = this.run(job, logger)
+    const run = this.admitThenRun(job, logger)
       .catch((error: unknown) => {
         logger.error({ err: error }, 'job crashed');
       })
@@ -61,6 +68,22 @@ export class GenerationService {
   /** Waits for every job's current step to settle (after `tracker.stop()` that is prompt). */
   async drain(): Promise<void> {
     await Promise.allSettled([...this.running]);
+  }
+
+  private async admitThenRun(job: Job, logger: Logger): Promise<void> {
+    const ticket = this.options.gate.enter(job.origin.guildId, (position) => {
+      job.phase = 'queued';
+      job.queuePosition = position;
+      void this.report(logger, 'queue position', () => this.options.reporter.progress(job));
+    });
+    try {
+      await ticket.admitted;
+      job.phase = 'submitting';
+      job.queuePosition = undefined;
+      await this.run(job, logger);
+    } finally {
+      ticket.release();
+    }
   }
 
   private async run(job: Job, baseLogger: Logger): Promise<void> {
@@ -83,6 +106,7 @@ export class GenerationService {
     job.phase = 'generating';
     const logger = baseLogger.child({ generationId: submitted.generationId });
     logger.info({ status: submitted.status }, 'generation submitted');
+    await this.record(logger, 'submission', () => this.options.ledger.submitted(job));
     await this.report(logger, 'progress', () => this.options.reporter.progress(job));
 
     const result = await tracker.track(submitted.generationId, logger, job.submittedAt);
@@ -144,6 +168,9 @@ export class GenerationService {
       this.options.reporter.delivered(job, delivery),
     );
     job.phase = delivered ? 'completed' : 'failed';
+    await this.record(logger, 'completion', () =>
+      delivered ? this.options.ledger.completed(job) : this.options.ledger.failed(job, 'delivery failed'),
+    );
     if (delivered) {
       logger.info(
         {
@@ -157,7 +184,17 @@ export class GenerationService {
 
   private async fail(job: Job, logger: Logger, userMessage: string): Promise<void> {
     job.phase = 'failed';
+    await this.record(logger, 'failure', () => this.options.ledger.failed(job, userMessage));
     await this.report(logger, 'failure report', () => this.options.reporter.failed(job, userMessage));
+  }
+
+  /** Writes one ledger step; a store fault is logged and does not stop the member's track. */
+  private async record(logger: Logger, what: string, write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+    } catch (error) {
+      logger.error({ err: error }, `ledger ${what} could not be recorded`);
+    }
   }
 
   /** Runs one report; a reporter fault is logged with its context and never escapes the job. */

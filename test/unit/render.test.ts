@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderDelivered, renderFailed, renderGenerating } from '../../src/discord/render.js';
+import { renderDelivered, renderFailed, renderProgress } from '../../src/discord/render.js';
 import type { Job } from '../../src/generation/ports.js';
 import { fileNameFor } from '../../src/generation/service.js';
 
@@ -16,7 +16,7 @@ function job(prompt: string): Job {
     },
     createdAt: 1_700_000_000_000,
     submittedAt: 1_700_000_001_000,
-    phase: 'completed',
+    phase: 'generating',
     polls: 3,
   };
 }
@@ -67,8 +67,11 @@ describe('render', () => {
   });
 
   it('shows progress with a relative timestamp and failures with the reason', () => {
-    expect(renderGenerating(job('x')).body.content).toBe(
+    expect(renderProgress(job('x')).body.content).toBe(
       '🎼 Generating a 45-second track for <@300000000000000003>, started <t:1700000001:R>…',
+    );
+    expect(renderProgress({ ...job('x'), phase: 'queued', queuePosition: 3 }).body.content).toBe(
+      "⏳ <@300000000000000003>'s 45-second track is waiting for a free slot in this server: position 3 in line.",
     );
     const failed = renderFailed(job('x'), 'The music service refused this prompt: no artists');
     expect(failed.body.embeds?.[0]?.description).toBe('The music service refused this prompt: no artists');
