@@ -10,7 +10,6 @@ import {
 import type { CommandContext, SlashCommand } from '../src/discord/command.js';
 import { renderNotice } from '../src/discord/render.js';
 import {
-  LENGTH_DEFAULT_SECONDS,
   LENGTH_MAX_SECONDS,
   LENGTH_MIN_SECONDS,
   PROMPT_MAX_CHARS,
@@ -37,17 +36,14 @@ const data = {
     {
       type: ApplicationCommandOptionType.Integer,
       name: 'length',
-      description: `Length in seconds, ${LENGTH_MIN_SECONDS} to ${LENGTH_MAX_SECONDS} (default ${LENGTH_DEFAULT_SECONDS})`,
+      description: `Length in seconds, ${LENGTH_MIN_SECONDS} to ${LENGTH_MAX_SECONDS} (the server's default if left out)`,
       min_value: LENGTH_MIN_SECONDS,
       max_value: LENGTH_MAX_SECONDS,
     },
   ],
 } as const satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
 
-async function execute(
-  interaction: ChatInputCommandInteraction,
-  { generation }: CommandContext,
-): Promise<void> {
+async function execute(interaction: ChatInputCommandInteraction, context: CommandContext): Promise<void> {
   if (!interaction.inGuild()) {
     await interaction.reply({ ...renderNotice('Use /music in a server.'), flags: MessageFlags.Ephemeral });
     return;
@@ -63,15 +59,41 @@ async function execute(
     return;
   }
 
-  // Acknowledge before anything that touches the network: Discord allows 3 seconds.
-  await interaction.deferReply();
-  generation.start(checked.value, {
+  // A local transaction, no network: the acknowledgement still comes well inside Discord's 3 s.
+  const id = context.newId();
+  const reservation = await context.reserve({
+    id,
     guildId: interaction.guildId,
     channelId: interaction.channelId,
     userId: interaction.user.id,
-    reply: { applicationId: interaction.applicationId, interactionToken: interaction.token },
-    uploadLimitBytes: uploadLimit(interaction.attachmentSizeLimit),
+    memberRoleIds: memberRoles(interaction),
+    prompt: checked.value.prompt,
+    lengthSeconds: checked.value.lengthSeconds,
   });
+  if (!reservation.ok) {
+    await interaction.reply({ ...renderNotice(reservation.refusal.message), flags: MessageFlags.Ephemeral });
+    return;
+  }
+
+  await interaction.deferReply();
+  context.generation.start(
+    { prompt: checked.value.prompt, lengthSeconds: reservation.lengthSeconds },
+    {
+      guildId: interaction.guildId,
+      channelId: interaction.channelId,
+      userId: interaction.user.id,
+      reply: { applicationId: interaction.applicationId, interactionToken: interaction.token },
+      uploadLimitBytes: uploadLimit(interaction.attachmentSizeLimit),
+    },
+    id,
+  );
+}
+
+/** Role IDs from the member as Discord sent it, cached or not. */
+export function memberRoles(interaction: ChatInputCommandInteraction<'cached' | 'raw'>): string[] {
+  const roles = interaction.member.roles;
+  const ids = Array.isArray(roles) ? roles : [...roles.cache.keys()];
+  return ids.filter((id): id is string => typeof id === 'string');
 }
 
 /** Trusts the interaction's stated limit only within sane bounds (it is client-supplied data too). */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Events, type Client, type RESTOptions } from 'discord.js';
 import { commands as allCommands } from '../commands/index.js';
 import { createAimlClient, type RetryOptions } from './aiml/client.js';
@@ -8,11 +9,16 @@ import { createDiscordReporter } from './discord/deliver.js';
 import { createRouter, type Router } from './discord/router.js';
 import { createDownloader } from './generation/download.js';
 import { ConcurrencyGate } from './generation/gate.js';
-import { systemClock, type Clock, type Provider } from './generation/ports.js';
+import { systemClock, type Clock, type JobLedger, type Provider } from './generation/ports.js';
 import { defaultSchedule, type ScheduleOptions } from './generation/schedule.js';
 import { GenerationService } from './generation/service.js';
 import { Tracker } from './generation/tracker.js';
+import { reserveSlot } from './limits/reserve.js';
+import { DEFAULT_SETTINGS } from './limits/settings.js';
 import { createLogger, type Logger } from './log.js';
+import { openDatabase, type Database } from './store/db.js';
+import { createSettingsRepository } from './store/settings-repository.js';
+import { createUsageRepository } from './store/usage-repository.js';
 
 /** Knobs that are not configuration but that tests and benchmarks need to turn. */
 export interface AppOptions {
@@ -32,16 +38,28 @@ export interface App {
   readonly generation: GenerationService;
   readonly tracker: Tracker;
   readonly provider: Provider;
+  readonly database: Database;
   /** Connects to Discord; resolves once the gateway session is ready. */
   start(): Promise<void>;
-  /** Stops taking commands, stops tracking, waits for in-flight writes, then disconnects. */
+  /** Stops taking commands, stops tracking, waits for in-flight writes, then disconnects and closes the store. */
   stop(): Promise<void>;
 }
 
 /** Builds the whole object graph once; nothing below here reaches for a global. */
-export function createApp(config: Config, options: AppOptions = {}): App {
+export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
   const clock = options.clock ?? systemClock;
+  const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  logger.info({ store: database.location }, 'store ready');
+  const settings = createSettingsRepository(database.db);
+  const usage = createUsageRepository(database.db);
+  const ledger: JobLedger = {
+    submitted: (job) => usage.markSubmitted(job.id, job.generationId ?? '', clock.now()),
+    completed: (job) => usage.markCompleted(job.id, job.creditsUsed ?? null, clock.now()),
+    failed: (job, reason) => usage.markFailed(job.id, reason, job.creditsUsed ?? null, clock.now()),
+  };
+  // The gate asks synchronously; reservations and settings changes keep this current.
+  const concurrentByGuild = new Map<string, number>();
   const timeoutMs = config.GENERATION_TIMEOUT_SECONDS * 1000;
 
   const provider = createAimlClient({
@@ -78,13 +96,28 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     tracker,
     download,
     reporter: createDiscordReporter(client.rest),
-    ledger: { submitted: async () => {}, completed: async () => {}, failed: async () => {} },
-    gate: new ConcurrencyGate(() => 10),
+    ledger,
+    gate: new ConcurrencyGate((guildId) => concurrentByGuild.get(guildId) ?? DEFAULT_SETTINGS.concurrent),
     clock,
     logger: logger.child({ component: 'generation' }),
     timeoutMs,
   });
-  const router: Router = createRouter(options.commands ?? allCommands, { generation, logger });
+  const router: Router = createRouter(options.commands ?? allCommands, {
+    generation,
+    settings,
+    usage,
+    logger,
+    now: () => clock.now(),
+    newId: randomUUID,
+    async reserve(request) {
+      const reservation = await reserveSlot(database.db, { ...request, now: clock.now() });
+      if (reservation.ok) concurrentByGuild.set(request.guildId, reservation.settings.concurrent);
+      return reservation;
+    },
+    settingsChanged(guildId, changed) {
+      concurrentByGuild.set(guildId, changed.concurrent);
+    },
+  });
   client.on(Events.InteractionCreate, (interaction) => {
     void router.handle(interaction);
   });
@@ -95,6 +128,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     generation,
     tracker,
     provider,
+    database,
     async start() {
       const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
       await client.login(config.DISCORD_TOKEN);
@@ -105,6 +139,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       tracker.stop();
       await generation.drain();
       await client.destroy();
+      await database.close();
       logger.info('stopped');
     },
   };

@@ -32,6 +32,7 @@ const schema = z.object({
   GENERATION_TIMEOUT_SECONDS: positiveInt(600, 3600),
   LOG_LEVEL: z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }).default('info'),
   DATA_DIR: z.string().trim().min(1).default('./data'),
+  DATABASE_URL: z.string().trim().min(1).optional(),
 });
 
 export type Config = Readonly<z.output<typeof schema>>;

@@ -17,7 +17,13 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const app = createApp(config);
+  let app;
+  try {
+    app = await createApp(config);
+  } catch (error) {
+    console.error(`Could not open the store: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

@@ -3,11 +3,23 @@ import type {
   RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
 import type { GenerationService } from '../generation/service.js';
+import type { Reservation, ReservationRequest } from '../limits/reserve.js';
+import type { GuildSettings } from '../limits/settings.js';
 import type { Logger } from '../log.js';
+import type { SettingsRepository } from '../store/settings-repository.js';
+import type { UsageRepository } from '../store/usage-repository.js';
 
 /** What a command handler may use; `createApp` builds it once. */
 export interface CommandContext {
   generation: GenerationService;
+  /** Checks every limit and writes the ledger row in one transaction. */
+  reserve(request: Omit<ReservationRequest, 'now'>): Promise<Reservation>;
+  settings: SettingsRepository;
+  usage: UsageRepository;
+  /** Tells the running parts of the bot that a server's settings changed. */
+  settingsChanged(guildId: string, settings: GuildSettings): void;
+  now(): number;
+  newId(): string;
   logger: Logger;
 }
 

@@ -1,10 +1,7 @@
-import type { GenerationRequest } from '../aiml/types.js';
-
 /** The provider's own bounds (see the API reference): prompt length and `music_length_ms`. */
 export const PROMPT_MAX_CHARS = 2000;
 export const LENGTH_MIN_SECONDS = 10;
 export const LENGTH_MAX_SECONDS = 300;
-export const LENGTH_DEFAULT_SECONDS = 30;
 
 export type Validated<T> = { ok: true; value: T } | { ok: false; problems: string[] };
 
@@ -17,7 +14,7 @@ const count = (n: number) => n.toLocaleString('en-US');
 export function validateMusicRequest(input: {
   prompt: unknown;
   length: unknown;
-}): Validated<GenerationRequest> {
+}): Validated<{ prompt: string; lengthSeconds: number | undefined }> {
   const problems: string[] = [];
   const prompt = typeof input.prompt === 'string' ? input.prompt.trim() : '';
   if (typeof input.prompt !== 'string' || prompt.length === 0) {
@@ -28,7 +25,8 @@ export function validateMusicRequest(input: {
     );
   }
 
-  let lengthSeconds = LENGTH_DEFAULT_SECONDS;
+  // Unset stays unset: the server's own default length applies later.
+  let lengthSeconds: number | undefined;
   if (input.length !== undefined && input.length !== null) {
     const n = input.length;
     if (typeof n !== 'number' || !Number.isInteger(n) || n < LENGTH_MIN_SECONDS || n > LENGTH_MAX_SECONDS) {

@@ -3,7 +3,16 @@ import { userMessageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { DownloadError, type Downloader } from './download.js';
 import type { ConcurrencyGate } from './gate.js';
-import type { Clock, Delivery, GenerationRequest, Job, JobLedger, Provider, Reporter, RequestOrigin } from './ports.js';
+import type {
+  Clock,
+  Delivery,
+  GenerationRequest,
+  Job,
+  JobLedger,
+  Provider,
+  Reporter,
+  RequestOrigin,
+} from './ports.js';
 import type { Tracker, TrackResult } from './tracker.js';
 
 export interface GenerationServiceOptions {
@@ -41,7 +50,11 @@ export class GenerationService {
    * Accepts a request and returns at once; the work carries on in the background. `id` is the
    * request's ledger row when the caller reserved one.
    */
-  start(request: GenerationRequest, origin: RequestOrigin, id: string = (this.options.newId ?? randomUUID)()): Job {
+  start(
+    request: GenerationRequest,
+    origin: RequestOrigin,
+    id: string = (this.options.newId ?? randomUUID)(),
+  ): Job {
     const job: Job = {
       id,
       request,

@@ -33,8 +33,9 @@ const config = loadConfig({
   AIML_API_URL: aiml.baseUrl,
   DISCORD_API_URL: discord.apiUrl,
   LOG_LEVEL: 'warn',
+  DATABASE_URL: 'sqlite::memory:',
 });
-const app = createApp(config, { logger: createLogger('warn') });
+const app = await createApp(config, { logger: createLogger('warn') });
 await app.start();
 say('the bot logged in to the gateway and is ready');
 

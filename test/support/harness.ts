@@ -42,10 +42,11 @@ export async function startHarness(
     AIML_API_URL: aiml.baseUrl,
     DISCORD_API_URL: discord.apiUrl,
     LOG_LEVEL: 'debug',
+    DATABASE_URL: 'sqlite::memory:',
     ...options.env,
   });
   const logs = captureLogs();
-  const app = createApp(config, { ...fastOptions, ...options.app, logger: logs.logger });
+  const app = await createApp(config, { ...fastOptions, ...options.app, logger: logs.logger });
   await app.start();
   return {
     discord,

@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { validateMusicRequest } from '../../src/generation/request.js';
 
 describe('validateMusicRequest', () => {
-  it('accepts a prompt and trims it, with the default length', () => {
+  it('accepts a prompt and trims it, leaving an unset length to the server default', () => {
     expect(validateMusicRequest({ prompt: '  lofi beats  ', length: undefined })).toEqual({
       ok: true,
-      value: { prompt: 'lofi beats', lengthSeconds: 30 },
+      value: { prompt: 'lofi beats', lengthSeconds: undefined },
     });
   });
 

@@ -1,0 +1,72 @@
+import type { Db } from '../store/db.js';
+import { createSettingsRepository } from '../store/settings-repository.js';
+import { createUsageRepository } from '../store/usage-repository.js';
+import { checkRequest, type Decision } from './policy.js';
+import type { GuildSettings } from './settings.js';
+import { utcDayStart, utcMonthStart } from './time.js';
+
+export interface ReservationRequest {
+  id: string;
+  guildId: string;
+  channelId: string;
+  userId: string;
+  memberRoleIds: readonly string[];
+  prompt: string;
+  /** Undefined: the server's default length. */
+  lengthSeconds: number | undefined;
+  now: number;
+}
+
+export type Reservation =
+  | { ok: true; lengthSeconds: number; queued: boolean; settings: GuildSettings }
+  | { ok: false; refusal: Extract<Decision, { allowed: false }> };
+
+/**
+ * Checks every limit and writes the ledger row in one transaction, so concurrent requests cannot
+ * all read "2 of 3 used" and all go ahead. On SQLite the driver holds its single connection for
+ * the whole transaction, which serializes reservations in this process; a PostgreSQL version
+ * takes a row lock on the server's settings row (`forUpdate()`) first.
+ */
+export async function reserveSlot(db: Db, request: ReservationRequest): Promise<Reservation> {
+  return db.transaction().execute(async (trx) => {
+    const settingsRepository = createSettingsRepository(trx);
+    const usage = createUsageRepository(trx);
+    const settings = await settingsRepository.get(request.guildId);
+    const lengthSeconds = request.lengthSeconds ?? settings.defaultLengthSeconds;
+    const today = utcDayStart(request.now);
+    const [userToday, guildToday, guildCreditsThisMonth, userLastRequestAt, guildInFlight, blockedWords] =
+      await Promise.all([
+        usage.countUserSince(request.guildId, request.userId, today),
+        usage.countGuildSince(request.guildId, today),
+        usage.creditsGuildSince(request.guildId, utcMonthStart(request.now)),
+        usage.lastRequestAt(request.guildId, request.userId),
+        usage.countGuildInFlight(request.guildId),
+        settingsRepository.blockedWords(request.guildId),
+      ]);
+    const decision = checkRequest({
+      settings,
+      usage: { userToday, guildToday, guildCreditsThisMonth, userLastRequestAt, guildInFlight },
+      request: { prompt: request.prompt, lengthSeconds },
+      memberRoleIds: request.memberRoleIds,
+      blockedWords,
+      now: request.now,
+    });
+    if (!decision.allowed) return { ok: false, refusal: decision };
+    await usage.insert({
+      id: request.id,
+      guild_id: request.guildId,
+      channel_id: request.channelId,
+      user_id: request.userId,
+      prompt: request.prompt,
+      length_seconds: lengthSeconds,
+      status: 'queued',
+      generation_id: null,
+      credits_used: null,
+      requested_at: request.now,
+      submitted_at: null,
+      completed_at: null,
+      error: null,
+    });
+    return { ok: true, lengthSeconds, queued: decision.queued, settings };
+  });
+}

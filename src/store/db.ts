@@ -1,0 +1,70 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect, type Dialect } from 'kysely';
+import { migrationProvider } from './migrations.js';
+import type { Schema } from './schema.js';
+
+export type Db = Kysely<Schema>;
+
+export interface Database {
+  readonly db: Db;
+  /** Where the data lives, for logs (never contains credentials). */
+  readonly location: string;
+  close(): Promise<void>;
+}
+
+/** Thrown for a DATABASE_URL the bot cannot use; the message is meant for the operator. */
+export class DatabaseUrlError extends Error {
+  override name = 'DatabaseUrlError';
+}
+
+/**
+ * Opens the store named by `url` (or the default file under `dataDir`) and brings its schema up to
+ * date. The dialect is chosen here and nowhere else, so a PostgreSQL dialect slots in beside
+ * SQLite without touching a query.
+ */
+export async function openDatabase(options: { url: string | undefined; dataDir: string }): Promise<Database> {
+  const { dialect, location } = dialectFor(options.url, options.dataDir);
+  const db = new Kysely<Schema>({ dialect });
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error !== undefined || failed) {
+    await db.destroy();
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed`, { cause: error });
+  }
+  return { db, location, close: () => db.destroy() };
+}
+
+function dialectFor(url: string | undefined, dataDir: string): { dialect: Dialect; location: string } {
+  if (url && /^postgres(ql)?:/i.test(url)) {
+    throw new DatabaseUrlError(
+      'DATABASE_URL points at PostgreSQL, which this version cannot use yet; use a sqlite: URL or a file path.',
+    );
+  }
+  const file = sqliteFile(url, dataDir);
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const database = new SQLite(file);
+  // WAL lets readers carry on while a write commits; the busy timeout rides out a second process.
+  database.pragma('journal_mode = WAL');
+  database.pragma('busy_timeout = 5000');
+  database.pragma('foreign_keys = ON');
+  return { dialect: new SqliteDialect({ database }), location: file };
+}
+
+function sqliteFile(url: string | undefined, dataDir: string): string {
+  if (!url) return resolve(join(dataDir, 'tracksmith.sqlite'));
+  if (url === 'sqlite::memory:' || url === ':memory:') return ':memory:';
+  if (url.startsWith('sqlite://')) {
+    const path = decodeURIComponent(url.slice('sqlite://'.length));
+    if (!isAbsolute(path))
+      throw new DatabaseUrlError(
+        'A sqlite:// DATABASE_URL needs an absolute path: sqlite:///data/file.sqlite',
+      );
+    return path;
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url))
+    throw new DatabaseUrlError(`DATABASE_URL scheme is not supported: ${url.split(':')[0] ?? ''}`);
+  return resolve(url);
+}

@@ -1,0 +1,82 @@
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+
+/**
+ * Every migration, listed in code: nothing scans a folder, so the same list works from `src/`
+ * under tsx and from `dist/`. Only Kysely's schema builder is used, so they run on PostgreSQL too.
+ */
+const migrations: Record<string, Migration> = {
+  '001_initial': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('guild_settings')
+        .addColumn('guild_id', 'text', (c) => c.primaryKey())
+        .addColumn('max_length_seconds', 'integer')
+        .addColumn('default_length_seconds', 'integer')
+        .addColumn('user_daily', 'integer')
+        .addColumn('guild_daily', 'integer')
+        .addColumn('cooldown_seconds', 'integer')
+        .addColumn('concurrent', 'integer')
+        .addColumn('monthly_credits', 'integer')
+        .addColumn('exempt_role_id', 'text')
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('settings_changes')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('guild_id', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('setting', 'text', (c) => c.notNull())
+        .addColumn('old_value', 'text')
+        .addColumn('new_value', 'text')
+        .addColumn('changed_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('settings_changes_guild')
+        .on('settings_changes')
+        .columns(['guild_id', 'changed_at'])
+        .execute();
+
+      await db.schema
+        .createTable('blocked_words')
+        .addColumn('guild_id', 'text', (c) => c.notNull())
+        .addColumn('word', 'text', (c) => c.notNull())
+        .addColumn('added_by', 'text', (c) => c.notNull())
+        .addColumn('added_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('blocked_words_pk', ['guild_id', 'word'])
+        .execute();
+
+      await db.schema
+        .createTable('usage')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('guild_id', 'text', (c) => c.notNull())
+        .addColumn('channel_id', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('prompt', 'text', (c) => c.notNull())
+        .addColumn('length_seconds', 'integer', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('generation_id', 'text')
+        .addColumn('credits_used', 'real')
+        .addColumn('requested_at', 'bigint', (c) => c.notNull())
+        .addColumn('submitted_at', 'bigint')
+        .addColumn('completed_at', 'bigint')
+        .addColumn('error', 'text')
+        .execute();
+      await db.schema
+        .createIndex('usage_guild_time')
+        .on('usage')
+        .columns(['guild_id', 'requested_at'])
+        .execute();
+      await db.schema
+        .createIndex('usage_guild_user_time')
+        .on('usage')
+        .columns(['guild_id', 'user_id', 'requested_at'])
+        .execute();
+      await db.schema.createIndex('usage_status').on('usage').column('status').execute();
+    },
+  },
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: () => Promise.resolve(migrations),
+};

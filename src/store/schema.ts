@@ -1,0 +1,61 @@
+import type { Generated } from 'kysely';
+
+/**
+ * Tables as Kysely sees them. Times are integers (ms since the epoch), Discord IDs are text, and a
+ * null setting means "use the default": the same types work on SQLite and PostgreSQL.
+ */
+export interface GuildSettingsTable {
+  guild_id: string;
+  max_length_seconds: number | null;
+  default_length_seconds: number | null;
+  user_daily: number | null;
+  guild_daily: number | null;
+  cooldown_seconds: number | null;
+  concurrent: number | null;
+  monthly_credits: number | null;
+  exempt_role_id: string | null;
+  updated_at: number;
+}
+
+export interface SettingsChangesTable {
+  id: Generated<number>;
+  guild_id: string;
+  user_id: string;
+  setting: string;
+  old_value: string | null;
+  new_value: string | null;
+  changed_at: number;
+}
+
+export interface BlockedWordsTable {
+  guild_id: string;
+  word: string;
+  added_by: string;
+  added_at: number;
+}
+
+/** `queued` and `submitted` are in flight; `failed` rows gave their slot back. */
+export type UsageStatus = 'queued' | 'submitted' | 'completed' | 'failed';
+
+export interface UsageTable {
+  id: string;
+  guild_id: string;
+  channel_id: string;
+  user_id: string;
+  prompt: string;
+  length_seconds: number;
+  status: UsageStatus;
+  generation_id: string | null;
+  credits_used: number | null;
+  requested_at: number;
+  submitted_at: number | null;
+  completed_at: number | null;
+  error: string | null;
+}
+
+export interface Schema {
+  guild_settings: GuildSettingsTable;
+  settings_changes: SettingsChangesTable;
+  blocked_words: BlockedWordsTable;
+  usage: UsageTable;
+}

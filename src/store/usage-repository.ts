@@ -1,0 +1,124 @@
+import type { Db } from './db.js';
+import type { UsageStatus, UsageTable } from './schema.js';
+
+/** Rows that count against limits: everything but requests that gave their slot back. */
+const COUNTED: UsageStatus[] = ['queued', 'submitted', 'completed'];
+const IN_FLIGHT: UsageStatus[] = ['queued', 'submitted'];
+
+export type UsageRow = UsageTable;
+
+/** Drivers return aggregates as numbers, bigints or (PostgreSQL) strings: always read through Number(). */
+type Aggregate = number | bigint | string;
+
+export interface UsageRepository {
+  insert(row: UsageRow): Promise<void>;
+  get(id: string): Promise<UsageRow | undefined>;
+  markSubmitted(id: string, generationId: string, at: number): Promise<void>;
+  markCompleted(id: string, creditsUsed: number | null, at: number): Promise<void>;
+  markFailed(id: string, error: string, creditsUsed: number | null, at: number): Promise<void>;
+  countGuildSince(guildId: string, since: number): Promise<number>;
+  countUserSince(guildId: string, userId: string, since: number): Promise<number>;
+  countGuildInFlight(guildId: string): Promise<number>;
+  creditsGuildSince(guildId: string, since: number): Promise<number>;
+  lastRequestAt(guildId: string, userId: string): Promise<number | null>;
+  topMembersSince(
+    guildId: string,
+    since: number,
+    limit: number,
+  ): Promise<{ userId: string; tracks: number }[]>;
+}
+
+export function createUsageRepository(db: Db): UsageRepository {
+  const counted = (guildId: string) =>
+    db.selectFrom('usage').where('guild_id', '=', guildId).where('status', 'in', COUNTED);
+
+  return {
+    async insert(row) {
+      await db.insertInto('usage').values(row).execute();
+    },
+
+    get: (id) => db.selectFrom('usage').selectAll().where('id', '=', id).executeTakeFirst(),
+
+    async markSubmitted(id, generationId, at) {
+      await db
+        .updateTable('usage')
+        .set({ status: 'submitted', generation_id: generationId, submitted_at: at })
+        .where('id', '=', id)
+        .execute();
+    },
+
+    async markCompleted(id, creditsUsed, at) {
+      await db
+        .updateTable('usage')
+        .set({ status: 'completed', credits_used: creditsUsed, completed_at: at })
+        .where('id', '=', id)
+        .execute();
+    },
+
+    async markFailed(id, error, creditsUsed, at) {
+      await db
+        .updateTable('usage')
+        .set({ status: 'failed', error: error.slice(0, 500), credits_used: creditsUsed, completed_at: at })
+        .where('id', '=', id)
+        .execute();
+    },
+
+    async countGuildSince(guildId, since) {
+      const row = await counted(guildId)
+        .where('requested_at', '>=', since)
+        .select((eb) => eb.fn.countAll<Aggregate>().as('n'))
+        .executeTakeFirst();
+      return Number(row?.n ?? 0);
+    },
+
+    async countUserSince(guildId, userId, since) {
+      const row = await counted(guildId)
+        .where('user_id', '=', userId)
+        .where('requested_at', '>=', since)
+        .select((eb) => eb.fn.countAll<Aggregate>().as('n'))
+        .executeTakeFirst();
+      return Number(row?.n ?? 0);
+    },
+
+    async countGuildInFlight(guildId) {
+      const row = await db
+        .selectFrom('usage')
+        .where('guild_id', '=', guildId)
+        .where('status', 'in', IN_FLIGHT)
+        .select((eb) => eb.fn.countAll<Aggregate>().as('n'))
+        .executeTakeFirst();
+      return Number(row?.n ?? 0);
+    },
+
+    // Credits are spent even by generations that failed, so every row with a charge counts.
+    async creditsGuildSince(guildId, since) {
+      const row = await db
+        .selectFrom('usage')
+        .where('guild_id', '=', guildId)
+        .where('requested_at', '>=', since)
+        .select((eb) => eb.fn.sum<Aggregate | null>('credits_used').as('credits'))
+        .executeTakeFirst();
+      return Number(row?.credits ?? 0);
+    },
+
+    async lastRequestAt(guildId, userId) {
+      const row = await counted(guildId)
+        .where('user_id', '=', userId)
+        .select((eb) => eb.fn.max<Aggregate | null>('requested_at').as('last'))
+        .executeTakeFirst();
+      return row?.last == null ? null : Number(row.last);
+    },
+
+    async topMembersSince(guildId, since, limit) {
+      const rows = await counted(guildId)
+        .where('requested_at', '>=', since)
+        .select((eb) => ['user_id', eb.fn.countAll<Aggregate>().as('tracks')])
+        .groupBy('user_id')
+        .orderBy('tracks', 'desc')
+        .orderBy('user_id')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => ({ userId: r.user_id, tracks: Number(r.tracks) }));
+    },
+  };
+}
