@@ -29,6 +29,7 @@ export interface AppOptions {
   download?: { timeoutMs?: number; retries?: number; minRetryDelayMs?: number };
   discordRest?: Partial<RESTOptions>;
   maxConcurrentPolls?: number;
+  progressIntervalMs?: number;
   commands?: readonly SlashCommand[];
 }
 
@@ -101,6 +102,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     clock,
     logger: logger.child({ component: 'generation' }),
     timeoutMs,
+    progressIntervalMs: options.progressIntervalMs ?? 3_000,
   });
   const router: Router = createRouter(options.commands ?? allCommands, {
     generation,

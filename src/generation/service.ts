@@ -3,6 +3,7 @@ import { userMessageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { DownloadError, type Downloader } from './download.js';
 import type { ConcurrencyGate } from './gate.js';
+import { ProgressThrottle } from './progress.js';
 import type {
   Clock,
   Delivery,
@@ -27,6 +28,8 @@ export interface GenerationServiceOptions {
   logger: Logger;
   /** Used in the timeout message. */
   timeoutMs: number;
+  /** Least time between two progress edits of one reply. */
+  progressIntervalMs: number;
   newId?: () => string;
 }
 
@@ -84,22 +87,28 @@ export class GenerationService {
   }
 
   private async admitThenRun(job: Job, logger: Logger): Promise<void> {
+    const progress = new ProgressThrottle(
+      () => this.report(logger, 'progress', () => this.options.reporter.progress(job)).then(() => undefined),
+      this.options.clock,
+      this.options.progressIntervalMs,
+    );
     const ticket = this.options.gate.enter(job.origin.guildId, (position) => {
       job.phase = 'queued';
       job.queuePosition = position;
-      void this.report(logger, 'queue position', () => this.options.reporter.progress(job));
+      progress.request();
     });
     try {
       await ticket.admitted;
       job.phase = 'submitting';
       job.queuePosition = undefined;
-      await this.run(job, logger);
+      await this.run(job, logger, progress);
     } finally {
+      await progress.settle();
       ticket.release();
     }
   }
 
-  private async run(job: Job, baseLogger: Logger): Promise<void> {
+  private async run(job: Job, baseLogger: Logger, progress: ProgressThrottle): Promise<void> {
     const { provider, tracker, clock } = this.options;
     baseLogger.info(
       { lengthSeconds: job.request.lengthSeconds, promptChars: job.request.prompt.length },
@@ -111,6 +120,7 @@ export class GenerationService {
       submitted = await provider.create(job.request);
     } catch (error) {
       baseLogger.warn({ err: error }, 'submission failed');
+      await progress.settle();
       await this.fail(job, baseLogger, userMessageOf(error, unexpected));
       return;
     }
@@ -120,10 +130,11 @@ export class GenerationService {
     const logger = baseLogger.child({ generationId: submitted.generationId });
     logger.info({ status: submitted.status }, 'generation submitted');
     await this.record(logger, 'submission', () => this.options.ledger.submitted(job));
-    await this.report(logger, 'progress', () => this.options.reporter.progress(job));
+    progress.request();
 
     const result = await tracker.track(submitted.generationId, logger, job.submittedAt);
     job.polls = result.polls;
+    await progress.settle();
     await this.finish(job, logger, result);
   }
 

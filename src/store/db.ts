@@ -1,7 +1,17 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect, type Dialect } from 'kysely';
+import {
+  CompiledQuery,
+  Kysely,
+  Migrator,
+  SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+  type Dialect,
+  type Driver,
+  type SqliteDialectConfig,
+} from 'kysely';
 import { migrationProvider } from './migrations.js';
 import type { Schema } from './schema.js';
 
@@ -50,7 +60,31 @@ function dialectFor(url: string | undefined, dataDir: string): { dialect: Dialec
   database.pragma('journal_mode = WAL');
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
-  return { dialect: new SqliteDialect({ database }), location: file };
+  return { dialect: new ImmediateSqliteDialect({ database }), location: file };
+}
+
+/**
+ * SQLite transactions that take the write lock when they begin. Kysely's plain `begin` defers it
+ * to the first write, so two processes (or two connections) could both read "2 of 3 used" and
+ * then both insert; with `begin immediate` the second waits (busy_timeout) and reads the truth.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+}
+
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
 }
 
 function sqliteFile(url: string | undefined, dataDir: string): string {

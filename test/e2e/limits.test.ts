@@ -1,0 +1,209 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApplicationCommandOptionType, MessageFlags, PermissionFlagsBits } from 'discord.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app.js';
+import type { RecordedRequest } from '../fakes/discord.js';
+import { fastOptions, startHarness, type Harness } from '../support/harness.js';
+import { captureLogs } from '../support/log.js';
+
+const moderator = { id: '200000000000000007', username: 'mod' };
+const member = { id: '200000000000000042', username: 'riffmaker' };
+const manageGuild = PermissionFlagsBits.ManageGuild.toString();
+
+let harness: Harness | undefined;
+let dir: string | undefined;
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+  if (dir) await rm(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+type Option = { name: string; type: number; value?: string | number; options?: Option[] };
+const int = (name: string, value: number): Option => ({
+  name,
+  type: ApplicationCommandOptionType.Integer,
+  value,
+});
+
+function settingsCommand(
+  h: Harness,
+  user: { id: string; username: string },
+  sub: Option,
+  permissions = manageGuild,
+) {
+  return h.discord.chatInput({ name: 'music-settings', user, permissions, options: [sub] });
+}
+
+function music(h: Harness, prompt: string, user = member) {
+  return h.discord.chatInput({
+    name: 'music',
+    user,
+    options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: prompt }],
+  });
+}
+
+/** The callback's message text and flags. */
+async function answer(h: Harness, interaction: { id: string }) {
+  const callback = await h.discord.waitForRequest((r) =>
+    r.path.startsWith(`/interactions/${interaction.id}/`),
+  );
+  const body = callback.body as {
+    type: number;
+    data?: { content?: string; flags?: number; embeds?: { description?: string }[] };
+  };
+  return {
+    type: body.type,
+    content: body.data?.content ?? '',
+    ephemeral: ((body.data?.flags ?? 0) & MessageFlags.Ephemeral) !== 0,
+    embeds: body.data?.embeds ?? [],
+  };
+}
+
+const isFinal = (token: string) => (r: RecordedRequest) =>
+  r.method === 'PATCH' &&
+  r.path.endsWith(`/${token}/messages/@original`) &&
+  ((r.body as { embeds?: unknown[] }).embeds?.length ?? 0) > 0;
+
+describe('per-server limits end to end', () => {
+  it('a moderator sets a daily limit and a member who reaches it is refused with the reset time', async () => {
+    const h = (harness = await startHarness());
+    const set = settingsCommand(h, moderator, { name: 'set', type: 1, options: [int('user-daily', 1)] });
+    const confirmation = await answer(h, set);
+    expect(confirmation.ephemeral).toBe(true);
+    expect(confirmation.content).toContain('**user-daily**: 25 → 1');
+
+    const first = music(h, 'first take');
+    await h.discord.waitForRequest(isFinal(first.token));
+    const second = music(h, 'second take');
+    const refusal = await answer(h, second);
+    expect(refusal.ephemeral).toBe(true);
+    expect(refusal.content).toMatch(
+      /^You have used all 1 of your tracks for today on this server; the count resets <t:\d+:R>\.$/,
+    );
+    expect(h.aiml.requests.filter((r) => r.route === 'create')).toHaveLength(1);
+
+    // Another member still has their own allowance.
+    const other = music(h, 'my turn', { id: '200000000000000043', username: 'other' });
+    expect((await answer(h, other)).ephemeral).toBe(false);
+  });
+
+  it('refuses /music-settings to a member without Manage Server, even from a crafted payload', async () => {
+    const h = (harness = await startHarness());
+    const attempt = settingsCommand(
+      h,
+      member,
+      { name: 'set', type: 1, options: [int('user-daily', 0)] },
+      '0',
+    );
+    const refusal = await answer(h, attempt);
+    expect(refusal).toMatchObject({
+      ephemeral: true,
+      content: "You need the Manage Server permission to change Tracksmith's settings.",
+    });
+    const show = settingsCommand(h, moderator, { name: 'show', type: 1 });
+    const shown = await answer(h, show);
+    expect(shown.embeds[0]?.description).toContain('**user-daily**: 25 (default 25)');
+  });
+
+  it('rejects invalid values with every problem listed and changes nothing', async () => {
+    const h = (harness = await startHarness());
+    const attempt = settingsCommand(h, moderator, {
+      name: 'set',
+      type: 1,
+      options: [int('max-length', 20), int('concurrent', 500)],
+    });
+    const reply = await answer(h, attempt);
+    expect(reply.content).toBe(
+      'Nothing was changed:\n- concurrent must be a whole number from 1 to 50; got 500.',
+    );
+    const again = settingsCommand(h, moderator, { name: 'set', type: 1, options: [int('max-length', 20)] });
+    expect((await answer(h, again)).content).toBe(
+      'Nothing was changed:\n- default-length (30 s) cannot be longer than max-length (20 s).',
+    );
+  });
+
+  it('blocked words refuse a prompt, whatever its case and accents', async () => {
+    const h = (harness = await startHarness());
+    const add = settingsCommand(h, moderator, {
+      name: 'blocked-words',
+      type: 2,
+      options: [{ name: 'add', type: 1, options: [{ name: 'word', type: 3, value: 'Kazoo' }] }],
+    });
+    expect((await answer(h, add)).content).toBe('Prompts containing `kazoo` will be refused.');
+    const refused = await answer(h, music(h, 'A KAZOO orchestra'));
+    expect(refused).toMatchObject({
+      ephemeral: true,
+      content: 'This server does not allow the word "kazoo" in prompts. Reword the prompt and try again.',
+    });
+    expect(h.aiml.requests).toEqual([]);
+  });
+
+  it('requests beyond the server’s concurrency wait in line with their position, then all deliver', async () => {
+    const h = (harness = await startHarness({ aiml: { generationMs: 400 } }));
+    await answer(h, settingsCommand(h, moderator, { name: 'set', type: 1, options: [int('concurrent', 1)] }));
+    const members = ['200000000000000051', '200000000000000052', '200000000000000053'];
+    const interactions = members.map((id, i) => music(h, `take ${i}`, { id, username: `m${i}` }));
+    const waiting = await h.discord.waitForRequest(
+      (r) =>
+        r.path.includes(interactions[2]!.token) &&
+        String((r.body as { content?: string } | undefined)?.content).includes('position 2 in line'),
+    );
+    expect((waiting.body as { content: string }).content).toBe(
+      "⏳ <@200000000000000053>'s 30-second track is waiting for a free slot in this server: position 2 in line.",
+    );
+    for (const interaction of interactions)
+      await h.discord.waitForRequest(isFinal(interaction.token), 15_000);
+    const creates = h.aiml.requests.filter((r) => r.route === 'create');
+    expect(creates.map((r) => (r.body as { prompt: string }).prompt)).toEqual(['take 0', 'take 1', 'take 2']);
+  });
+
+  it('serves a burst of 50 members at once, ten at a time by default', async () => {
+    const h = (harness = await startHarness({ aiml: { generationMs: 150 } }));
+    const burst = Array.from({ length: 50 }, (_, i) =>
+      music(h, `burst ${i}`, { id: `2000000000000010${String(i).padStart(2, '0')}`, username: `m${i}` }),
+    );
+    for (const interaction of burst) await h.discord.waitForRequest(isFinal(interaction.token), 30_000);
+    const finals = burst.map((i) => h.discord.requests.find(isFinal(i.token))!);
+    expect(finals.every((r) => r.files.length === 1)).toBe(true);
+    expect(h.aiml.jobs.size).toBe(50);
+    const queued = h.discord.requests.filter((r) =>
+      String((r.body as { content?: string } | undefined)?.content).includes('in line'),
+    );
+    // Throttled: every waiting member hears a position, but not one edit per change of it.
+    expect(queued.length).toBeGreaterThanOrEqual(40);
+    expect(queued.length).toBeLessThan(200);
+  });
+
+  it('shows today’s usage with each member’s remaining allowance', async () => {
+    const h = (harness = await startHarness());
+    await answer(h, settingsCommand(h, moderator, { name: 'set', type: 1, options: [int('user-daily', 3)] }));
+    const done = music(h, 'one');
+    await h.discord.waitForRequest(isFinal(done.token));
+    const usage = await answer(h, settingsCommand(h, moderator, { name: 'usage', type: 1 }));
+    const text = usage.embeds[0]?.description ?? '';
+    expect(text).toMatch(/^\*\*Today\*\*: 1 tracks, 300 credits; resets <t:\d+:R>/);
+    expect(text).toContain(`<@${member.id}>: 1 (2 left)`);
+  });
+
+  it('keeps settings and the day’s usage across a restart', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tracksmith-restart-'));
+    const env = { DATABASE_URL: `sqlite://${join(dir, 'bot.sqlite')}` };
+    const h = (harness = await startHarness({ env }));
+    await answer(h, settingsCommand(h, moderator, { name: 'set', type: 1, options: [int('user-daily', 1)] }));
+    const first = music(h, 'before restart');
+    await h.discord.waitForRequest(isFinal(first.token));
+
+    await h.app.stop();
+    const restarted = await createApp(h.config, { ...fastOptions, logger: captureLogs().logger });
+    await restarted.start();
+    h.app = restarted;
+
+    const refused = await answer(h, music(h, 'after restart'));
+    expect(refused.content).toContain('You have used all 1 of your tracks for today');
+    const shown = await answer(h, settingsCommand(h, moderator, { name: 'show', type: 1 }));
+    expect(shown.embeds[0]?.description).toContain('**user-daily**: 1 (default 25)');
+  });
+});

@@ -1,0 +1,27 @@
+/**
+ * One of several processes racing to reserve slots in one SQLite file (see store.test.ts).
+ * Usage: tsx reserve-process.ts <database-url> <first-id> <count> <start-at-ms>
+ */
+import { reserveSlot } from '../../src/limits/reserve.js';
+import { openDatabase } from '../../src/store/db.js';
+
+const [url, first, count, startAt] = process.argv.slice(2);
+const store = await openDatabase({ url, dataDir: '.' });
+// Start together with the other processes so their transactions really overlap.
+await new Promise((resolve) => setTimeout(resolve, Math.max(0, Number(startAt) - Date.now())));
+const results = await Promise.all(
+  Array.from({ length: Number(count) }, (_, i) =>
+    reserveSlot(store.db, {
+      id: `p-${first}-${i}`,
+      guildId: '100000000000000001',
+      channelId: '100000000000000002',
+      userId: '200000000000000042',
+      memberRoleIds: [],
+      prompt: 'race',
+      lengthSeconds: undefined,
+      now: Date.now(),
+    }),
+  ),
+);
+await store.close();
+console.log(JSON.stringify(results.map((r) => r.ok)));

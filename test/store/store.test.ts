@@ -1,0 +1,203 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { reserveSlot, type ReservationRequest } from '../../src/limits/reserve.js';
+import { DatabaseUrlError, openDatabase, type Database } from '../../src/store/db.js';
+import { createSettingsRepository } from '../../src/store/settings-repository.js';
+import { createUsageRepository } from '../../src/store/usage-repository.js';
+
+const run = promisify(execFile);
+const tsx = resolve(import.meta.dirname, '../../node_modules/.bin/tsx');
+const guild = '100000000000000001';
+const moderator = '200000000000000001';
+const now = Date.UTC(2026, 10, 24, 12);
+
+let dir: string;
+let url: string;
+let store: Database | undefined;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tracksmith-store-'));
+  url = `sqlite://${join(dir, 'nested', 'test.sqlite')}`;
+});
+
+afterEach(async () => {
+  await store?.close();
+  store = undefined;
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function open(): Promise<Database> {
+  await store?.close();
+  store = await openDatabase({ url, dataDir: dir });
+  return store;
+}
+
+function request(n: number, overrides: Partial<ReservationRequest> = {}): ReservationRequest {
+  return {
+    id: `req-${n}`,
+    guildId: guild,
+    channelId: '100000000000000002',
+    userId: '200000000000000042',
+    memberRoleIds: [],
+    prompt: `take ${n}`,
+    lengthSeconds: undefined,
+    now: now + n,
+    ...overrides,
+  };
+}
+
+describe('store', () => {
+  it('creates the file and schema on first open, and reopening keeps settings and usage', async () => {
+    const first = await open();
+    const settings = createSettingsRepository(first.db);
+    await settings.update(guild, { userDaily: 3, exemptRoleId: '500000000000000001' }, moderator, now);
+    await settings.addBlockedWord(guild, 'kazoo', moderator, now);
+    expect(await reserveSlot(first.db, request(1))).toMatchObject({ ok: true, lengthSeconds: 30 });
+
+    const second = await open();
+    expect(second.location).toBe(join(dir, 'nested', 'test.sqlite'));
+    expect(await createSettingsRepository(second.db).get(guild)).toMatchObject({
+      userDaily: 3,
+      exemptRoleId: '500000000000000001',
+    });
+    expect(await createSettingsRepository(second.db).blockedWords(guild)).toEqual(['kazoo']);
+    expect(
+      await createUsageRepository(second.db).countUserSince(guild, '200000000000000042', now - 1000),
+    ).toBe(1);
+  });
+
+  it('records who changed what, from and to, and lists the latest first', async () => {
+    const { db } = await open();
+    const settings = createSettingsRepository(db);
+    const changes = await settings.update(
+      guild,
+      { maxLengthSeconds: 120, cooldownSeconds: 30 },
+      moderator,
+      now,
+    );
+    expect(changes).toEqual([
+      {
+        userId: moderator,
+        setting: 'maxLengthSeconds',
+        oldValue: '300 s',
+        newValue: '120 s',
+        changedAt: now,
+      },
+      { userId: moderator, setting: 'cooldownSeconds', oldValue: '0 s', newValue: '30 s', changedAt: now },
+    ]);
+    expect(await settings.update(guild, { maxLengthSeconds: 120 }, moderator, now + 1)).toEqual([]);
+    const reset = await settings.reset(guild, '200000000000000002', now + 2);
+    expect(reset.map((c) => [c.setting, c.newValue])).toEqual([
+      ['maxLengthSeconds', '300 s'],
+      ['cooldownSeconds', '0 s'],
+    ]);
+    const recent = await settings.recentChanges(guild, 3);
+    expect(recent.map((c) => [c.userId, c.setting])).toEqual([
+      ['200000000000000002', 'cooldownSeconds'],
+      ['200000000000000002', 'maxLengthSeconds'],
+      [moderator, 'cooldownSeconds'],
+    ]);
+  });
+
+  it('adds and removes blocked words idempotently', async () => {
+    const { db } = await open();
+    const settings = createSettingsRepository(db);
+    expect(await settings.addBlockedWord(guild, 'kazoo', moderator, now)).toBe(true);
+    expect(await settings.addBlockedWord(guild, 'kazoo', moderator, now)).toBe(false);
+    expect(await settings.removeBlockedWord(guild, 'kazoo')).toBe(true);
+    expect(await settings.removeBlockedWord(guild, 'kazoo')).toBe(false);
+  });
+
+  it('twenty simultaneous requests from one member with user-daily 3 make exactly 3 reservations', async () => {
+    const { db } = await open();
+    await createSettingsRepository(db).update(guild, { userDaily: 3 }, moderator, now);
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => reserveSlot(db, request(i))));
+    expect(results.filter((r) => r.ok)).toHaveLength(3);
+    expect(results.flatMap((r) => (r.ok ? [] : [r.refusal.limit]))).toEqual(
+      Array<string>(17).fill('user-daily'),
+    );
+    const rows = await db.selectFrom('usage').selectAll().execute();
+    expect(rows).toHaveLength(3);
+  });
+
+  it('holds the limit across processes sharing the file', async () => {
+    const { db } = await open();
+    await createSettingsRepository(db).update(guild, { userDaily: 3 }, moderator, Date.now());
+    const startAt = Date.now() + 1_500;
+    const outputs = await Promise.all(
+      [0, 1, 2].map((p) =>
+        run(tsx, [join(import.meta.dirname, 'reserve-process.ts'), url, String(p), '8', String(startAt)]),
+      ),
+    );
+    const granted = outputs.flatMap((o) => JSON.parse(o.stdout) as boolean[]).filter(Boolean);
+    expect(granted).toHaveLength(3);
+    expect(await db.selectFrom('usage').selectAll().execute()).toHaveLength(3);
+  });
+
+  it('holds a server daily cap across members under concurrency', async () => {
+    const { db } = await open();
+    await createSettingsRepository(db).update(guild, { guildDaily: 5 }, moderator, now);
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        reserveSlot(db, request(i, { userId: `2000000000000001${String(i).padStart(2, '0')}` })),
+      ),
+    );
+    expect(results.filter((r) => r.ok)).toHaveLength(5);
+  });
+
+  it('gives the slot back when a request fails, and counts credits from what the provider reported', async () => {
+    const { db } = await open();
+    const usage = createUsageRepository(db);
+    await createSettingsRepository(db).update(guild, { userDaily: 1 }, moderator, now);
+    expect((await reserveSlot(db, request(1))).ok).toBe(true);
+    expect((await reserveSlot(db, request(2))).ok).toBe(false);
+    await usage.markFailed('req-1', 'provider error', 12.5, now + 10);
+    expect((await reserveSlot(db, request(3))).ok).toBe(true);
+    await usage.markSubmitted('req-3', 'gen:1/x', now + 20);
+    await usage.markCompleted('req-3', 300, now + 30);
+    expect(await usage.creditsGuildSince(guild, now - 1)).toBe(312.5);
+    expect(await usage.get('req-3')).toMatchObject({
+      status: 'completed',
+      generation_id: 'gen:1/x',
+      credits_used: 300,
+    });
+    expect(await usage.topMembersSince(guild, now - 1, 5)).toEqual([
+      { userId: '200000000000000042', tracks: 1 },
+    ]);
+  });
+
+  it('marks requests beyond the concurrency as queued and applies the default length', async () => {
+    const { db } = await open();
+    await createSettingsRepository(db).update(
+      guild,
+      { concurrent: 1, defaultLengthSeconds: 45 },
+      moderator,
+      now,
+    );
+    expect(await reserveSlot(db, request(1))).toMatchObject({ ok: true, queued: false, lengthSeconds: 45 });
+    expect(await reserveSlot(db, request(2, { lengthSeconds: 12 }))).toMatchObject({
+      ok: true,
+      queued: true,
+      lengthSeconds: 12,
+    });
+  });
+
+  it('explains a DATABASE_URL it cannot use', async () => {
+    await expect(openDatabase({ url: 'postgres://localhost/x', dataDir: dir })).rejects.toBeInstanceOf(
+      DatabaseUrlError,
+    );
+    await expect(openDatabase({ url: 'sqlite://relative.db', dataDir: dir })).rejects.toThrow(
+      /absolute path/,
+    );
+    await expect(openDatabase({ url: 'mysql://h/db', dataDir: dir })).rejects.toThrow(/not supported/);
+  });
+
+  it('defaults to tracksmith.sqlite under DATA_DIR', async () => {
+    store = await openDatabase({ url: undefined, dataDir: join(dir, 'data') });
+    expect(store.location).toBe(join(dir, 'data', 'tracksmith.sqlite'));
+  });
+});

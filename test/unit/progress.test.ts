@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { ProgressThrottle } from '../../src/generation/progress.js';
+import { ManualClock, settle } from '../support/clock.js';
+
+describe('ProgressThrottle', () => {
+  it('sends the first edit at once, coalesces a burst into one trailing edit, and respects the interval', async () => {
+    const clock = new ManualClock();
+    const sent: number[] = [];
+    const throttle = new ProgressThrottle(() => Promise.resolve(void sent.push(clock.now())), clock, 3_000);
+    const start = clock.now();
+    throttle.request();
+    for (let i = 0; i < 10; i++) throttle.request();
+    await settle();
+    expect(sent).toEqual([start]);
+    await clock.advance(3_000);
+    expect(sent).toEqual([start, start + 3_000]);
+    await clock.advance(10_000);
+    expect(sent).toHaveLength(2);
+  });
+
+  it('settle() drops a pending edit and waits for the one in flight', async () => {
+    const clock = new ManualClock();
+    let finish: () => void = () => undefined;
+    let sends = 0;
+    const throttle = new ProgressThrottle(
+      () =>
+        new Promise<void>((resolve) => {
+          sends++;
+          finish = resolve;
+        }),
+      clock,
+      3_000,
+    );
+    throttle.request();
+    throttle.request(); // pending, to be dropped
+    let settled = false;
+    const done = throttle.settle().then(() => (settled = true));
+    await settle();
+    expect(settled).toBe(false);
+    finish();
+    await done;
+    await clock.advance(5_000);
+    throttle.request();
+    await settle();
+    expect(sends).toBe(1);
+  });
+});
