@@ -8,6 +8,7 @@ import {
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
 import type { CommandContext, SlashCommand } from '../src/discord/command.js';
+import { DEFAULT_UPLOAD_LIMIT_BYTES } from '../src/discord/limits.js';
 import { renderNotice } from '../src/discord/render.js';
 import {
   LENGTH_MAX_SECONDS,
@@ -15,9 +16,6 @@ import {
   PROMPT_MAX_CHARS,
   validateMusicRequest,
 } from '../src/generation/request.js';
-
-/** Discord's default upload limit for bots, used when an interaction does not state its own. */
-export const DEFAULT_UPLOAD_LIMIT_BYTES = 10 * 1024 * 1024;
 
 const data = {
   name: 'music',
@@ -59,16 +57,24 @@ async function execute(interaction: ChatInputCommandInteraction, context: Comman
     return;
   }
 
+  const origin = {
+    guildId: interaction.guildId,
+    channelId: interaction.channelId,
+    userId: interaction.user.id,
+    reply: { applicationId: interaction.applicationId, interactionToken: interaction.token },
+    uploadLimitBytes: uploadLimit(interaction.attachmentSizeLimit),
+  };
   // A local transaction, no network: the acknowledgement still comes well inside Discord's 3 s.
   const id = context.newId();
   const reservation = await context.reserve({
     id,
-    guildId: interaction.guildId,
-    channelId: interaction.channelId,
-    userId: interaction.user.id,
+    guildId: origin.guildId,
+    channelId: origin.channelId,
+    userId: origin.userId,
     memberRoleIds: memberRoles(interaction),
     prompt: checked.value.prompt,
     lengthSeconds: checked.value.lengthSeconds,
+    reply: { ...origin.reply, uploadLimitBytes: origin.uploadLimitBytes },
   });
   if (!reservation.ok) {
     await interaction.reply({ ...renderNotice(reservation.refusal.message), flags: MessageFlags.Ephemeral });
@@ -78,13 +84,7 @@ async function execute(interaction: ChatInputCommandInteraction, context: Comman
   await interaction.deferReply();
   context.generation.start(
     { prompt: checked.value.prompt, lengthSeconds: reservation.lengthSeconds },
-    {
-      guildId: interaction.guildId,
-      channelId: interaction.channelId,
-      userId: interaction.user.id,
-      reply: { applicationId: interaction.applicationId, interactionToken: interaction.token },
-      uploadLimitBytes: uploadLimit(interaction.attachmentSizeLimit),
-    },
+    origin,
     id,
   );
 }

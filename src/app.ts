@@ -9,16 +9,17 @@ import { createDiscordReporter } from './discord/deliver.js';
 import { createRouter, type Router } from './discord/router.js';
 import { createDownloader } from './generation/download.js';
 import { ConcurrencyGate } from './generation/gate.js';
-import { systemClock, type Clock, type JobLedger, type Provider } from './generation/ports.js';
+import { systemClock, type Clock, type Job, type JobLedger, type Provider } from './generation/ports.js';
 import { defaultSchedule, type ScheduleOptions } from './generation/schedule.js';
 import { GenerationService } from './generation/service.js';
 import { Tracker } from './generation/tracker.js';
 import { reserveSlot } from './limits/reserve.js';
 import { DEFAULT_SETTINGS } from './limits/settings.js';
+import { DEFAULT_UPLOAD_LIMIT_BYTES } from './discord/limits.js';
 import { createLogger, type Logger } from './log.js';
 import { openDatabase, type Database } from './store/db.js';
 import { createSettingsRepository } from './store/settings-repository.js';
-import { createUsageRepository } from './store/usage-repository.js';
+import { createUsageRepository, type UsageRow } from './store/usage-repository.js';
 
 /** Knobs that are not configuration but that tests and benchmarks need to turn. */
 export interface AppOptions {
@@ -56,7 +57,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const usage = createUsageRepository(database.db);
   const ledger: JobLedger = {
     submitted: (job) => usage.markSubmitted(job.id, job.generationId ?? '', clock.now()),
-    completed: (job) => usage.markCompleted(job.id, job.creditsUsed ?? null, clock.now()),
+    completed: (job, delivery) => usage.markCompleted(job.id, job.creditsUsed ?? null, delivery, clock.now()),
     failed: (job, reason) => usage.markFailed(job.id, reason, job.creditsUsed ?? null, clock.now()),
   };
   // The gate asks synchronously; reservations and settings changes keep this current.
@@ -96,7 +97,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     provider,
     tracker,
     download,
-    reporter: createDiscordReporter(client.rest),
+    reporter: createDiscordReporter({
+      rest: client.rest,
+      logger: logger.child({ component: 'deliver' }),
+      rememberReplyMessage: (job, messageId) => usage.setReplyMessage(job.id, messageId),
+    }),
     ledger,
     gate: new ConcurrencyGate((guildId) => concurrentByGuild.get(guildId) ?? DEFAULT_SETTINGS.concurrent),
     clock,
@@ -135,14 +140,40 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
       await client.login(config.DISCORD_TOKEN);
       await ready;
+      const unfinished = await usage.unfinished();
+      for (const row of unfinished) generation.resume(jobFromRow(row));
+      if (unfinished.length > 0) logger.info({ jobs: unfinished.length }, 'resumed unfinished requests');
     },
     async stop() {
       router.close();
-      tracker.stop();
-      await generation.drain();
+      await generation.stop();
       await client.destroy();
       await database.close();
       logger.info('stopped');
     },
+  };
+}
+
+/** Rebuilds an accepted request from its ledger row, as it was when the last process stopped. */
+function jobFromRow(row: UsageRow): Job {
+  return {
+    id: row.id,
+    request: { prompt: row.prompt, lengthSeconds: row.length_seconds },
+    origin: {
+      guildId: row.guild_id,
+      channelId: row.channel_id,
+      userId: row.user_id,
+      reply: {
+        applicationId: row.application_id ?? '',
+        interactionToken: row.interaction_token ?? '',
+        ...(row.reply_message_id === null ? {} : { messageId: row.reply_message_id }),
+      },
+      uploadLimitBytes: row.upload_limit_bytes ?? DEFAULT_UPLOAD_LIMIT_BYTES,
+    },
+    createdAt: row.requested_at,
+    phase: row.generation_id === null ? 'submitting' : 'generating',
+    polls: 0,
+    ...(row.generation_id === null ? {} : { generationId: row.generation_id }),
+    ...(row.submitted_at === null ? {} : { submittedAt: row.submitted_at }),
   };
 }

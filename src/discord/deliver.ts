@@ -1,23 +1,106 @@
-import { Routes, type REST } from 'discord.js';
+import { DiscordAPIError, RESTJSONErrorCodes, Routes, type APIMessage, type REST } from 'discord.js';
 import type { Delivery, Job, Reporter } from '../generation/ports.js';
+import type { Logger } from '../log.js';
 import { renderDelivered, renderFailed, renderProgress, type MessagePayload } from './render.js';
 
+export interface DiscordReporterOptions {
+  rest: REST;
+  logger: Logger;
+  /** Persists the reply's message ID, learned from the first edit, for use after the token expires. */
+  rememberReplyMessage(job: Job, messageId: string): Promise<void>;
+}
+
+/** The routes a final message can take, from the preferred one down. */
+export type DeliveryRoute = 'reply' | 'channel-edit' | 'new-message';
+
 /**
- * The core's Reporter on Discord: every outcome edits the deferred reply through the interaction's
- * webhook, which needs no bot token and works for ephemeral and public replies alike.
+ * The core's Reporter on Discord. Every outcome edits the deferred reply through the interaction
+ * webhook. An interaction token lives 15 minutes, so a final message that comes later edits the
+ * same reply as the bot's own message through the channel route; when the reply is gone, or cannot
+ * be edited, it posts a new message that mentions only the requester.
  */
-export function createDiscordReporter(rest: REST): Reporter {
-  const editOriginal = async (job: Job, payload: MessagePayload) => {
+export function createDiscordReporter(options: DiscordReporterOptions): Reporter {
+  const { rest, logger } = options;
+
+  const editReply = async (job: Job, payload: MessagePayload) => {
     const { applicationId, interactionToken } = job.origin.reply;
-    await rest.patch(Routes.webhookMessage(applicationId, interactionToken, '@original'), {
+    const message = (await rest.patch(Routes.webhookMessage(applicationId, interactionToken, '@original'), {
       body: payload.body,
       files: payload.files,
       auth: false,
+    })) as APIMessage;
+    if (job.origin.reply.messageId === undefined) {
+      job.origin.reply.messageId = message.id;
+      await options.rememberReplyMessage(job, message.id);
+    }
+  };
+
+  const finalMessage = async (job: Job, payload: MessagePayload): Promise<DeliveryRoute> => {
+    try {
+      await editReply(job, payload);
+      return 'reply';
+    } catch (error) {
+      if (!isExpiredToken(error) && !isUnknownMessage(error)) throw error;
+      logger.warn(
+        { requestId: job.id, reason: describe(error) },
+        'reply not editable through the interaction',
+      );
+    }
+
+    const { channelId } = job.origin;
+    const messageId = job.origin.reply.messageId;
+    if (messageId !== undefined) {
+      try {
+        await rest.patch(Routes.channelMessage(channelId, messageId), {
+          body: payload.body,
+          files: payload.files,
+        });
+        return 'channel-edit';
+      } catch (error) {
+        if (!isUnknownMessage(error) && !isForbidden(error)) throw error;
+        logger.warn({ requestId: job.id, reason: describe(error) }, 'reply not editable through the channel');
+      }
+    }
+
+    const mention = `<@${job.origin.userId}>`;
+    await rest.post(Routes.channelMessages(channelId), {
+      body: {
+        ...payload.body,
+        content: `${mention} ${payload.body.content ?? ''}`.trim(),
+        // The one ping the bot ever sends: the member whose reply could not carry their track.
+        allowed_mentions: { users: [job.origin.userId] },
+      },
+      files: payload.files,
     });
+    return 'new-message';
   };
+
   return {
-    progress: (job) => editOriginal(job, renderProgress(job)),
-    delivered: (job, delivery: Delivery) => editOriginal(job, renderDelivered(job, delivery)),
-    failed: (job, message) => editOriginal(job, renderFailed(job, message)),
+    progress: (job) => editReply(job, renderProgress(job)),
+    delivered: (job, delivery: Delivery) => finalMessage(job, renderDelivered(job, delivery)),
+    failed: (job, message) => finalMessage(job, renderFailed(job, message)),
   };
+}
+
+function isExpiredToken(error: unknown): boolean {
+  return (
+    error instanceof DiscordAPIError &&
+    (error.code === RESTJSONErrorCodes.InvalidWebhookToken ||
+      error.code === RESTJSONErrorCodes.UnknownWebhook ||
+      error.status === 401)
+  );
+}
+
+function isUnknownMessage(error: unknown): boolean {
+  return error instanceof DiscordAPIError && error.code === RESTJSONErrorCodes.UnknownMessage;
+}
+
+function isForbidden(error: unknown): boolean {
+  return error instanceof DiscordAPIError && error.status === 403;
+}
+
+function describe(error: unknown): string {
+  return error instanceof DiscordAPIError
+    ? `${error.status} ${String(error.code)} ${error.message}`
+    : String(error);
 }

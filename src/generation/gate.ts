@@ -73,6 +73,12 @@ export class ConcurrencyGate {
     };
   }
 
+  /** Lets every waiting job through at once (shutdown: each then sees that the bot is stopping). */
+  close(): void {
+    for (const line of this.lines.values()) for (const waiter of line.splice(0)) waiter.admit();
+    this.lines.clear();
+  }
+
   private pump(key: string): void {
     const line = this.lines.get(key) ?? [];
     while (line.length > 0 && this.active(key) < this.limitFor(key)) line.shift()?.admit();

@@ -35,8 +35,11 @@ export interface RequestOrigin {
   guildId: string;
   channelId: string;
   userId: string;
-  /** Coordinates of the deferred reply (an interaction webhook on Discord). */
-  reply: { applicationId: string; interactionToken: string };
+  /**
+   * Coordinates of the deferred reply (an interaction webhook on Discord), and the message's own
+   * ID once known, for when the interaction token has expired.
+   */
+  reply: { applicationId: string; interactionToken: string; messageId?: string };
   /** The largest file the reply may carry, in bytes. */
   uploadLimitBytes: number;
 }
@@ -63,7 +66,7 @@ export interface Job {
 /** The usage ledger as the core sees it: one row per request, moved along as the job goes. */
 export interface JobLedger {
   submitted(job: Job): Promise<void>;
-  completed(job: Job): Promise<void>;
+  completed(job: Job, delivery: string): Promise<void>;
   /** The job ended without a track; its slot goes back to the member and the server. */
   failed(job: Job, reason: string): Promise<void>;
 }
@@ -77,6 +80,7 @@ export type Delivery =
 export interface Reporter {
   /** Best effort: a failed progress update never fails the job. */
   progress(job: Job): Promise<void>;
-  delivered(job: Job, delivery: Delivery): Promise<void>;
-  failed(job: Job, userMessage: string): Promise<void>;
+  /** Resolves with how the member got it (e.g. the reply edited, or a new message). */
+  delivered(job: Job, delivery: Delivery): Promise<string>;
+  failed(job: Job, userMessage: string): Promise<string>;
 }

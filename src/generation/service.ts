@@ -41,6 +41,7 @@ const unexpected = 'Something went wrong on our side while making this track. Pl
  */
 export class GenerationService {
   private readonly running = new Set<Promise<void>>();
+  private stopping = false;
 
   constructor(private readonly options: GenerationServiceOptions) {}
 
@@ -66,11 +67,33 @@ export class GenerationService {
       phase: 'submitting',
       polls: 0,
     };
+    this.launch(job);
+    return job;
+  }
+
+  /**
+   * Picks up a job that an earlier process accepted: a submitted one is tracked again, never
+   * submitted twice; one that was never submitted is submitted now.
+   */
+  resume(job: Job): void {
+    this.launch(job);
+  }
+
+  /** Stops admitting and tracking, and waits for the steps in flight (a submission, an edit) to end. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.options.gate.close();
+    this.options.tracker.stop();
+    await Promise.allSettled([...this.running]);
+  }
+
+  private launch(job: Job): void {
     const logger = this.options.logger.child({
       requestId: job.id,
-      guildId: origin.guildId,
-      channelId: origin.channelId,
-      userId: origin.userId,
+      guildId: job.origin.guildId,
+      channelId: job.origin.channelId,
+      userId: job.origin.userId,
+      ...(job.generationId ? { generationId: job.generationId } : {}),
     });
     const run = this.admitThenRun(job, logger)
       .catch((error: unknown) => {
@@ -78,12 +101,6 @@ export class GenerationService {
       })
       .finally(() => this.running.delete(run));
     this.running.add(run);
-    return job;
-  }
-
-  /** Waits for every job's current step to settle (after `tracker.stop()` that is prompt). */
-  async drain(): Promise<void> {
-    await Promise.allSettled([...this.running]);
   }
 
   private async admitThenRun(job: Job, logger: Logger): Promise<void> {
@@ -99,9 +116,9 @@ export class GenerationService {
     });
     try {
       await ticket.admitted;
-      job.phase = 'submitting';
       job.queuePosition = undefined;
-      await this.run(job, logger, progress);
+      // A job still waiting when the bot stops stays in the ledger and is picked up on the next start.
+      if (!this.stopping) await this.run(job, logger, progress);
     } finally {
       await progress.settle();
       ticket.release();
@@ -110,30 +127,35 @@ export class GenerationService {
 
   private async run(job: Job, baseLogger: Logger, progress: ProgressThrottle): Promise<void> {
     const { provider, tracker, clock } = this.options;
-    baseLogger.info(
-      { lengthSeconds: job.request.lengthSeconds, promptChars: job.request.prompt.length },
-      'job accepted',
-    );
-
-    let submitted;
-    try {
-      submitted = await provider.create(job.request);
-    } catch (error) {
-      baseLogger.warn({ err: error }, 'submission failed');
-      await progress.settle();
-      await this.fail(job, baseLogger, userMessageOf(error, unexpected));
-      return;
+    let logger = baseLogger;
+    if (job.generationId === undefined) {
+      job.phase = 'submitting';
+      logger.info(
+        { lengthSeconds: job.request.lengthSeconds, promptChars: job.request.prompt.length },
+        'job accepted',
+      );
+      let submitted;
+      try {
+        submitted = await provider.create(job.request);
+      } catch (error) {
+        logger.warn({ err: error }, 'submission failed');
+        await progress.settle();
+        await this.fail(job, logger, userMessageOf(error, unexpected));
+        return;
+      }
+      job.generationId = submitted.generationId;
+      job.submittedAt = clock.now();
+      logger = logger.child({ generationId: submitted.generationId });
+      logger.info({ status: submitted.status }, 'generation submitted');
+      await this.record(logger, 'submission', () => this.options.ledger.submitted(job));
+    } else {
+      logger.info('resuming a submitted generation');
     }
-    job.generationId = submitted.generationId;
-    job.submittedAt = clock.now();
     job.phase = 'generating';
-    const logger = baseLogger.child({ generationId: submitted.generationId });
-    logger.info({ status: submitted.status }, 'generation submitted');
-    await this.record(logger, 'submission', () => this.options.ledger.submitted(job));
     progress.request();
 
-    const result = await tracker.track(submitted.generationId, logger, job.submittedAt);
-    job.polls = result.polls;
+    const result = await tracker.track(job.generationId, logger, job.submittedAt ?? job.createdAt);
+    job.polls += result.polls;
     await progress.settle();
     await this.finish(job, logger, result);
   }
@@ -188,17 +210,23 @@ export class GenerationService {
       return;
     }
     job.phase = 'delivering';
-    const delivered = await this.report(logger, 'delivery', () =>
-      this.options.reporter.delivered(job, delivery),
-    );
-    job.phase = delivered ? 'completed' : 'failed';
+    // The edit goes first and the ledger after: after a crash in between, the resumed job edits the
+    // same reply again, which the member cannot tell from one edit.
+    const route = await this.report(logger, 'delivery', () => this.options.reporter.delivered(job, delivery));
+    job.phase = route === undefined ? 'failed' : 'completed';
     await this.record(logger, 'completion', () =>
-      delivered ? this.options.ledger.completed(job) : this.options.ledger.failed(job, 'delivery failed'),
+      route === undefined
+        ? this.options.ledger.failed(job, 'the track could not be delivered to Discord')
+        : this.options.ledger.completed(
+            job,
+            `${delivery.kind === 'file' ? 'attachment' : 'link'} via ${route}`,
+          ),
     );
-    if (delivered) {
+    if (route !== undefined) {
       logger.info(
         {
           delivery: delivery.kind,
+          route,
           bytes: delivery.kind === 'file' ? delivery.data.length : delivery.sizeBytes,
         },
         'track delivered',
@@ -208,8 +236,12 @@ export class GenerationService {
 
   private async fail(job: Job, logger: Logger, userMessage: string): Promise<void> {
     job.phase = 'failed';
-    await this.record(logger, 'failure', () => this.options.ledger.failed(job, userMessage));
-    await this.report(logger, 'failure report', () => this.options.reporter.failed(job, userMessage));
+    const route = await this.report(logger, 'failure report', () =>
+      this.options.reporter.failed(job, userMessage),
+    );
+    await this.record(logger, 'failure', () =>
+      this.options.ledger.failed(job, route === undefined ? `${userMessage} (not delivered)` : userMessage),
+    );
   }
 
   /** Writes one ledger step; a store fault is logged and does not stop the member's track. */
@@ -222,13 +254,12 @@ export class GenerationService {
   }
 
   /** Runs one report; a reporter fault is logged with its context and never escapes the job. */
-  private async report(logger: Logger, what: string, send: () => Promise<void>): Promise<boolean> {
+  private async report<T>(logger: Logger, what: string, send: () => Promise<T>): Promise<T | undefined> {
     try {
-      await send();
-      return true;
+      return await send();
     } catch (error) {
       logger.error({ err: error }, `${what} could not be sent`);
-      return false;
+      return undefined;
     }
   }
 }

@@ -14,6 +14,8 @@ export interface ReservationRequest {
   prompt: string;
   /** Undefined: the server's default length. */
   lengthSeconds: number | undefined;
+  /** Where the answer goes, kept so that a restarted bot can still deliver it. */
+  reply: { applicationId: string; interactionToken: string; uploadLimitBytes: number };
   now: number;
 }
 
@@ -66,6 +68,11 @@ export async function reserveSlot(db: Db, request: ReservationRequest): Promise<
       submitted_at: null,
       completed_at: null,
       error: null,
+      application_id: request.reply.applicationId,
+      interaction_token: request.reply.interactionToken,
+      upload_limit_bytes: request.reply.uploadLimitBytes,
+      reply_message_id: null,
+      delivery: null,
     });
     return { ok: true, lengthSeconds, queued: decision.queued, settings };
   });

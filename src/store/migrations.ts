@@ -75,6 +75,21 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('usage_status').on('usage').column('status').execute();
     },
   },
+  // Enough of each request to finish it after a restart. The interaction token is a credential
+  // for 15 minutes: it is cleared as soon as the request ends.
+  '002_resumable_jobs': {
+    async up(db: Kysely<unknown>) {
+      for (const [column, type] of [
+        ['application_id', 'text'],
+        ['interaction_token', 'text'],
+        ['upload_limit_bytes', 'integer'],
+        ['reply_message_id', 'text'],
+        ['delivery', 'text'],
+      ] as const) {
+        await db.schema.alterTable('usage').addColumn(column, type).execute();
+      }
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -51,6 +51,13 @@ export interface UsageTable {
   submitted_at: number | null;
   completed_at: number | null;
   error: string | null;
+  application_id: string | null;
+  /** Cleared when the request ends. */
+  interaction_token: string | null;
+  upload_limit_bytes: number | null;
+  reply_message_id: string | null;
+  /** How the track reached the member: attachment, link, channel-edit, new-message. */
+  delivery: string | null;
 }
 
 export interface Schema {

@@ -14,8 +14,11 @@ export interface UsageRepository {
   insert(row: UsageRow): Promise<void>;
   get(id: string): Promise<UsageRow | undefined>;
   markSubmitted(id: string, generationId: string, at: number): Promise<void>;
-  markCompleted(id: string, creditsUsed: number | null, at: number): Promise<void>;
+  markCompleted(id: string, creditsUsed: number | null, delivery: string, at: number): Promise<void>;
   markFailed(id: string, error: string, creditsUsed: number | null, at: number): Promise<void>;
+  setReplyMessage(id: string, messageId: string): Promise<void>;
+  /** Requests accepted but not finished (queued or submitted), oldest first. */
+  unfinished(): Promise<UsageRow[]>;
   countGuildSince(guildId: string, since: number): Promise<number>;
   countUserSince(guildId: string, userId: string, since: number): Promise<number>;
   countGuildInFlight(guildId: string): Promise<number>;
@@ -47,10 +50,16 @@ export function createUsageRepository(db: Db): UsageRepository {
         .execute();
     },
 
-    async markCompleted(id, creditsUsed, at) {
+    async markCompleted(id, creditsUsed, delivery, at) {
       await db
         .updateTable('usage')
-        .set({ status: 'completed', credits_used: creditsUsed, completed_at: at })
+        .set({
+          status: 'completed',
+          credits_used: creditsUsed,
+          delivery,
+          completed_at: at,
+          interaction_token: null,
+        })
         .where('id', '=', id)
         .execute();
     },
@@ -58,10 +67,29 @@ export function createUsageRepository(db: Db): UsageRepository {
     async markFailed(id, error, creditsUsed, at) {
       await db
         .updateTable('usage')
-        .set({ status: 'failed', error: error.slice(0, 500), credits_used: creditsUsed, completed_at: at })
+        .set({
+          status: 'failed',
+          error: error.slice(0, 500),
+          credits_used: creditsUsed,
+          completed_at: at,
+          interaction_token: null,
+        })
         .where('id', '=', id)
         .execute();
     },
+
+    async setReplyMessage(id, messageId) {
+      await db.updateTable('usage').set({ reply_message_id: messageId }).where('id', '=', id).execute();
+    },
+
+    unfinished: () =>
+      db
+        .selectFrom('usage')
+        .selectAll()
+        .where('status', 'in', IN_FLIGHT)
+        .orderBy('requested_at')
+        .orderBy('id')
+        .execute(),
 
     async countGuildSince(guildId, since) {
       const row = await counted(guildId)

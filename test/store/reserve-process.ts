@@ -19,6 +19,7 @@ const results = await Promise.all(
       memberRoleIds: [],
       prompt: 'race',
       lengthSeconds: undefined,
+      reply: { applicationId: '110000000000000001', interactionToken: 'token', uploadLimitBytes: 10_485_760 },
       now: Date.now(),
     }),
   ),
