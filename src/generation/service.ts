@@ -163,13 +163,8 @@ export class GenerationService {
   private async finish(job: Job, logger: Logger, result: TrackResult): Promise<void> {
     switch (result.kind) {
       case 'stopped':
-        // Jobs live in memory only, so one the bot stops following is lost: say so plainly.
-        logger.info('tracking stopped before the job ended');
-        await this.fail(
-          job,
-          logger,
-          'Tracksmith restarted before this track was ready. Please run /music again.',
-        );
+        // The ledger still holds the job as submitted: the next start tracks it again.
+        logger.info('tracking stopped before the job ended; it resumes on the next start');
         return;
       case 'timed-out':
         await this.fail(

@@ -1,0 +1,206 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApplicationCommandOptionType } from 'discord.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app.js';
+import type { RecordedRequest } from '../fakes/discord.js';
+import { fastOptions, startHarness, type Harness } from '../support/harness.js';
+import { eventually } from '../support/log.js';
+
+const member = { id: '200000000000000042', username: 'riffmaker' };
+
+let harness: Harness | undefined;
+let dir: string | undefined;
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+  if (dir) await rm(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+async function durableHarness(options: Parameters<typeof startHarness>[0] = {}): Promise<Harness> {
+  dir = await mkdtemp(join(tmpdir(), 'tracksmith-durable-'));
+  harness = await startHarness({ ...options, env: { DATABASE_URL: `sqlite://${join(dir, 'bot.sqlite')}` } });
+  return harness;
+}
+
+function music(h: Harness, prompt: string) {
+  return h.discord.chatInput({
+    name: 'music',
+    user: member,
+    options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: prompt }],
+  });
+}
+
+const hasEmbed = (r: RecordedRequest) =>
+  ((r.body as { embeds?: unknown[] } | undefined)?.embeds?.length ?? 0) > 0;
+
+/** Stops the bot and starts a fresh one on the same store, fakes and configuration. */
+async function restart(h: Harness): Promise<void> {
+  await h.app.stop();
+  h.app = await createApp(h.config, { ...fastOptions, logger: h.logs.logger });
+  await h.app.start();
+}
+
+function ledger(h: Harness) {
+  return h.app.database.db.selectFrom('usage').selectAll().orderBy('requested_at').execute();
+}
+
+/** The ledger is written just after the Discord edit that a test waits for: poll it briefly. */
+async function ledgerWhen(h: Harness, ready: (rows: Awaited<ReturnType<typeof ledger>>) => boolean) {
+  let rows = await ledger(h);
+  for (let tries = 0; !ready(rows) && tries < 200; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    rows = await ledger(h);
+  }
+  return rows;
+}
+
+describe('requests survive restarts and expired tokens', () => {
+  it('a restart while generating resumes tracking without a second submission, and delivers once', async () => {
+    const h = await durableHarness();
+    h.aiml.script({ outcome: 'stuck' });
+    const interaction = music(h, 'survives a restart');
+    await eventually(() => h.aiml.requests.some((r) => r.route === 'poll'));
+    const [generationId] = [...h.aiml.jobs.keys()];
+
+    await restart(h);
+    h.aiml.completeNow(generationId!);
+    const final = await h.discord.waitForRequest((r) => r.path.includes(interaction.token) && hasEmbed(r));
+    expect(final.files).toHaveLength(1);
+
+    expect(h.aiml.requests.filter((r) => r.route === 'create')).toHaveLength(1);
+    await eventually(() => h.logs.text().includes('track delivered'));
+    const edits = h.discord.requests.filter((r) => r.path.includes(interaction.token) && hasEmbed(r));
+    expect(edits).toHaveLength(1);
+    const [row] = await ledgerWhen(h, (r) => r[0]?.status === 'completed');
+    expect(row).toMatchObject({ status: 'completed', generation_id: generationId, interaction_token: null });
+    expect(row?.delivery).toBe('attachment via reply');
+  });
+
+  it('a request still waiting for a slot at shutdown is submitted once after the restart', async () => {
+    const h = await durableHarness({ aiml: { generationMs: 300 } });
+    await h.app.database.db
+      .insertInto('guild_settings')
+      .values({
+        guild_id: '100000000000000001',
+        concurrent: 1,
+        max_length_seconds: null,
+        default_length_seconds: null,
+        user_daily: null,
+        guild_daily: null,
+        cooldown_seconds: null,
+        monthly_credits: null,
+        exempt_role_id: null,
+        updated_at: Date.now(),
+      })
+      .execute();
+    h.aiml.script({ outcome: 'stuck' });
+    const first = music(h, 'first in line');
+    const second = music(h, 'second in line');
+    await h.discord.waitForRequest(
+      (r) => r.path.includes(second.token) && JSON.stringify(r.body).includes('in line'),
+    );
+    await eventually(() => h.aiml.requests.some((r) => r.route === 'poll'));
+    expect(h.aiml.requests.filter((r) => r.route === 'create')).toHaveLength(1);
+
+    await restart(h);
+    const stuck = [...h.aiml.jobs.keys()][0]!;
+    h.aiml.completeNow(stuck);
+    for (const interaction of [first, second]) {
+      await h.discord.waitForRequest((r) => r.path.includes(interaction.token) && hasEmbed(r), 10_000);
+    }
+    const prompts = h.aiml.requests
+      .filter((r) => r.route === 'create')
+      .map((r) => (r.body as { prompt: string }).prompt);
+    expect(prompts).toEqual(['first in line', 'second in line']);
+    const rows = await ledgerWhen(h, (r) => r.every((row) => row.status === 'completed'));
+    expect(rows.map((r) => r.status)).toEqual(['completed', 'completed']);
+  });
+
+  it('after the interaction token expires, the same reply is edited through the channel', async () => {
+    const h = await durableHarness();
+    h.aiml.script({ outcome: 'stuck' });
+    const interaction = music(h, 'late track');
+    await h.discord.waitForRequest((r) => r.path.includes(interaction.token) && r.method === 'PATCH');
+    const reply = h.discord.originalResponse(interaction.token)!;
+    h.discord.expireToken(interaction.token);
+    h.aiml.completeNow([...h.aiml.jobs.keys()][0]!);
+
+    const edit = await h.discord.waitForRequest(
+      (r) => r.method === 'PATCH' && r.path === `/channels/${reply.channel_id}/messages/${reply.id}`,
+    );
+    expect(edit.status).toBe(200);
+    expect(edit.headers.authorization).toBe(`Bot ${h.discord.token}`);
+    expect(h.discord.messages.get(reply.id)?.attachments).toHaveLength(1);
+    await eventually(() => h.logs.text().includes('track delivered'));
+    expect((await ledgerWhen(h, (r) => r[0]?.delivery != null))[0]?.delivery).toBe(
+      'attachment via channel-edit',
+    );
+  });
+
+  it('when the reply was deleted, a new message carries the track and pings only the requester', async () => {
+    const h = await durableHarness();
+    h.aiml.script({ outcome: 'stuck' });
+    const interaction = music(h, 'deleted reply');
+    await h.discord.waitForRequest((r) => r.path.includes(interaction.token) && r.method === 'PATCH');
+    const reply = h.discord.originalResponse(interaction.token)!;
+    h.discord.messages.delete(reply.id);
+    h.aiml.completeNow([...h.aiml.jobs.keys()][0]!);
+
+    const post = await h.discord.waitForRequest(
+      (r) => r.method === 'POST' && r.path === `/channels/${reply.channel_id}/messages`,
+    );
+    const body = post.body as { content: string; allowed_mentions: unknown };
+    expect(body.content.startsWith(`<@${member.id}>`)).toBe(true);
+    expect(body.allowed_mentions).toEqual({ users: [member.id] });
+    expect(post.files).toHaveLength(1);
+    await eventually(() => h.logs.text().includes('track delivered'));
+    expect((await ledgerWhen(h, (r) => r[0]?.delivery != null))[0]?.delivery).toBe(
+      'attachment via new-message',
+    );
+  });
+
+  it('rides out a Discord 500 and a 429 on the final edit', async () => {
+    const h = await durableHarness();
+    h.aiml.script({ outcome: 'stuck' });
+    const interaction = music(h, 'flaky discord');
+    await h.discord.waitForRequest((r) => r.path.includes(interaction.token) && r.method === 'PATCH');
+    h.discord.failNext({ method: 'PATCH', path: /@original$/, status: 429, retryAfterSeconds: 0.2 });
+    h.discord.failNext({ method: 'PATCH', path: /@original$/, status: 500 });
+    h.aiml.completeNow([...h.aiml.jobs.keys()][0]!);
+    const final = await h.discord.waitForRequest(
+      (r) => r.path.includes(interaction.token) && hasEmbed(r) && r.status === 200,
+    );
+    expect(final.files).toHaveLength(1);
+    const statuses = h.discord.requests
+      .filter((r) => r.path.includes(interaction.token) && hasEmbed(r))
+      .map((r) => r.status);
+    expect(statuses).toEqual([429, 500, 200]);
+  });
+
+  it('says so in the log and the ledger when the bot may not post in the channel', async () => {
+    const h = await durableHarness();
+    h.aiml.script({ outcome: 'stuck' });
+    const interaction = music(h, 'nowhere to go');
+    await h.discord.waitForRequest((r) => r.path.includes(interaction.token) && r.method === 'PATCH');
+    const reply = h.discord.originalResponse(interaction.token)!;
+    h.discord.expireToken(interaction.token);
+    h.discord.messages.delete(reply.id);
+    h.discord.failNext({
+      method: 'POST',
+      path: /^\/channels\/\d+\/messages$/,
+      status: 403,
+      body: { message: 'Missing Permissions', code: 50013 },
+    });
+    h.aiml.completeNow([...h.aiml.jobs.keys()][0]!);
+    await eventually(() => h.logs.text().includes('delivery could not be sent'), 10_000);
+    const rows = await ledgerWhen(h, (r) => r[0]?.status === 'failed');
+    expect(rows[0]).toMatchObject({
+      status: 'failed',
+      error: 'the track could not be delivered to Discord',
+      interaction_token: null,
+    });
+  });
+});
