@@ -1,10 +1,12 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { ApplicationCommandOptionType } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { FakeAiml } from '../fakes/aiml.js';
 import { FakeDiscord } from '../fakes/discord.js';
 
 const run = promisify(execFile);
@@ -92,4 +94,46 @@ describe('entry points', () => {
       'music-settings',
     ]);
   });
+
+  it('the bot connects, then on SIGTERM closes the gateway and the store and exits 0 within 10 s', async () => {
+    discord = await FakeDiscord.start();
+    const aiml = await FakeAiml.start();
+    const dataDir = await mkdtemp(join(tmpdir(), 'tracksmith-sigterm-'));
+    try {
+      // An absolute loader path: the bot runs from an empty directory, where `tsx` does not resolve.
+      const loader = pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href;
+      const child = spawn(process.execPath, ['--import', loader, join(root, 'src/main.ts')], {
+        cwd: dataDir,
+        env: {
+          PATH: process.env.PATH ?? '',
+          DISCORD_TOKEN: discord.token,
+          AIML_API_KEY: aiml.apiKey,
+          AIML_API_URL: aiml.baseUrl,
+          DISCORD_API_URL: discord.apiUrl,
+          DATA_DIR: dataDir,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const exited = new Promise<number | null>((done) => child.once('exit', done));
+      const deadline = Date.now() + 20_000;
+      while (!output.includes('connected to Discord') && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(output).toContain('connected to Discord');
+      expect(discord.sessions).toBe(1);
+
+      const signalled = Date.now();
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(Date.now() - signalled).toBeLessThan(10_000);
+      expect(output).toContain('"msg":"stopped"');
+      expect(output).not.toContain(discord.token);
+      expect(output).not.toContain(aiml.apiKey);
+    } finally {
+      await aiml.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 40_000);
 });
