@@ -1,5 +1,6 @@
 import { ApplicationCommandOptionType } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { AimlFault } from '../fakes/aiml.js';
 import type { RecordedRequest } from '../fakes/discord.js';
 import { startHarness, type Harness } from '../support/harness.js';
 
@@ -39,7 +40,7 @@ describe('fault table: status checks recover', () => {
     ['a 429 with Retry-After', { status: 429, body: { statusCode: 429 }, headers: { 'retry-after': '1' } }],
     ['malformed JSON', { status: 200, rawBody: '{"id": "x", "status": "gene' }],
     ['a body that fails validation', { status: 200, body: { id: 42, status: null } }],
-  ])('%s on a status check', async (_name, fault) => {
+  ] satisfies [string, AimlFault][])('%s on a status check', async (_name, fault: AimlFault) => {
     const { h, final, embed } = await run((h) => h.aiml.failNext('poll', fault));
     expect(embed?.title).toBe('🎵 Track ready');
     expect(final.files).toHaveLength(1);
