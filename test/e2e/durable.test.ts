@@ -1,27 +1,19 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ApplicationCommandOptionType } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app.js';
 import type { RecordedRequest } from '../fakes/discord.js';
-import { fastOptions, startHarness, type Harness } from '../support/harness.js';
+import { startHarness, type Harness } from '../support/harness.js';
 import { eventually } from '../support/log.js';
 
 const member = { id: '200000000000000042', username: 'riffmaker' };
 
 let harness: Harness | undefined;
-let dir: string | undefined;
 afterEach(async () => {
   await harness?.close();
   harness = undefined;
-  if (dir) await rm(dir, { recursive: true, force: true });
-  dir = undefined;
 });
 
 async function durableHarness(options: Parameters<typeof startHarness>[0] = {}): Promise<Harness> {
-  dir = await mkdtemp(join(tmpdir(), 'tracksmith-durable-'));
-  harness = await startHarness({ ...options, env: { DATABASE_URL: `sqlite://${join(dir, 'bot.sqlite')}` } });
+  harness = await startHarness({ ...options, fileStore: true });
   return harness;
 }
 
@@ -35,13 +27,6 @@ function music(h: Harness, prompt: string) {
 
 const hasEmbed = (r: RecordedRequest) =>
   ((r.body as { embeds?: unknown[] } | undefined)?.embeds?.length ?? 0) > 0;
-
-/** Stops the bot and starts a fresh one on the same store, fakes and configuration. */
-async function restart(h: Harness): Promise<void> {
-  await h.app.stop();
-  h.app = await createApp(h.config, { ...fastOptions, logger: h.logs.logger });
-  await h.app.start();
-}
 
 function ledger(h: Harness) {
   return h.app.database.db.selectFrom('usage').selectAll().orderBy('requested_at').execute();
@@ -65,7 +50,7 @@ describe('requests survive restarts and expired tokens', () => {
     await eventually(() => h.aiml.requests.some((r) => r.route === 'poll'));
     const [generationId] = [...h.aiml.jobs.keys()];
 
-    await restart(h);
+    await h.restart();
     h.aiml.completeNow(generationId!);
     const final = await h.discord.waitForRequest((r) => r.path.includes(interaction.token) && hasEmbed(r));
     expect(final.files).toHaveLength(1);
@@ -105,7 +90,7 @@ describe('requests survive restarts and expired tokens', () => {
     await eventually(() => h.aiml.requests.some((r) => r.route === 'poll'));
     expect(h.aiml.requests.filter((r) => r.route === 'create')).toHaveLength(1);
 
-    await restart(h);
+    await h.restart();
     const stuck = [...h.aiml.jobs.keys()][0]!;
     h.aiml.completeNow(stuck);
     for (const interaction of [first, second]) {

@@ -1,24 +1,16 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ApplicationCommandOptionType, MessageFlags, PermissionFlagsBits } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app.js';
 import type { RecordedRequest } from '../fakes/discord.js';
-import { fastOptions, startHarness, type Harness } from '../support/harness.js';
-import { captureLogs } from '../support/log.js';
+import { startHarness, type Harness } from '../support/harness.js';
 
 const moderator = { id: '200000000000000007', username: 'mod' };
 const member = { id: '200000000000000042', username: 'riffmaker' };
 const manageGuild = PermissionFlagsBits.ManageGuild.toString();
 
 let harness: Harness | undefined;
-let dir: string | undefined;
 afterEach(async () => {
   await harness?.close();
   harness = undefined;
-  if (dir) await rm(dir, { recursive: true, force: true });
-  dir = undefined;
 });
 
 type Option = { name: string; type: number; value?: string | number; options?: Option[] };
@@ -189,17 +181,12 @@ describe('per-server limits end to end', () => {
   });
 
   it('keeps settings and the day’s usage across a restart', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'tracksmith-restart-'));
-    const env = { DATABASE_URL: `sqlite://${join(dir, 'bot.sqlite')}` };
-    const h = (harness = await startHarness({ env }));
+    const h = (harness = await startHarness({ fileStore: true }));
     await answer(h, settingsCommand(h, moderator, { name: 'set', type: 1, options: [int('user-daily', 1)] }));
     const first = music(h, 'before restart');
     await h.discord.waitForRequest(isFinal(first.token));
 
-    await h.app.stop();
-    const restarted = await createApp(h.config, { ...fastOptions, logger: captureLogs().logger });
-    await restarted.start();
-    h.app = restarted;
+    await h.restart();
 
     const refused = await answer(h, music(h, 'after restart'));
     expect(refused.content).toContain('You have used all 1 of your tracks for today');

@@ -11,6 +11,7 @@ import {
 } from 'discord.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeDiscord } from './discord.js';
+import { rejectionOf } from '../support/errors.js';
 
 /**
  * The fake must be faithful to what discord.js really sends and expects, or the end-to-end tests
@@ -43,16 +44,6 @@ function nextInteraction(): Promise<Interaction> {
       resolve(interaction);
     });
   });
-}
-
-async function apiError(promise: Promise<unknown>): Promise<DiscordAPIError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof DiscordAPIError) return error;
-    throw error;
-  }
-  throw new Error('expected a DiscordAPIError');
 }
 
 describe('fake Discord, driven by the real discord.js client', () => {
@@ -111,7 +102,7 @@ describe('fake Discord, driven by the real discord.js client', () => {
       body: { type: 5 },
       auth: false,
     });
-    expect((await apiError(raw)).code).toBe(40060);
+    expect((await rejectionOf(raw, DiscordAPIError)).code).toBe(40060);
   });
 
   it('answers injected failures and expired tokens the way Discord does', async () => {
@@ -127,7 +118,7 @@ describe('fake Discord, driven by the real discord.js client', () => {
     expect(fake.requests.at(-1)?.status).toBe(500);
 
     fake.expireToken(sent.token);
-    const expired = await apiError(interaction.editReply('y'));
+    const expired = await rejectionOf(interaction.editReply('y'), DiscordAPIError);
     expect([expired.status, expired.code]).toEqual([401, 50027]);
   });
 
@@ -140,7 +131,10 @@ describe('fake Discord, driven by the real discord.js client', () => {
     });
     expect(fake.messages.get(created.id)?.content).toBe('second');
     await client.rest.delete(Routes.channelMessage('100000000000000002', created.id));
-    const gone = await apiError(client.rest.get(Routes.channelMessage('100000000000000002', created.id)));
+    const gone = await rejectionOf(
+      client.rest.get(Routes.channelMessage('100000000000000002', created.id)),
+      DiscordAPIError,
+    );
     expect(gone.code).toBe(10008);
   });
 

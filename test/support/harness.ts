@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Events, type ClientEvents } from 'discord.js';
 import { createApp, type App, type AppOptions } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -11,6 +14,8 @@ export interface Harness {
   app: App;
   config: Config;
   logs: ReturnType<typeof captureLogs>;
+  /** Stops the bot and starts a fresh one on the same store, fakes and configuration. */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -32,8 +37,11 @@ export async function startHarness(
     app?: AppOptions;
     discord?: FakeDiscordOptions;
     aiml?: FakeAimlOptions;
+    /** Keep the store in a temporary file (removed on close), so that a restart finds it. */
+    fileStore?: boolean;
   } = {},
 ): Promise<Harness> {
+  const dir = options.fileStore ? await mkdtemp(join(tmpdir(), 'tracksmith-e2e-')) : undefined;
   const discord = await FakeDiscord.start(options.discord);
   const aiml = await FakeAiml.start(options.aiml);
   const config = loadConfig({
@@ -42,23 +50,30 @@ export async function startHarness(
     AIML_API_URL: aiml.baseUrl,
     DISCORD_API_URL: discord.apiUrl,
     LOG_LEVEL: 'debug',
-    DATABASE_URL: 'sqlite::memory:',
+    DATABASE_URL: dir === undefined ? 'sqlite::memory:' : `sqlite://${join(dir, 'bot.sqlite')}`,
     ...options.env,
   });
   const logs = captureLogs();
   const app = await createApp(config, { ...fastOptions, ...options.app, logger: logs.logger });
   await app.start();
-  return {
+  const harness: Harness = {
     discord,
     aiml,
     app,
     config,
     logs,
+    async restart() {
+      await harness.app.stop();
+      harness.app = await createApp(config, { ...fastOptions, ...options.app, logger: logs.logger });
+      await harness.app.start();
+    },
     async close() {
-      await app.stop();
+      await harness.app.stop();
       await Promise.all([discord.close(), aiml.close()]);
+      if (dir !== undefined) await rm(dir, { recursive: true, force: true });
     },
   };
+  return harness;
 }
 
 /** Resolves with the next emission of a client event, or rejects after `timeoutMs`. */

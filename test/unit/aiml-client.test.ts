@@ -3,6 +3,7 @@ import { createAimlClient, parseRetryAfter } from '../../src/aiml/client.js';
 import { ProviderError } from '../../src/aiml/errors.js';
 import { FakeAiml } from '../fakes/aiml.js';
 import { captureLogs } from '../support/log.js';
+import { rejectionOf } from '../support/errors.js';
 
 let aiml: FakeAiml | undefined;
 afterEach(async () => {
@@ -21,16 +22,6 @@ async function setup(options: { key?: string; retries?: number } = {}) {
     retry: { retries: options.retries ?? 3, minTimeoutMs: 10, maxTimeoutMs: 40 },
   });
   return { aiml, client, logs };
-}
-
-async function failure(promise: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ProviderError) return error;
-    throw error;
-  }
-  throw new Error('expected a ProviderError');
 }
 
 describe('AIML client', () => {
@@ -70,7 +61,7 @@ describe('AIML client', () => {
   ] as const)('does not retry HTTP %i and classifies it as %s', async (status, body, kind) => {
     const { aiml, client } = await setup();
     aiml.failNext('create', { status, body });
-    const error = await failure(client.create({ prompt: 'x', lengthSeconds: 10 }));
+    const error = await rejectionOf(client.create({ prompt: 'x', lengthSeconds: 10 }), ProviderError);
     expect(error.kind).toBe(kind);
     expect(error.details.status).toBe(status);
     expect(aiml.requests.filter((r) => r.route === 'create')).toHaveLength(1);
@@ -94,7 +85,7 @@ describe('AIML client', () => {
   it('gives up after the retry budget with the last failure, and logs no key', async () => {
     const { aiml, client, logs } = await setup({ retries: 2 });
     aiml.failNext('create', { status: 503, body: { message: 'down' }, times: 5 });
-    const error = await failure(client.create({ prompt: 'x', lengthSeconds: 10 }));
+    const error = await rejectionOf(client.create({ prompt: 'x', lengthSeconds: 10 }), ProviderError);
     expect(error.kind).toBe('unavailable');
     expect(error.userMessage).toBe(
       'The music service is not responding right now. Please try again in a few minutes.',
@@ -112,7 +103,7 @@ describe('AIML client', () => {
     expect(second!.at - first!.at).toBeGreaterThanOrEqual(1_000);
 
     aiml.failNext('create', { status: 429, body: { message: 'busy' }, headers: { 'retry-after': '3600' } });
-    const error = await failure(client.create({ prompt: 'x', lengthSeconds: 10 }));
+    const error = await rejectionOf(client.create({ prompt: 'x', lengthSeconds: 10 }), ProviderError);
     expect(error.kind).toBe('rate-limited');
     expect(error.details.retryAfterMs).toBe(3_600_000);
   });
@@ -120,9 +111,11 @@ describe('AIML client', () => {
   it('treats malformed JSON and bodies that break the schema as bad responses', async () => {
     const { aiml, client } = await setup({ retries: 0 });
     aiml.failNext('create', { status: 200, rawBody: '{"id": "abc", "status":' });
-    expect((await failure(client.create({ prompt: 'x', lengthSeconds: 10 }))).kind).toBe('bad-response');
+    expect((await rejectionOf(client.create({ prompt: 'x', lengthSeconds: 10 }), ProviderError)).kind).toBe(
+      'bad-response',
+    );
     aiml.failNext('poll', { status: 200, body: { status: 'completed' } });
-    expect((await failure(client.poll('abc'))).kind).toBe('bad-response');
+    expect((await rejectionOf(client.poll('abc'), ProviderError)).kind).toBe('bad-response');
   });
 
   it('reads a completed status without a file, and the error status, as failures', async () => {
@@ -154,7 +147,7 @@ describe('AIML client', () => {
   it('a poll is a single attempt: the tracker owns the retry schedule', async () => {
     const { aiml, client } = await setup();
     aiml.failNext('poll', { status: 502, rawBody: 'bad gateway' });
-    expect((await failure(client.poll('a'))).kind).toBe('unavailable');
+    expect((await rejectionOf(client.poll('a'), ProviderError)).kind).toBe('unavailable');
     expect(aiml.requests.filter((r) => r.route === 'poll')).toHaveLength(1);
   });
 });

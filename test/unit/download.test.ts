@@ -4,6 +4,7 @@ import { looksLikeMp3 } from '../../src/generation/mp3.js';
 import { FakeAiml } from '../fakes/aiml.js';
 import { makeMp3, makeNotAudio } from '../fakes/mp3.js';
 import { captureLogs } from '../support/log.js';
+import { rejectionOf } from '../support/errors.js';
 
 let aiml: FakeAiml | undefined;
 afterEach(async () => {
@@ -36,16 +37,6 @@ function downloader(host: string, timeoutMs = 1_000) {
   });
 }
 
-async function failure(promise: Promise<unknown>): Promise<DownloadError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof DownloadError) return error;
-    throw error;
-  }
-  throw new Error('expected a DownloadError');
-}
-
 describe('download', () => {
   it('returns the exact bytes of an MP3 under the cap', async () => {
     const { url, audio } = await finishedTrack();
@@ -71,20 +62,22 @@ describe('download', () => {
 
   it('refuses plain http from any host but the provider’s, before connecting', async () => {
     const { url, aiml } = await finishedTrack();
-    const error = await failure(downloader('example.com')(url, 1e7));
+    const error = await rejectionOf(downloader('example.com')(url, 1e7), DownloadError);
     expect(error.reason).toBe('not-allowed');
     expect(aiml.requests.filter((r) => r.route === 'cdn')).toHaveLength(0);
   });
 
   it('reports a 404 without retrying', async () => {
     const { url, aiml } = await finishedTrack({ cdn: { status: 404 } });
-    expect((await failure(downloader(new URL(url).host)(url, 1e7))).reason).toBe('not-found');
+    expect((await rejectionOf(downloader(new URL(url).host)(url, 1e7), DownloadError)).reason).toBe(
+      'not-found',
+    );
     expect(aiml.requests.filter((r) => r.route === 'cdn')).toHaveLength(1);
   });
 
   it('refuses a body that is not an MP3', async () => {
     const { url } = await finishedTrack({ audio: makeNotAudio(2048) });
-    const error = await failure(downloader(new URL(url).host)(url, 1e7));
+    const error = await rejectionOf(downloader(new URL(url).host)(url, 1e7), DownloadError);
     expect(error.reason).toBe('not-audio');
     expect(error.userMessage).toBe(
       'The track was made, but the file the music service returned is not an MP3.',
@@ -93,7 +86,9 @@ describe('download', () => {
 
   it('times out a stalled download and retries it once', async () => {
     const { url, aiml } = await finishedTrack({ cdn: { stallMs: 5_000 } });
-    expect((await failure(downloader(new URL(url).host, 300)(url, 1e7))).reason).toBe('timeout');
+    expect((await rejectionOf(downloader(new URL(url).host, 300)(url, 1e7), DownloadError)).reason).toBe(
+      'timeout',
+    );
     expect(aiml.requests.filter((r) => r.route === 'cdn')).toHaveLength(2);
   });
 });
