@@ -181,7 +181,12 @@ export class FakeDiscord {
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;
     const fake = new FakeDiscord(server, wss, `http://127.0.0.1:${port}`, options);
-    server.on('request', (req, res) => void fake.onRequest(req, res));
+    server.on('request', (req, res) => {
+      fake.onRequest(req, res).catch(() => {
+        // The client went away mid-request (a killed bot): nothing to answer.
+        res.destroy();
+      });
+    });
     server.on('upgrade', (req, socket, head) => {
       if (!req.url?.startsWith('/gateway')) {
         socket.destroy();
