@@ -141,6 +141,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await client.login(config.DISCORD_TOKEN);
       await ready;
       const unfinished = await usage.unfinished();
+      // Resumed jobs wait in line under their server's own `concurrent`, like new ones.
+      for (const guildId of new Set(unfinished.map((row) => row.guild_id))) {
+        concurrentByGuild.set(guildId, (await settings.get(guildId)).concurrent);
+      }
       for (const row of unfinished) generation.resume(jobFromRow(row));
       if (unfinished.length > 0) logger.info({ jobs: unfinished.length }, 'resumed unfinished requests');
     },

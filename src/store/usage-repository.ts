@@ -17,7 +17,7 @@ export interface UsageRepository {
   markCompleted(id: string, creditsUsed: number | null, delivery: string, at: number): Promise<void>;
   markFailed(id: string, error: string, creditsUsed: number | null, at: number): Promise<void>;
   setReplyMessage(id: string, messageId: string): Promise<void>;
-  /** Requests accepted but not finished (queued or submitted), oldest first. */
+  /** Requests accepted but not finished: the submitted ones, then the queued ones, oldest first. */
   unfinished(): Promise<UsageRow[]>;
   countGuildSince(guildId: string, since: number): Promise<number>;
   countUserSince(guildId: string, userId: string, since: number): Promise<number>;
@@ -82,14 +82,18 @@ export function createUsageRepository(db: Db): UsageRepository {
       await db.updateTable('usage').set({ reply_message_id: messageId }).where('id', '=', id).execute();
     },
 
-    unfinished: () =>
-      db
-        .selectFrom('usage')
-        .selectAll()
-        .where('status', 'in', IN_FLIGHT)
-        .orderBy('requested_at')
-        .orderBy('id')
-        .execute(),
+    // Submitted jobs held their server's slots before the restart, so they take them again first.
+    async unfinished() {
+      const byStatus = (status: UsageStatus) =>
+        db
+          .selectFrom('usage')
+          .selectAll()
+          .where('status', '=', status)
+          .orderBy('requested_at')
+          .orderBy('id')
+          .execute();
+      return [...(await byStatus('submitted')), ...(await byStatus('queued'))];
+    },
 
     async countGuildSince(guildId, since) {
       const row = await counted(guildId)

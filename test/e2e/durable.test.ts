@@ -83,14 +83,21 @@ describe('requests survive restarts and expired tokens', () => {
       .execute();
     h.aiml.script({ outcome: 'stuck' });
     const first = music(h, 'first in line');
+    await eventually(() => h.aiml.requests.some((r) => r.route === 'poll'));
     const second = music(h, 'second in line');
     await h.discord.waitForRequest(
       (r) => r.path.includes(second.token) && JSON.stringify(r.body).includes('in line'),
     );
-    await eventually(() => h.aiml.requests.some((r) => r.route === 'poll'));
     expect(h.aiml.requests.filter((r) => r.route === 'create')).toHaveLength(1);
 
+    const restartedAt = Date.now();
     await h.restart();
+    // Still one at a time after the restart: the second waits for the first.
+    await h.discord.waitForRequest(
+      (r) =>
+        r.path.includes(second.token) && JSON.stringify(r.body).includes('in line') && r.at > restartedAt,
+    );
+    expect(h.aiml.requests.filter((r) => r.route === 'create')).toHaveLength(1);
     const stuck = [...h.aiml.jobs.keys()][0]!;
     h.aiml.completeNow(stuck);
     for (const interaction of [first, second]) {

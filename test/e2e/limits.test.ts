@@ -137,7 +137,12 @@ describe('per-server limits end to end', () => {
     const h = (harness = await startHarness({ aiml: { generationMs: 400 } }));
     await answer(h, settingsCommand(h, moderator, { name: 'set', type: 1, options: [int('concurrent', 1)] }));
     const members = ['200000000000000051', '200000000000000052', '200000000000000053'];
-    const interactions = members.map((id, i) => music(h, `take ${i}`, { id, username: `m${i}` }));
+    // One at a time, so the line's order is the order the requests arrived in.
+    const interactions: { id: string; token: string }[] = [];
+    for (const [i, id] of members.entries()) {
+      interactions.push(music(h, `take ${i}`, { id, username: `m${i}` }));
+      await answer(h, interactions[i]!);
+    }
     const waiting = await h.discord.waitForRequest(
       (r) =>
         r.path.includes(interactions[2]!.token) &&
