@@ -81,34 +81,37 @@ const isFinalEdit = (token: string) => (r: RecordedRequest) =>
   r.status === 200 &&
   ((r.body as { embeds?: unknown[] } | undefined)?.embeds?.length ?? 0) > 0;
 
-/** Resolves when the request has reached `point`. */
-async function reached(point: KillPoint, interaction: { id: string; token: string }, createsBefore: number) {
-  const creates = () => aiml.requests.filter((r) => r.route === 'create' && r.status === 200);
+/** Resolves when this request (not another one resumed meanwhile) has reached `point`. */
+async function reached(point: KillPoint, interaction: { id: string; token: string }, prompt: string) {
+  // Every point comes after the deferral, by which time the request is in the ledger.
+  await discord.waitForRequest((r) => r.path.startsWith(`/interactions/${interaction.id}/`));
+  const job = () => [...aiml.jobs.values()].find((j) => j.prompt === prompt);
   switch (point) {
     case 'after-deferral':
-      await discord.waitForRequest((r) => r.path.startsWith(`/interactions/${interaction.id}/`));
       return;
     case 'after-submission':
-      await eventually(() => creates().length > createsBefore, 10_000);
+      await eventually(() => job() !== undefined, 10_000);
       return;
-    case 'while-polling': {
-      await eventually(() => creates().length > createsBefore, 10_000);
-      const id = (creates().at(-1)?.body as { id?: string } | undefined)?.id;
-      await eventually(
-        () => aiml.requests.some((r) => r.route === 'poll' && (!id || r.query.get('generation_id') === id)),
-        10_000,
-      );
+    case 'while-polling':
+      await eventually(() => {
+        const id = job()?.id;
+        return (
+          id !== undefined &&
+          aiml.requests.some((r) => r.route === 'poll' && r.query.get('generation_id') === id)
+        );
+      }, 10_000);
       return;
-    }
     case 'during-download':
-      await eventually(() => aiml.requests.filter((r) => r.route === 'cdn').length > cdnBefore, 10_000);
+      await eventually(() => {
+        const url = job()?.audioUrl;
+        return url !== undefined && aiml.requests.some((r) => r.route === 'cdn' && url.endsWith(r.path));
+      }, 10_000);
       return;
     case 'after-delivery':
       await discord.waitForRequest(isFinalEdit(interaction.token), 10_000);
       return;
   }
 }
-let cdnBefore = 0;
 
 describe('crash safety', () => {
   it(`SIGKILL at ${killPoints.length} points of a request's life, ${RUNS} runs: every request delivered exactly once`, async () => {
@@ -116,17 +119,16 @@ describe('crash safety', () => {
     const interactions: { id: string; token: string; point: KillPoint }[] = [];
     for (let run = 0; run < RUNS; run++) {
       const point = killPoints[run % killPoints.length]!;
-      const createsBefore = aiml.requests.filter((r) => r.route === 'create' && r.status === 200).length;
-      cdnBefore = aiml.requests.filter((r) => r.route === 'cdn').length;
       // Hold the file back for a moment so the kill lands mid-download.
       if (point === 'during-download') aiml.script({ cdn: { stallMs: 400 } });
+      const prompt = `crash run ${run}`;
       const interaction = discord.chatInput({
         name: 'music',
         user: { id: `2000000000000020${String(run).padStart(2, '0')}`, username: `member${run}` },
-        options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: `crash run ${run}` }],
+        options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: prompt }],
       });
       interactions.push({ ...interaction, point });
-      await reached(point, interaction, createsBefore);
+      await reached(point, interaction, prompt);
       await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 30)));
       await kill(bot);
       bot = await startBot();
