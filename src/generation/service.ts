@@ -261,7 +261,8 @@ export class GenerationService {
 
 function minutes(ms: number): string {
   const m = Math.round(ms / 60_000);
-  return m >= 1 ? `${m} minute${m === 1 ? '' : 's'}` : `${Math.round(ms / 1000)} seconds`;
+  const seconds = Math.round(ms / 1000);
+  return m >= 1 ? `${m} minute${m === 1 ? '' : 's'}` : `${seconds} second${seconds === 1 ? '' : 's'}`;
 }
 
 /** A readable, safe file name from the first words of the prompt, e.g. `lofi-hip-hop-at-night.mp3`. */

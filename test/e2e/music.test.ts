@@ -254,7 +254,7 @@ describe('/music end to end', () => {
     h.aiml.script({ outcome: 'stuck' });
     const interaction = music(h, 'endless drone');
     const final = await finalEdit(h, interaction.token);
-    expect(bodyOf(final).embeds?.[0]?.description).toContain('took more than 1 seconds');
+    expect(bodyOf(final).embeds?.[0]?.description).toContain('took more than 1 second to make this track');
   });
 
   it.each([
