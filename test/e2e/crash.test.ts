@@ -136,8 +136,18 @@ describe('crash safety', () => {
 
     for (const interaction of interactions)
       await discord.waitForRequest(isFinalEdit(interaction.token), 30_000);
+    // The ledger is written just after each final edit: let the last bot finish before stopping it.
+    const store = await openDatabase({ url: `sqlite://${join(dir, 'bot.sqlite')}`, dataDir: dir });
+    const readLedger = () => store.db.selectFrom('usage').selectAll().execute();
+    let rows = await readLedger();
+    for (let tries = 0; tries < 200 && !rows.every((r) => r.status === 'completed'); tries++) {
+      await new Promise((r) => setTimeout(r, 25));
+      rows = await readLedger();
+    }
     await kill(bot);
     bot = undefined;
+    rows = await readLedger();
+    await store.close();
 
     for (const interaction of interactions) {
       const message = discord.originalResponse(interaction.token);
@@ -149,9 +159,6 @@ describe('crash safety', () => {
       [],
     );
 
-    const store = await openDatabase({ url: `sqlite://${join(dir, 'bot.sqlite')}`, dataDir: dir });
-    const rows = await store.db.selectFrom('usage').selectAll().execute();
-    await store.close();
     expect(rows).toHaveLength(RUNS);
     expect(new Set(rows.map((r) => r.prompt)).size).toBe(RUNS);
     expect(rows.every((r) => r.status === 'completed' && r.interaction_token === null)).toBe(true);
