@@ -40,6 +40,14 @@ const numericOptions: APIApplicationCommandBasicOption[] = Object.values(NUMERIC
   max_value: spec.max,
 }));
 
+const wordOption = {
+  type: ApplicationCommandOptionType.String,
+  name: 'word',
+  description: 'Word or phrase',
+  required: true,
+  max_length: 50,
+} as const satisfies APIApplicationCommandBasicOption;
+
 const data = {
   name: 'music-settings',
   description: "Set this server's limits for /music",
@@ -81,29 +89,13 @@ const data = {
           type: ApplicationCommandOptionType.Subcommand,
           name: 'add',
           description: 'Block a word or short phrase',
-          options: [
-            {
-              type: ApplicationCommandOptionType.String,
-              name: 'word',
-              description: 'Word or phrase',
-              required: true,
-              max_length: 50,
-            },
-          ],
+          options: [wordOption],
         },
         {
           type: ApplicationCommandOptionType.Subcommand,
           name: 'remove',
           description: 'Allow a word again',
-          options: [
-            {
-              type: ApplicationCommandOptionType.String,
-              name: 'word',
-              description: 'Word or phrase',
-              required: true,
-              max_length: 50,
-            },
-          ],
+          options: [wordOption],
         },
         { type: ApplicationCommandOptionType.Subcommand, name: 'list', description: 'Every blocked word' },
       ],
