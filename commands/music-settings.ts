@@ -16,6 +16,7 @@ import { normalizeBlockedWord } from '../src/limits/policy.js';
 import {
   DEFAULT_SETTINGS,
   describeSetting,
+  CLEAR_EXEMPT_ROLE_OPTION,
   EXEMPT_ROLE_OPTION,
   NUMERIC_SETTINGS,
   validateSettingsChange,
@@ -71,6 +72,11 @@ const data = {
           type: ApplicationCommandOptionType.Role,
           name: EXEMPT_ROLE_OPTION,
           description: 'Members with this role skip the per-member limits',
+        },
+        {
+          type: ApplicationCommandOptionType.Boolean,
+          name: CLEAR_EXEMPT_ROLE_OPTION,
+          description: 'Stop exempting any role',
         },
       ],
     },
@@ -181,6 +187,15 @@ async function execute(interaction: ChatInputCommandInteraction, context: Comman
       return;
     }
     case 'set': {
+      if (
+        interaction.options.get(EXEMPT_ROLE_OPTION) !== null &&
+        interaction.options.get(CLEAR_EXEMPT_ROLE_OPTION)?.value === true
+      ) {
+        await reply(
+          `Nothing was changed: give ${EXEMPT_ROLE_OPTION} or ${CLEAR_EXEMPT_ROLE_OPTION}, not both.`,
+        );
+        return;
+      }
       const change = readChange(interaction);
       if (Object.keys(change).length === 0) {
         await reply('Give at least one setting to change, for example `/music-settings set user-daily: 5`.');
@@ -232,6 +247,7 @@ function readChange(interaction: ChatInputCommandInteraction): SettingsChange {
   }
   const role = interaction.options.get(EXEMPT_ROLE_OPTION)?.value;
   if (role !== undefined) change.exemptRoleId = String(role);
+  if (interaction.options.get(CLEAR_EXEMPT_ROLE_OPTION)?.value === true) change.exemptRoleId = null;
   return change;
 }
 

@@ -102,9 +102,10 @@ export const NUMERIC_SETTINGS = {
 
 export type NumericSettingKey = keyof typeof NUMERIC_SETTINGS;
 export const EXEMPT_ROLE_OPTION = 'exempt-role';
+export const CLEAR_EXEMPT_ROLE_OPTION = 'clear-exempt-role';
 
-/** A change as moderators asked for it: numbers as typed (0 = off where allowed), a role ID. */
-export type SettingsChange = Partial<Record<NumericSettingKey, number>> & { exemptRoleId?: string };
+/** A change as moderators asked for it: numbers as typed (0 = off where allowed), a role ID or null to clear it. */
+export type SettingsChange = Partial<Record<NumericSettingKey, number>> & { exemptRoleId?: string | null };
 
 /** The stored form of one guild's settings: null = default. */
 export type StoredSettings = { [K in SettingKey]: GuildSettings[K] | null | undefined };
@@ -142,7 +143,7 @@ export function validateSettingsChange(current: GuildSettings, change: SettingsC
       );
     }
   }
-  if (change.exemptRoleId !== undefined && !/^\d{17,20}$/.test(change.exemptRoleId)) {
+  if (typeof change.exemptRoleId === 'string' && !/^\d{17,20}$/.test(change.exemptRoleId)) {
     problems.push('exempt-role must be a role of this server.');
   }
   if (problems.length > 0) return problems;

@@ -13,7 +13,7 @@ afterEach(async () => {
   harness = undefined;
 });
 
-type Option = { name: string; type: number; value?: string | number; options?: Option[] };
+type Option = { name: string; type: number; value?: string | number | boolean; options?: Option[] };
 const int = (name: string, value: number): Option => ({
   name,
   type: ApplicationCommandOptionType.Integer,
@@ -115,6 +115,28 @@ describe('per-server limits end to end', () => {
     expect((await answer(h, again)).content).toBe(
       'Nothing was changed:\n- default-length (30 s) cannot be longer than max-length (20 s).',
     );
+  });
+
+  it('sets and clears the exempt role, and refuses both at once', async () => {
+    const h = (harness = await startHarness());
+    const role = {
+      name: 'exempt-role',
+      type: ApplicationCommandOptionType.Role,
+      value: '500000000000000001',
+    };
+    const clear = { name: 'clear-exempt-role', type: ApplicationCommandOptionType.Boolean, value: true };
+    const set = await answer(h, settingsCommand(h, moderator, { name: 'set', type: 1, options: [role] }));
+    expect(set.content).toContain('**exempt-role**: none → <@&500000000000000001>');
+    const both = await answer(
+      h,
+      settingsCommand(h, moderator, { name: 'set', type: 1, options: [role, clear] }),
+    );
+    expect(both.content).toBe('Nothing was changed: give exempt-role or clear-exempt-role, not both.');
+    const cleared = await answer(
+      h,
+      settingsCommand(h, moderator, { name: 'set', type: 1, options: [clear] }),
+    );
+    expect(cleared.content).toContain('**exempt-role**: <@&500000000000000001> → none');
   });
 
   it('blocked words refuse a prompt, whatever its case and accents', async () => {
