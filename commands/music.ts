@@ -81,7 +81,13 @@ async function execute(interaction: ChatInputCommandInteraction, context: Comman
     return;
   }
 
-  await interaction.deferReply();
+  try {
+    await interaction.deferReply();
+  } catch (error) {
+    // Unacknowledged, the request must not be generated later as if the member had seen it start.
+    await context.usage.markFailed(id, 'the interaction could not be acknowledged', null, context.now());
+    throw error;
+  }
   context.generation.start(
     { prompt: checked.value.prompt, lengthSeconds: reservation.lengthSeconds },
     origin,

@@ -269,6 +269,24 @@ describe('/music end to end', () => {
     expect(final.files).toEqual([]);
   });
 
+  it('gives the slot back and submits nothing when the deferral fails', async () => {
+    const h = await start();
+    h.discord.failNext({
+      method: 'POST',
+      path: /\/callback$/,
+      status: 404,
+      body: { message: 'Unknown interaction', code: 10062 },
+    });
+    music(h, 'too late');
+    await eventually(() => h.logs.text().includes('command failed'));
+    const rows = await h.app.database.db.selectFrom('usage').selectAll().execute();
+    expect(rows.map((r) => [r.status, r.error, r.interaction_token])).toEqual([
+      ['failed', 'the interaction could not be acknowledged', null],
+    ]);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(h.aiml.requests).toEqual([]);
+  });
+
   it('keeps secrets and interaction tokens out of the logs', async () => {
     const h = await start();
     const interaction = music(h, 'chiptune');
