@@ -207,8 +207,8 @@ async function execute(interaction: ChatInputCommandInteraction, context: Comman
         await reply(`Nothing was changed:\n${problems.map((p) => `- ${p}`).join('\n')}`);
         return;
       }
-      const changes = await context.settings.update(guildId, change, interaction.user.id, now);
-      context.settingsChanged(guildId, await context.settings.get(guildId));
+      const { changes, settings } = await context.settings.update(guildId, change, interaction.user.id, now);
+      context.settingsChanged(guildId, settings);
       await reply(
         changes.length === 0
           ? 'Those were already the settings; nothing changed.'
@@ -217,8 +217,8 @@ async function execute(interaction: ChatInputCommandInteraction, context: Comman
       return;
     }
     case 'reset': {
-      const changes = await context.settings.reset(guildId, interaction.user.id, now);
-      context.settingsChanged(guildId, await context.settings.get(guildId));
+      const { changes, settings } = await context.settings.reset(guildId, interaction.user.id, now);
+      context.settingsChanged(guildId, settings);
       await reply(
         changes.length === 0
           ? 'Every setting was already at its default.'

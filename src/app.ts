@@ -9,7 +9,7 @@ import { createDiscordReporter } from './discord/deliver.js';
 import { createRouter, type Router } from './discord/router.js';
 import { createDownloader } from './generation/download.js';
 import { ConcurrencyGate } from './generation/gate.js';
-import { systemClock, type Clock, type Job, type JobLedger, type Provider } from './generation/ports.js';
+import { systemClock, type Clock, type Job, type JobLedger } from './generation/ports.js';
 import { defaultSchedule, type ScheduleOptions } from './generation/schedule.js';
 import { GenerationService } from './generation/service.js';
 import { Tracker } from './generation/tracker.js';
@@ -38,8 +38,6 @@ export interface App {
   readonly client: Client;
   readonly logger: Logger;
   readonly generation: GenerationService;
-  readonly tracker: Tracker;
-  readonly provider: Provider;
   readonly database: Database;
   /** Connects to Discord; resolves once the gateway session is ready. */
   start(): Promise<void>;
@@ -133,8 +131,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     client,
     logger,
     generation,
-    tracker,
-    provider,
     database,
     async start() {
       const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));

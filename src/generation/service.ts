@@ -45,11 +45,6 @@ export class GenerationService {
 
   constructor(private readonly options: GenerationServiceOptions) {}
 
-  /** Jobs between acceptance and their final report. */
-  get active(): number {
-    return this.running.size;
-  }
-
   /**
    * Accepts a request and returns at once; the work carries on in the background. `id` is the
    * request's ledger row when the caller reserved one.

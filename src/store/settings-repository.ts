@@ -30,17 +30,18 @@ export interface SettingsChangeRecord {
   changedAt: number;
 }
 
+/** What an update changed, and the settings it left in force. */
+export interface SettingsUpdate {
+  changes: SettingsChangeRecord[];
+  settings: GuildSettings;
+}
+
 export interface SettingsRepository {
   get(guildId: string): Promise<GuildSettings>;
   /** Applies a change and records one audit row per value that moved, in one transaction. */
-  update(
-    guildId: string,
-    change: SettingsChange,
-    byUserId: string,
-    now: number,
-  ): Promise<SettingsChangeRecord[]>;
+  update(guildId: string, change: SettingsChange, byUserId: string, now: number): Promise<SettingsUpdate>;
   /** Back to every default, audited like any other change. */
-  reset(guildId: string, byUserId: string, now: number): Promise<SettingsChangeRecord[]>;
+  reset(guildId: string, byUserId: string, now: number): Promise<SettingsUpdate>;
   recentChanges(guildId: string, limit: number): Promise<SettingsChangeRecord[]>;
   blockedWords(guildId: string): Promise<string[]>;
   /** True when the word was not blocked before. */
@@ -112,7 +113,7 @@ export function createSettingsRepository(db: Db): SettingsRepository {
           )
           .execute();
       }
-      return records;
+      return { changes: records, settings: after };
     });
 
   return {

@@ -78,7 +78,7 @@ describe('store', () => {
   it('records who changed what, from and to, and lists the latest first', async () => {
     const { db } = await open();
     const settings = createSettingsRepository(db);
-    const changes = await settings.update(
+    const { changes } = await settings.update(
       guild,
       { maxLengthSeconds: 120, cooldownSeconds: 30 },
       moderator,
@@ -94,8 +94,8 @@ describe('store', () => {
       },
       { userId: moderator, setting: 'cooldownSeconds', oldValue: '0 s', newValue: '30 s', changedAt: now },
     ]);
-    expect(await settings.update(guild, { maxLengthSeconds: 120 }, moderator, now + 1)).toEqual([]);
-    const reset = await settings.reset(guild, '200000000000000002', now + 2);
+    expect((await settings.update(guild, { maxLengthSeconds: 120 }, moderator, now + 1)).changes).toEqual([]);
+    const { changes: reset } = await settings.reset(guild, '200000000000000002', now + 2);
     expect(reset.map((c) => [c.setting, c.newValue])).toEqual([
       ['maxLengthSeconds', '300 s'],
       ['cooldownSeconds', '0 s'],

@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Events, type ClientEvents } from 'discord.js';
 import { createApp, type App, type AppOptions } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { FakeAiml, type FakeAimlOptions } from '../fakes/aiml.js';
@@ -75,16 +74,3 @@ export async function startHarness(
   };
   return harness;
 }
-
-/** Resolves with the next emission of a client event, or rejects after `timeoutMs`. */
-export function nextEvent<E extends keyof ClientEvents>(app: App, event: E, timeoutMs = 5_000) {
-  return new Promise<ClientEvents[E]>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${event} within ${timeoutMs} ms`)), timeoutMs);
-    app.client.once(event, (...args: ClientEvents[E]) => {
-      clearTimeout(timer);
-      resolve(args);
-    });
-  });
-}
-
-export { Events };
