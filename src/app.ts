@@ -1,16 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { Events, type Client, type RESTOptions } from 'discord.js';
-import { commands as allCommands } from '../commands/index.js';
+import { handlers as allHandlers } from '../commands/index.js';
 import { createAimlClient, type RetryOptions } from './aiml/client.js';
 import type { Config } from './config.js';
-import type { SlashCommand } from './discord/command.js';
+import type { Handlers } from './discord/command.js';
 import { createDiscordClient } from './discord/client.js';
 import { createDiscordReporter } from './discord/deliver.js';
 import { createRouter, type Router } from './discord/router.js';
 import { createDownloader } from './generation/download.js';
-import { ConcurrencyGate } from './generation/gate.js';
+import { FairGate } from './generation/gate.js';
 import { systemClock, type Clock, type Job, type JobLedger } from './generation/ports.js';
 import { defaultSchedule, type ScheduleOptions } from './generation/schedule.js';
+import { lineageFor } from './generation/lineage.js';
 import { GenerationService } from './generation/service.js';
 import { Tracker } from './generation/tracker.js';
 import { reserveSlot } from './limits/reserve.js';
@@ -19,6 +20,7 @@ import { DEFAULT_UPLOAD_LIMIT_BYTES } from './discord/limits.js';
 import { createLogger, type Logger } from './log.js';
 import { openDatabase, type Database } from './store/db.js';
 import { createSettingsRepository } from './store/settings-repository.js';
+import { createTracksRepository } from './store/tracks-repository.js';
 import { createUsageRepository, type UsageRow } from './store/usage-repository.js';
 
 /** Knobs that are not configuration but that tests and benchmarks need to turn. */
@@ -31,7 +33,7 @@ export interface AppOptions {
   discordRest?: Partial<RESTOptions>;
   maxConcurrentPolls?: number;
   progressIntervalMs?: number;
-  commands?: readonly SlashCommand[];
+  handlers?: Handlers;
 }
 
 export interface App {
@@ -53,10 +55,26 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   logger.info({ store: database.location }, 'store ready');
   const settings = createSettingsRepository(database.db);
   const usage = createUsageRepository(database.db);
+  const tracks = createTracksRepository(database.db);
   const ledger: JobLedger = {
     submitted: (job) => usage.markSubmitted(job.id, job.generationId ?? '', clock.now()),
-    completed: (job, delivery) => usage.markCompleted(job.id, job.creditsUsed ?? null, delivery, clock.now()),
+    numbered: (job) => tracks.assignNumber(job.id),
+    completed: (job, delivery) =>
+      usage.markCompleted(
+        job.id,
+        {
+          creditsUsed: job.creditsUsed ?? null,
+          delivery,
+          actualSeconds: job.actualSeconds,
+          generationMs:
+            job.completedAt === undefined || job.submittedAt === undefined
+              ? undefined
+              : job.completedAt - job.submittedAt,
+        },
+        clock.now(),
+      ),
     failed: (job, reason) => usage.markFailed(job.id, reason, job.creditsUsed ?? null, clock.now()),
+    cancelled: (job) => usage.markCancelled(job.id, job.cancelledBy ?? job.origin.userId, clock.now()),
   };
   // The gate asks synchronously; reservations and settings changes keep this current.
   const concurrentByGuild = new Map<string, number>();
@@ -101,16 +119,20 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       rememberReplyMessage: (job, messageId) => usage.setReplyMessage(job.id, messageId),
     }),
     ledger,
-    gate: new ConcurrencyGate((guildId) => concurrentByGuild.get(guildId) ?? DEFAULT_SETTINGS.concurrent),
+    gate: new FairGate({
+      globalLimit: config.MAX_CONCURRENT_GENERATIONS,
+      guildLimit: (guildId) => concurrentByGuild.get(guildId) ?? DEFAULT_SETTINGS.concurrent,
+    }),
     clock,
     logger: logger.child({ component: 'generation' }),
     timeoutMs,
     progressIntervalMs: options.progressIntervalMs ?? 3_000,
   });
-  const router: Router = createRouter(options.commands ?? allCommands, {
+  const router: Router = createRouter(options.handlers ?? allHandlers, {
     generation,
     settings,
     usage,
+    tracks,
     logger,
     now: () => clock.now(),
     newId: randomUUID,
@@ -141,7 +163,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       for (const guildId of new Set(unfinished.map((row) => row.guild_id))) {
         concurrentByGuild.set(guildId, (await settings.get(guildId)).concurrent);
       }
-      for (const row of unfinished) generation.resume(jobFromRow(row));
+      for (const row of unfinished) {
+        const parent = row.parent_id === null ? undefined : await tracks.get(row.parent_id);
+        generation.resume(jobFromRow(row, parent));
+      }
       if (unfinished.length > 0) logger.info({ jobs: unfinished.length }, 'resumed unfinished requests');
     },
     async stop() {
@@ -155,7 +180,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 }
 
 /** Rebuilds an accepted request from its ledger row, as it was when the last process stopped. */
-function jobFromRow(row: UsageRow): Job {
+function jobFromRow(row: UsageRow, parent: UsageRow | undefined): Job {
+  const lineage = lineageFor(
+    row.kind,
+    parent && { id: parent.id, userId: parent.user_id, trackNumber: parent.track_number },
+  );
   return {
     id: row.id,
     request: { prompt: row.prompt, lengthSeconds: row.length_seconds },
@@ -175,5 +204,6 @@ function jobFromRow(row: UsageRow): Job {
     polls: 0,
     ...(row.generation_id === null ? {} : { generationId: row.generation_id }),
     ...(row.submitted_at === null ? {} : { submittedAt: row.submitted_at }),
+    ...(lineage ? { lineage } : {}),
   };
 }

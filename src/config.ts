@@ -30,6 +30,7 @@ const schema = z.object({
   DISCORD_APPLICATION_ID: snowflake.optional(),
   DEV_GUILD_ID: snowflake.optional(),
   GENERATION_TIMEOUT_SECONDS: positiveInt(600, 3600),
+  MAX_CONCURRENT_GENERATIONS: positiveInt(50, 10_000),
   LOG_LEVEL: z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }).default('info'),
   DATA_DIR: z.string().trim().min(1).default('./data'),
   DATABASE_URL: z.string().trim().min(1).optional(),

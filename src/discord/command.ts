@@ -1,12 +1,16 @@
 import type {
+  ButtonInteraction,
   ChatInputCommandInteraction,
+  ModalSubmitInteraction,
   RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
 import type { GenerationService } from '../generation/service.js';
 import type { Reservation, ReservationRequest } from '../limits/reserve.js';
 import type { GuildSettings } from '../limits/settings.js';
 import type { Logger } from '../log.js';
+import type { CustomId } from './custom-id.js';
 import type { SettingsRepository } from '../store/settings-repository.js';
+import type { TracksRepository } from '../store/tracks-repository.js';
 import type { UsageRepository } from '../store/usage-repository.js';
 
 /** What a command handler may use; `createApp` builds it once. */
@@ -16,6 +20,7 @@ export interface CommandContext {
   reserve(request: Omit<ReservationRequest, 'now'>): Promise<Reservation>;
   settings: SettingsRepository;
   usage: UsageRepository;
+  tracks: TracksRepository;
   /** Tells the running parts of the bot that a server's settings changed. */
   settingsChanged(guildId: string, settings: GuildSettings): void;
   now(): number;
@@ -27,4 +32,20 @@ export interface CommandContext {
 export interface SlashCommand {
   data: RESTPostAPIChatInputApplicationCommandsJSONBody;
   execute(interaction: ChatInputCommandInteraction, context: CommandContext): Promise<void>;
+}
+
+/**
+ * Buttons and modals whose `custom_id` starts with `scope:`. The router decodes the ID; the
+ * handler looks up whatever it names and checks it again, since a payload can be crafted.
+ */
+export interface ComponentHandler {
+  scope: string;
+  button?(interaction: ButtonInteraction, id: CustomId, context: CommandContext): Promise<void>;
+  modal?(interaction: ModalSubmitInteraction, id: CustomId, context: CommandContext): Promise<void>;
+}
+
+/** Everything the router can send an interaction to; `commands/index.ts` lists them. */
+export interface Handlers {
+  commands: readonly SlashCommand[];
+  components: readonly ComponentHandler[];
 }

@@ -1,7 +1,13 @@
 import { DiscordAPIError, RESTJSONErrorCodes, Routes, type APIMessage, type REST } from 'discord.js';
 import type { Delivery, Job, Reporter } from '../generation/ports.js';
 import type { Logger } from '../log.js';
-import { renderDelivered, renderFailed, renderProgress, type MessagePayload } from './render.js';
+import {
+  renderCancelled,
+  renderDelivered,
+  renderFailed,
+  renderProgress,
+  type MessagePayload,
+} from './render.js';
 
 export interface DiscordReporterOptions {
   rest: REST;
@@ -63,7 +69,7 @@ export function createDiscordReporter(options: DiscordReporterOptions): Reporter
     }
 
     const mention = `<@${job.origin.userId}>`;
-    await rest.post(Routes.channelMessages(channelId), {
+    const posted = (await rest.post(Routes.channelMessages(channelId), {
       body: {
         ...payload.body,
         content: `${mention} ${payload.body.content ?? ''}`.trim(),
@@ -71,7 +77,10 @@ export function createDiscordReporter(options: DiscordReporterOptions): Reporter
         allowed_mentions: { users: [job.origin.userId] },
       },
       files: payload.files,
-    });
+    })) as APIMessage;
+    // The track now lives in this message: its buttons and /tracks point here from now on.
+    job.origin.reply.messageId = posted.id;
+    await options.rememberReplyMessage(job, posted.id);
     return 'new-message';
   };
 
@@ -79,6 +88,7 @@ export function createDiscordReporter(options: DiscordReporterOptions): Reporter
     progress: (job) => editReply(job, renderProgress(job)),
     delivered: (job, delivery: Delivery) => finalMessage(job, renderDelivered(job, delivery)),
     failed: (job, message) => finalMessage(job, renderFailed(job, message)),
+    cancelled: (job) => finalMessage(job, renderCancelled(job)),
   };
 }
 

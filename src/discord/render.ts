@@ -1,13 +1,19 @@
 import {
+  ButtonStyle,
+  ComponentType,
   escapeMarkdown,
   time,
   TimestampStyles,
   userMention,
+  type APIActionRowComponent,
   type APIAllowedMentions,
+  type APIButtonComponent,
   type APIEmbed,
+  type APIEmbedField,
   type RESTPatchAPIWebhookWithTokenMessageJSONBody,
 } from 'discord.js';
-import type { Delivery, Job } from '../generation/ports.js';
+import { CANCELLABLE_PHASES, type Delivery, type Job, type Lineage } from '../generation/ports.js';
+import { encodeCustomId } from './custom-id.js';
 
 /** A message edit as data: the JSON body and any files to upload with it. */
 export interface MessagePayload {
@@ -20,35 +26,111 @@ export function noPings(): APIAllowedMentions {
   return { parse: [] };
 }
 
-const colors = { working: 0x5865f2, done: 0x57f287, failed: 0xed4245 } as const;
+const colors = { working: 0x5865f2, done: 0x57f287, failed: 0xed4245, cancelled: 0x99aab5 } as const;
 /** Discord's embed description limit, less room for the ellipsis. */
 const DESCRIPTION_MAX = 4096;
 
+/** The buttons on track messages; the labels are the ones members learn, keep them exact. */
+export const TRACK_ACTIONS = {
+  regenerate: { label: 'Regenerate', style: ButtonStyle.Secondary, emoji: '🔁' },
+  remix: { label: 'Remix', style: ButtonStyle.Primary, emoji: '🎛️' },
+  cancel: { label: 'Cancel', style: ButtonStyle.Secondary, emoji: '✖️' },
+  delete: { label: 'Delete', style: ButtonStyle.Danger, emoji: '🗑️' },
+} as const;
+export type TrackAction = keyof typeof TRACK_ACTIONS;
+
+export function trackButtons(
+  requestId: string,
+  actions: readonly TrackAction[],
+): APIActionRowComponent<APIButtonComponent>[] {
+  if (actions.length === 0) return [];
+  return [
+    {
+      type: ComponentType.ActionRow,
+      components: actions.map((action) => ({
+        type: ComponentType.Button,
+        style: TRACK_ACTIONS[action].style,
+        label: TRACK_ACTIONS[action].label,
+        emoji: { name: TRACK_ACTIONS[action].emoji },
+        custom_id: encodeCustomId('track', action, requestId),
+      })),
+    },
+  ];
+}
+
+/** "#42", or a plain phrase for a parent that never got a number. */
+export function trackRef(trackNumber: number | null | undefined): string {
+  return trackNumber === null || trackNumber === undefined ? 'an earlier request' : `#${trackNumber}`;
+}
+
+/** "Remix of #42 by @A": credits the person the track builds on. */
+export function lineageText(lineage: {
+  kind: Lineage['kind'];
+  parentNumber?: number | null | undefined;
+  parentUserId: string;
+}): string {
+  const what = lineage.kind === 'remix' ? 'Remix' : 'New take';
+  return `${what} of ${trackRef(lineage.parentNumber)} by ${userMention(lineage.parentUserId)}`;
+}
+
+/** "30-second track", or "30-second remix of #42". */
+function describeJob(job: Job): string {
+  const length = `${job.request.lengthSeconds}-second`;
+  if (!job.lineage) return `${length} track`;
+  const what = job.lineage.kind === 'remix' ? 'remix' : 'new take';
+  return `${length} ${what} of ${trackRef(job.lineage.parentNumber)}`;
+}
+
 export function renderProgress(job: Job): MessagePayload {
   const who = userMention(job.origin.userId);
-  const length = `${job.request.lengthSeconds}-second track`;
-  const content =
-    job.phase === 'queued'
-      ? `⏳ ${who}'s ${length} is waiting for a free slot in this server: position ${job.queuePosition ?? 1} in line.`
-      : `🎼 Generating a ${length} for ${who}, started ${time(Math.floor((job.submittedAt ?? job.createdAt) / 1000), TimestampStyles.RelativeTime)}…`;
-  return { body: { content, allowed_mentions: noPings() }, files: [] };
+  const what = describeJob(job);
+  let content: string;
+  switch (job.phase) {
+    case 'queued':
+      content = `⏳ ${who}'s ${what} is waiting in line: position ${job.queuePosition ?? 1}.`;
+      break;
+    case 'downloading':
+    case 'delivering':
+      content = `📥 ${who}'s ${what} is ready; fetching the file…`;
+      break;
+    default:
+      content = `🎼 Generating a ${what} for ${who}, started ${time(Math.floor((job.submittedAt ?? job.createdAt) / 1000), TimestampStyles.RelativeTime)}…`;
+  }
+  return {
+    body: {
+      content,
+      components: trackButtons(job.id, CANCELLABLE_PHASES.includes(job.phase) ? ['cancel'] : []),
+      allowed_mentions: noPings(),
+    },
+    files: [],
+  };
 }
 
 export function renderDelivered(job: Job, delivery: Delivery): MessagePayload {
+  const fields: APIEmbedField[] = [
+    { name: 'Requested by', value: userMention(job.origin.userId), inline: true },
+    { name: 'Length', value: lengthText(job.request.lengthSeconds, job.actualSeconds), inline: true },
+  ];
+  if (job.submittedAt !== undefined && job.completedAt !== undefined) {
+    fields.push({ name: 'Generated in', value: duration(job.completedAt - job.submittedAt), inline: true });
+  }
+  if (job.creditsUsed !== undefined) {
+    fields.push({ name: 'Credits', value: job.creditsUsed.toLocaleString('en-US'), inline: true });
+  }
+  if (job.lineage) fields.push({ name: 'Builds on', value: lineageText(job.lineage) });
   const embed: APIEmbed = {
-    title: '🎵 Track ready',
+    title: job.trackNumber === undefined ? '🎵 Track ready' : `🎵 Track #${job.trackNumber}`,
     description: promptBlock(job.request.prompt),
     color: colors.done,
-    fields: [
-      { name: 'Length', value: `${job.request.lengthSeconds} s requested`, inline: true },
-      { name: 'Requested by', value: userMention(job.origin.userId), inline: true },
-    ],
+    fields,
   };
+  const components = trackButtons(job.id, ['regenerate', 'remix', 'delete']);
   if (delivery.kind === 'file') {
     return {
       body: {
         content: '',
         embeds: [embed],
+        components,
         attachments: [{ id: 0, filename: delivery.fileName }],
         allowed_mentions: noPings(),
       },
@@ -56,32 +138,57 @@ export function renderDelivered(job: Job, delivery: Delivery): MessagePayload {
     };
   }
   const size = delivery.sizeBytes === undefined ? 'larger than' : `${mebibytes(delivery.sizeBytes)}, over`;
-  embed.fields?.push({
+  fields.push({
     name: 'Download',
     value: `The file is ${size} this server's ${mebibytes(delivery.limitBytes)} upload limit, so here is a link instead: ${delivery.url}`,
   });
-  return { body: { content: '', embeds: [embed], allowed_mentions: noPings() }, files: [] };
+  return { body: { content: '', embeds: [embed], components, allowed_mentions: noPings() }, files: [] };
 }
 
 export function renderFailed(job: Job, userMessage: string): MessagePayload {
+  return endedWithoutTrack(job, '⚠️ No track this time', userMessage, colors.failed);
+}
+
+export function renderCancelled(job: Job): MessagePayload {
+  const by = job.cancelledBy ?? job.origin.userId;
+  return endedWithoutTrack(
+    job,
+    '⏹️ Cancelled',
+    `${userMention(by)} cancelled this ${describeJob(job)}.`,
+    colors.cancelled,
+  );
+}
+
+/** A failure or a cancellation: what was asked, by whom, and a Regenerate button to try again. */
+function endedWithoutTrack(job: Job, title: string, text: string, color: number): MessagePayload {
+  const fields: APIEmbedField[] = [
+    { name: 'Prompt', value: clip(escapeMarkdown(job.request.prompt), 1024) },
+    { name: 'Requested by', value: userMention(job.origin.userId), inline: true },
+  ];
+  if (job.lineage) fields.push({ name: 'Builds on', value: lineageText(job.lineage), inline: true });
   return {
     body: {
       content: '',
-      embeds: [
-        {
-          title: '⚠️ No track this time',
-          description: userMessage.slice(0, DESCRIPTION_MAX),
-          color: colors.failed,
-          fields: [
-            { name: 'Prompt', value: clip(escapeMarkdown(job.request.prompt), 1024) },
-            { name: 'Requested by', value: userMention(job.origin.userId), inline: true },
-          ],
-        },
-      ],
+      embeds: [{ title, description: text.slice(0, DESCRIPTION_MAX), color, fields }],
+      components: trackButtons(job.id, ['regenerate']),
       allowed_mentions: noPings(),
     },
     files: [],
   };
+}
+
+/** "30 s requested · 29.8 s actual". */
+export function lengthText(requested: number, actual: number | null | undefined): string {
+  const base = `${requested} s requested`;
+  return actual === null || actual === undefined ? base : `${base} · ${actual.toFixed(1)} s actual`;
+}
+
+/** "41 s", "2 min 5 s". */
+export function duration(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 60) return `${seconds} s`;
+  const rest = seconds % 60;
+  return `${Math.floor(seconds / 60)} min${rest === 0 ? '' : ` ${rest} s`}`;
 }
 
 /** A plain-text reply (validation errors, refusals): never pings. */
@@ -89,11 +196,11 @@ export function renderNotice(text: string): { content: string; allowedMentions: 
   return { content: clip(text, 2000), allowedMentions: noPings() };
 }
 
-function promptBlock(prompt: string): string {
+export function promptBlock(prompt: string): string {
   return clip(escapeMarkdown(prompt), DESCRIPTION_MAX);
 }
 
-function clip(text: string, max: number): string {
+export function clip(text: string, max: number): string {
   if (text.length <= max) return text;
   let cut = text.slice(0, max - 1);
   // Never leave a dangling escape backslash that would swallow the ellipsis.

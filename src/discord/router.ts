@@ -1,10 +1,13 @@
-import { MessageFlags, type Interaction } from 'discord.js';
+import { MessageFlags, type Interaction, type RepliableInteraction } from 'discord.js';
 import type { Logger } from '../log.js';
-import type { CommandContext, SlashCommand } from './command.js';
+import type { CommandContext, Handlers } from './command.js';
+import { decodeCustomId } from './custom-id.js';
 import { renderNotice } from './render.js';
 
-const genericFailure = 'Something went wrong while handling that command. Please try again in a moment.';
+const genericFailure = 'Something went wrong while handling that. Please try again in a moment.';
 const stopping = 'Tracksmith is restarting. Please try again in a minute.';
+const unknownCommand = 'This command is not available any more.';
+const unknownComponent = 'That button or form is not one Tracksmith recognises. Run the command again.';
 
 export interface Router {
   handle(interaction: Interaction): Promise<void>;
@@ -13,12 +16,41 @@ export interface Router {
 }
 
 /**
- * Sends each interaction to the handler registered for it. It knows no command by name: the list
- * comes from `createApp`.
+ * Sends each interaction to the handler registered for it: slash commands by name, buttons and
+ * modals by the scope of their `custom_id`. It knows no handler by name: the lists come from
+ * `createApp`.
  */
-export function createRouter(commands: readonly SlashCommand[], context: CommandContext): Router {
-  const byName = new Map(commands.map((command) => [command.data.name, command]));
+export function createRouter(handlers: Handlers, context: CommandContext): Router {
+  const commands = new Map(handlers.commands.map((command) => [command.data.name, command]));
+  const components = new Map(handlers.components.map((handler) => [handler.scope, handler]));
   let open = true;
+
+  /** Picks the handler, or returns why there is none. */
+  const dispatch = (
+    interaction: Interaction,
+    logger: Logger,
+  ): (() => Promise<void>) | { refuse: string } | undefined => {
+    const scoped = { ...context, logger };
+    if (interaction.isChatInputCommand()) {
+      const command = commands.get(interaction.commandName);
+      return command ? () => command.execute(interaction, scoped) : { refuse: unknownCommand };
+    }
+    if (interaction.isButton() || interaction.isModalSubmit()) {
+      const id = decodeCustomId(interaction.customId);
+      const handler = id && components.get(id.scope);
+      if (!id || !handler) return { refuse: unknownComponent };
+      if (interaction.isButton() && handler.button) {
+        const button = handler.button.bind(handler);
+        return () => button(interaction, id, scoped);
+      }
+      if (interaction.isModalSubmit() && handler.modal) {
+        const modal = handler.modal.bind(handler);
+        return () => modal(interaction, id, scoped);
+      }
+      return { refuse: unknownComponent };
+    }
+    return undefined;
+  };
 
   return {
     close() {
@@ -26,39 +58,37 @@ export function createRouter(commands: readonly SlashCommand[], context: Command
     },
 
     async handle(interaction) {
-      if (!interaction.isChatInputCommand()) return;
+      if (!interaction.isRepliable()) return;
       const logger: Logger = context.logger.child({
         interactionId: interaction.id,
-        command: interaction.commandName,
+        ...(interaction.isChatInputCommand()
+          ? { command: interaction.commandName }
+          : interaction.isButton() || interaction.isModalSubmit()
+            ? { customId: interaction.customId.slice(0, 100) }
+            : {}),
         guildId: interaction.guildId,
         userId: interaction.user.id,
       });
-      const command = byName.get(interaction.commandName);
-      if (!command) {
-        logger.warn('interaction for an unknown command');
-        await interaction
-          .reply({
-            ...renderNotice('This command is not available any more.'),
-            flags: MessageFlags.Ephemeral,
-          })
-          .catch((error: unknown) => logger.warn({ err: error }, 'could not answer an unknown command'));
+      const route = dispatch(interaction, logger);
+      if (route === undefined) return;
+      if (typeof route !== 'function') {
+        logger.warn('interaction with no handler');
+        await privately(interaction, route.refuse, logger);
         return;
       }
       if (!open) {
-        await interaction
-          .reply({ ...renderNotice(stopping), flags: MessageFlags.Ephemeral })
-          .catch((error: unknown) =>
-            logger.warn({ err: error }, 'could not refuse a command during shutdown'),
-          );
+        await privately(interaction, stopping, logger);
         return;
       }
       try {
-        await command.execute(interaction, { ...context, logger });
+        await route();
       } catch (error) {
-        logger.error({ err: error }, 'command failed');
+        logger.error({ err: error }, 'handler failed');
         const notice = renderNotice(genericFailure);
-        const answer =
-          interaction.deferred || interaction.replied
+        // A deferred reply shows "thinking…" until edited, so the notice replaces it.
+        const answer = interaction.replied
+          ? interaction.followUp({ ...notice, flags: MessageFlags.Ephemeral })
+          : interaction.deferred
             ? interaction.editReply(notice)
             : interaction.reply({ ...notice, flags: MessageFlags.Ephemeral });
         await answer.catch((replyError: unknown) =>
@@ -67,4 +97,11 @@ export function createRouter(commands: readonly SlashCommand[], context: Command
       }
     },
   };
+}
+
+/** An ephemeral notice as the interaction's first answer; a failure to send it is only logged. */
+async function privately(interaction: RepliableInteraction, text: string, logger: Logger): Promise<void> {
+  await interaction
+    .reply({ ...renderNotice(text), flags: MessageFlags.Ephemeral })
+    .catch((error: unknown) => logger.warn({ err: error }, 'could not send a notice'));
 }

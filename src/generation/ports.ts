@@ -45,7 +45,26 @@ export interface RequestOrigin {
 }
 
 export type JobPhase =
-  'queued' | 'submitting' | 'generating' | 'downloading' | 'delivering' | 'completed' | 'failed';
+  | 'queued'
+  | 'submitting'
+  | 'generating'
+  | 'downloading'
+  | 'delivering'
+  | 'completed'
+  | 'failed'
+  | 'cancelled';
+
+/** Phases in which a member may still cancel: the provider has not finished the track. */
+export const CANCELLABLE_PHASES: readonly JobPhase[] = ['queued', 'submitting', 'generating'];
+
+/** Where a track came from when it builds on an earlier one. */
+export interface Lineage {
+  kind: 'regenerate' | 'remix';
+  parentId: string;
+  /** The parent's per-server number, when it was delivered. */
+  parentNumber?: number;
+  parentUserId: string;
+}
 
 export interface Job {
   /** Our own ID for the request, used in logs from the interaction to the delivery. */
@@ -59,14 +78,25 @@ export interface Job {
   completedAt?: number;
   creditsUsed?: number;
   polls: number;
-  /** Place in the server's line while `phase` is `queued` (1 = next). */
+  /** Place in line while `phase` is `queued` (1 = next). */
   queuePosition?: number;
+  lineage?: Lineage;
+  /** Per-server number, given just before delivery. */
+  trackNumber?: number;
+  /** Length of the delivered file, read from the mp3 itself. */
+  actualSeconds?: number;
+  /** Who cancelled the job, once someone has. */
+  cancelledBy?: string;
 }
 
 /** The usage ledger as the core sees it: one row per request, moved along as the job goes. */
 export interface JobLedger {
   submitted(job: Job): Promise<void>;
+  /** Gives the track its per-server number, or returns the one it already has. */
+  numbered(job: Job): Promise<number>;
   completed(job: Job, delivery: string): Promise<void>;
+  /** Stopped by a member; the slot goes back like a failure's. */
+  cancelled(job: Job): Promise<void>;
   /** The job ended without a track; its slot goes back to the member and the server. */
   failed(job: Job, reason: string): Promise<void>;
 }
@@ -83,4 +113,5 @@ export interface Reporter {
   /** Resolves with how the member got it (e.g. the reply edited, or a new message). */
   delivered(job: Job, delivery: Delivery): Promise<string>;
   failed(job: Job, userMessage: string): Promise<string>;
+  cancelled(job: Job): Promise<string>;
 }

@@ -2,17 +2,20 @@ import { randomUUID } from 'node:crypto';
 import { userMessageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { DownloadError, type Downloader } from './download.js';
-import type { ConcurrencyGate } from './gate.js';
+import { audioDurationSeconds } from './duration.js';
+import type { FairGate } from './gate.js';
 import { ProgressThrottle } from './progress.js';
-import type {
-  Clock,
-  Delivery,
-  GenerationRequest,
-  Job,
-  JobLedger,
-  Provider,
-  Reporter,
-  RequestOrigin,
+import {
+  CANCELLABLE_PHASES,
+  type Clock,
+  type Delivery,
+  type GenerationRequest,
+  type Job,
+  type JobLedger,
+  type Lineage,
+  type Provider,
+  type Reporter,
+  type RequestOrigin,
 } from './ports.js';
 import type { Tracker, TrackResult } from './tracker.js';
 
@@ -22,8 +25,8 @@ export interface GenerationServiceOptions {
   download: Downloader;
   reporter: Reporter;
   ledger: JobLedger;
-  /** Per-server admission: jobs beyond a server's `concurrent` setting wait in line. */
-  gate: ConcurrencyGate;
+  /** Admission: a global limit, each server's `concurrent`, and a fair order between them. */
+  gate: FairGate;
   clock: Clock;
   logger: Logger;
   /** Used in the timeout message. */
@@ -33,14 +36,27 @@ export interface GenerationServiceOptions {
   newId?: () => string;
 }
 
+export type CancelResult = 'cancelled' | 'too-late' | 'not-running';
+
 const unexpected = 'Something went wrong on our side while making this track. Please try again.';
 
+/** One job on its way, with what its steps share. */
+interface Run {
+  job: Job;
+  logger: Logger;
+  progress: ProgressThrottle;
+  /** Resolves when someone cancels the job, so a wait in line can end early. */
+  cancelled: Promise<void>;
+  wake: () => void;
+}
+
 /**
- * Takes a validated request to a delivered track: submit, hand the generation ID to the tracker,
- * download, report. Each step's failure becomes one message for the member.
+ * Takes a validated request to a delivered track: wait for a slot, submit, hand the generation ID
+ * to the tracker, download, report. Each step's failure becomes one message for the member.
  */
 export class GenerationService {
   private readonly running = new Set<Promise<void>>();
+  private readonly runs = new Map<string, Run>();
   private stopping = false;
 
   constructor(private readonly options: GenerationServiceOptions) {}
@@ -53,6 +69,7 @@ export class GenerationService {
     request: GenerationRequest,
     origin: RequestOrigin,
     id: string = (this.options.newId ?? randomUUID)(),
+    lineage?: Lineage,
   ): Job {
     const job: Job = {
       id,
@@ -61,6 +78,7 @@ export class GenerationService {
       createdAt: this.options.clock.now(),
       phase: 'submitting',
       polls: 0,
+      ...(lineage ? { lineage } : {}),
     };
     this.launch(job);
     return job;
@@ -72,6 +90,27 @@ export class GenerationService {
    */
   resume(job: Job): void {
     this.launch(job);
+  }
+
+  /** The job with this ID, while this process works on it. */
+  get(id: string): Job | undefined {
+    return this.runs.get(id)?.job;
+  }
+
+  /**
+   * Stops a job that the provider has not finished: it leaves the line, or its tracking ends. A
+   * generation already submitted still runs at the provider; the bot just stops waiting for it.
+   */
+  cancel(id: string, byUserId: string): CancelResult {
+    const run = this.runs.get(id);
+    if (!run) return 'not-running';
+    const { job } = run;
+    if (job.cancelledBy !== undefined) return 'cancelled';
+    if (!CANCELLABLE_PHASES.includes(job.phase)) return 'too-late';
+    job.cancelledBy = byUserId;
+    run.wake();
+    if (job.generationId !== undefined) this.options.tracker.cancel(job.generationId);
+    return 'cancelled';
   }
 
   /** Stops admitting and tracking, and waits for the steps in flight (a submission, an edit) to end. */
@@ -90,42 +129,56 @@ export class GenerationService {
       userId: job.origin.userId,
       ...(job.generationId ? { generationId: job.generationId } : {}),
     });
-    const run = this.admitThenRun(job, logger)
+    let wake!: () => void;
+    const cancelled = new Promise<void>((resolve) => (wake = resolve));
+    const run: Run = {
+      job,
+      logger,
+      cancelled,
+      wake,
+      progress: new ProgressThrottle(
+        () => this.report(run, 'progress', () => this.options.reporter.progress(job)).then(() => undefined),
+        this.options.clock,
+        this.options.progressIntervalMs,
+      ),
+    };
+    this.runs.set(job.id, run);
+    const work = this.admitThenRun(run)
       .catch((error: unknown) => {
         logger.error({ err: error }, 'job crashed');
       })
-      .finally(() => this.running.delete(run));
-    this.running.add(run);
+      .finally(() => {
+        this.runs.delete(job.id);
+        this.running.delete(work);
+      });
+    this.running.add(work);
   }
 
-  private async admitThenRun(job: Job, logger: Logger): Promise<void> {
-    const progress = new ProgressThrottle(
-      () => this.report(logger, 'progress', () => this.options.reporter.progress(job)).then(() => undefined),
-      this.options.clock,
-      this.options.progressIntervalMs,
-    );
-    const ticket = this.options.gate.enter(job.origin.guildId, (position) => {
+  private async admitThenRun(run: Run): Promise<void> {
+    const { job } = run;
+    const ticket = this.options.gate.enter(job.origin.guildId, job.origin.userId, (position) => {
       job.phase = 'queued';
       job.queuePosition = position;
-      progress.request();
+      run.progress.request();
     });
     try {
-      await ticket.admitted;
+      await Promise.race([ticket.admitted, run.cancelled]);
       job.queuePosition = undefined;
+      if (job.cancelledBy !== undefined) await this.endCancelled(run);
       // A job still waiting when the bot stops stays in the ledger and is picked up on the next start.
-      if (!this.stopping) await this.run(job, logger, progress);
+      else if (!this.stopping) await this.submitAndTrack(run);
     } finally {
-      await progress.settle();
+      await run.progress.settle();
       ticket.release();
     }
   }
 
-  private async run(job: Job, baseLogger: Logger, progress: ProgressThrottle): Promise<void> {
+  private async submitAndTrack(run: Run): Promise<void> {
+    const { job } = run;
     const { provider, tracker, clock } = this.options;
-    let logger = baseLogger;
     if (job.generationId === undefined) {
       job.phase = 'submitting';
-      logger.info(
+      run.logger.info(
         { lengthSeconds: job.request.lengthSeconds, promptChars: job.request.prompt.length },
         'job accepted',
       );
@@ -133,78 +186,95 @@ export class GenerationService {
       try {
         submitted = await provider.create(job.request);
       } catch (error) {
-        logger.warn({ err: error }, 'submission failed');
-        await progress.settle();
-        await this.fail(job, logger, userMessageOf(error, unexpected));
+        run.logger.warn({ err: error }, 'submission failed');
+        await this.fail(run, userMessageOf(error, unexpected));
         return;
       }
       job.generationId = submitted.generationId;
       job.submittedAt = clock.now();
-      logger = logger.child({ generationId: submitted.generationId });
-      logger.info({ status: submitted.status }, 'generation submitted');
-      await this.record(logger, 'submission', () => this.options.ledger.submitted(job));
+      run.logger = run.logger.child({ generationId: submitted.generationId });
+      run.logger.info({ status: submitted.status }, 'generation submitted');
+      await this.record(run, 'submission', () => this.options.ledger.submitted(job));
     } else {
-      logger.info('resuming a submitted generation');
+      run.logger.info('resuming a submitted generation');
+    }
+    if (job.cancelledBy !== undefined) {
+      await this.endCancelled(run);
+      return;
     }
     job.phase = 'generating';
-    progress.request();
+    run.progress.request();
 
-    const result = await tracker.track(job.generationId, logger, job.submittedAt ?? job.createdAt);
+    const result = await tracker.track(job.generationId, run.logger, job.submittedAt ?? job.createdAt);
     job.polls += result.polls;
-    await progress.settle();
-    await this.finish(job, logger, result);
+    await this.finish(run, result);
   }
 
-  private async finish(job: Job, logger: Logger, result: TrackResult): Promise<void> {
+  private async finish(run: Run, result: TrackResult): Promise<void> {
+    const { job } = run;
     switch (result.kind) {
       case 'stopped':
         // The ledger still holds the job as submitted: the next start tracks it again.
-        logger.info('tracking stopped before the job ended; it resumes on the next start');
+        run.logger.info('tracking stopped before the job ended; it resumes on the next start');
+        return;
+      case 'cancelled':
+        await this.endCancelled(run);
         return;
       case 'timed-out':
         await this.fail(
-          job,
-          logger,
+          run,
           `The music service took more than ${minutes(this.options.timeoutMs)} to make this track, so the bot stopped waiting. Please try again, perhaps with a shorter length.`,
         );
         return;
       case 'provider-error':
-        await this.fail(job, logger, result.error.userMessage);
+        await this.fail(run, result.error.userMessage);
         return;
       case 'failed':
         job.creditsUsed = result.creditsUsed;
-        await this.fail(job, logger, `The music service could not make this track: ${result.message}`);
+        await this.fail(run, `The music service could not make this track: ${result.message}`);
         return;
       case 'completed':
         job.creditsUsed = result.creditsUsed;
         job.completedAt = this.options.clock.now();
-        logger.info({ polls: result.polls, creditsUsed: result.creditsUsed }, 'generation completed');
-        await this.deliver(job, logger, result.audioUrl);
+        run.logger.info({ polls: result.polls, creditsUsed: result.creditsUsed }, 'generation completed');
+        await this.deliver(run, result.audioUrl);
         return;
     }
   }
 
-  private async deliver(job: Job, logger: Logger, audioUrl: string): Promise<void> {
+  private async deliver(run: Run, audioUrl: string): Promise<void> {
+    const { job, logger } = run;
     job.phase = 'downloading';
+    run.progress.request();
     const limitBytes = job.origin.uploadLimitBytes;
     let delivery: Delivery;
     try {
       const file = await this.options.download(audioUrl, limitBytes);
-      delivery =
-        file.kind === 'file'
-          ? { kind: 'file', data: file.data, fileName: fileNameFor(job.request.prompt) }
-          : { kind: 'link', url: audioUrl, sizeBytes: file.sizeBytes, limitBytes };
+      if (file.kind === 'file') {
+        const seconds = await audioDurationSeconds(file.data);
+        if (seconds !== undefined) job.actualSeconds = seconds;
+        delivery = { kind: 'file', data: file.data, fileName: fileNameFor(job.request.prompt) };
+      } else {
+        delivery = { kind: 'link', url: audioUrl, sizeBytes: file.sizeBytes, limitBytes };
+      }
     } catch (error) {
       logger.warn({ err: error }, 'download failed');
-      await this.fail(job, logger, error instanceof DownloadError ? error.userMessage : unexpected);
+      await this.fail(run, error instanceof DownloadError ? error.userMessage : unexpected);
       return;
     }
+    await run.progress.settle();
     job.phase = 'delivering';
+    try {
+      // Numbered before the edit, and the same number again if a restart repeats this step.
+      job.trackNumber = await this.options.ledger.numbered(job);
+    } catch (error) {
+      logger.error({ err: error }, 'track number could not be given; delivering without one');
+    }
     // The edit goes first and the ledger after: after a crash in between, the resumed job edits the
     // same reply again, which the member cannot tell from one edit.
-    const route = await this.report(logger, 'delivery', () => this.options.reporter.delivered(job, delivery));
+    const route = await this.report(run, 'delivery', () => this.options.reporter.delivered(job, delivery));
     job.phase = route === undefined ? 'failed' : 'completed';
-    await this.record(logger, 'completion', () =>
+    await this.record(run, 'completion', () =>
       route === undefined
         ? this.options.ledger.failed(job, 'the track could not be delivered to Discord')
         : this.options.ledger.completed(
@@ -217,6 +287,7 @@ export class GenerationService {
         {
           delivery: delivery.kind,
           route,
+          trackNumber: job.trackNumber,
           bytes: delivery.kind === 'file' ? delivery.data.length : delivery.sizeBytes,
         },
         'track delivered',
@@ -224,31 +295,42 @@ export class GenerationService {
     }
   }
 
-  private async fail(job: Job, logger: Logger, userMessage: string): Promise<void> {
+  private async fail(run: Run, userMessage: string): Promise<void> {
+    const { job } = run;
+    await run.progress.settle();
     job.phase = 'failed';
-    const route = await this.report(logger, 'failure report', () =>
+    const route = await this.report(run, 'failure report', () =>
       this.options.reporter.failed(job, userMessage),
     );
-    await this.record(logger, 'failure', () =>
+    await this.record(run, 'failure', () =>
       this.options.ledger.failed(job, route === undefined ? `${userMessage} (not delivered)` : userMessage),
     );
   }
 
+  private async endCancelled(run: Run): Promise<void> {
+    const { job } = run;
+    await run.progress.settle();
+    job.phase = 'cancelled';
+    run.logger.info({ cancelledBy: job.cancelledBy }, 'job cancelled');
+    await this.report(run, 'cancellation', () => this.options.reporter.cancelled(job));
+    await this.record(run, 'cancellation', () => this.options.ledger.cancelled(job));
+  }
+
   /** Writes one ledger step; a store fault is logged and does not stop the member's track. */
-  private async record(logger: Logger, what: string, write: () => Promise<void>): Promise<void> {
+  private async record(run: Run, what: string, write: () => Promise<void>): Promise<void> {
     try {
       await write();
     } catch (error) {
-      logger.error({ err: error }, `ledger ${what} could not be recorded`);
+      run.logger.error({ err: error }, `ledger ${what} could not be recorded`);
     }
   }
 
   /** Runs one report; a reporter fault is logged with its context and never escapes the job. */
-  private async report<T>(logger: Logger, what: string, send: () => Promise<T>): Promise<T | undefined> {
+  private async report<T>(run: Run, what: string, send: () => Promise<T>): Promise<T | undefined> {
     try {
       return await send();
     } catch (error) {
-      logger.error({ err: error }, `${what} could not be sent`);
+      run.logger.error({ err: error }, `${what} could not be sent`);
       return undefined;
     }
   }

@@ -9,6 +9,7 @@ export type TrackOutcome =
   | { kind: 'failed'; message: string; creditsUsed: number | undefined }
   | { kind: 'provider-error'; error: ProviderError }
   | { kind: 'timed-out'; waitedMs: number }
+  | { kind: 'cancelled' }
   | { kind: 'stopped' };
 
 /** An outcome and the number of status checks it cost. */
@@ -80,6 +81,11 @@ export class Tracker {
       this.entries.set(generationId, entry);
       this.schedule(entry, startedAt + this.options.schedule.firstPollMs);
     });
+  }
+
+  /** Stops following one generation; its `track()` resolves as `cancelled`. */
+  cancel(generationId: string): void {
+    this.entries.get(generationId)?.settle({ kind: 'cancelled' });
   }
 
   /** Stops every check; jobs still tracked resolve as `stopped` and can be resumed elsewhere. */

@@ -1,4 +1,5 @@
 import type { Db } from '../store/db.js';
+import type { TrackKind } from '../store/schema.js';
 import { createSettingsRepository } from '../store/settings-repository.js';
 import { createUsageRepository } from '../store/usage-repository.js';
 import { checkRequest, type Decision } from './policy.js';
@@ -14,6 +15,9 @@ export interface ReservationRequest {
   prompt: string;
   /** Undefined: the server's default length. */
   lengthSeconds: number | undefined;
+  kind: TrackKind;
+  /** The track this one regenerates or remixes. */
+  parentId?: string | undefined;
   /** Where the answer goes, kept so that a restarted bot can still deliver it. */
   reply: { applicationId: string; interactionToken: string; uploadLimitBytes: number };
   now: number;
@@ -73,6 +77,13 @@ export async function reserveSlot(db: Db, request: ReservationRequest): Promise<
       upload_limit_bytes: request.reply.uploadLimitBytes,
       reply_message_id: null,
       delivery: null,
+      kind: request.kind,
+      parent_id: request.parentId ?? null,
+      track_number: null,
+      actual_seconds: null,
+      generation_ms: null,
+      deleted_at: null,
+      deleted_by: null,
     });
     return { ok: true, lengthSeconds, queued: decision.queued, settings };
   });

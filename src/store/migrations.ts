@@ -90,6 +90,32 @@ const migrations: Record<string, Migration> = {
       }
     },
   },
+  // Tracks as members see them: a number per server, lineage, and what the finished file was.
+  '003_tracks': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .alterTable('usage')
+        .addColumn('kind', 'text', (c) => c.notNull().defaultTo('music'))
+        .execute();
+      for (const [column, type] of [
+        ['parent_id', 'text'],
+        ['track_number', 'integer'],
+        ['actual_seconds', 'real'],
+        ['generation_ms', 'bigint'],
+        ['deleted_at', 'bigint'],
+        ['deleted_by', 'text'],
+      ] as const) {
+        await db.schema.alterTable('usage').addColumn(column, type).execute();
+      }
+      await db.schema
+        .createIndex('usage_guild_track_number')
+        .unique()
+        .on('usage')
+        .columns(['guild_id', 'track_number'])
+        .execute();
+      await db.schema.createIndex('usage_parent').on('usage').column('parent_id').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

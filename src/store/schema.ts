@@ -34,8 +34,11 @@ export interface BlockedWordsTable {
   added_at: number;
 }
 
-/** `queued` and `submitted` are in flight; `failed` rows gave their slot back. */
-export type UsageStatus = 'queued' | 'submitted' | 'completed' | 'failed';
+/** `queued` and `submitted` are in flight; `failed` and `cancelled` rows gave their slot back. */
+export type UsageStatus = 'queued' | 'submitted' | 'completed' | 'failed' | 'cancelled';
+
+/** How a request started: a slash command, a composed song, or a button on an earlier track. */
+export type TrackKind = 'music' | 'compose' | 'regenerate' | 'remix';
 
 export interface UsageTable {
   id: string;
@@ -58,6 +61,18 @@ export interface UsageTable {
   reply_message_id: string | null;
   /** How the track reached the member: attachment, link, channel-edit, new-message. */
   delivery: string | null;
+  kind: Generated<TrackKind>;
+  /** The request this one regenerates or remixes. */
+  parent_id: string | null;
+  /** Per-server number, given when the track is delivered (#1, #2, ...). */
+  track_number: number | null;
+  /** Read from the delivered mp3 itself. */
+  actual_seconds: number | null;
+  /** From submission to the provider reporting the track done. */
+  generation_ms: number | null;
+  /** The track message was deleted; the record stays for history and lineage. */
+  deleted_at: number | null;
+  deleted_by: string | null;
 }
 
 export interface Schema {

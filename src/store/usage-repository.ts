@@ -1,3 +1,4 @@
+import type { Insertable, Selectable } from 'kysely';
 import type { Db } from './db.js';
 import type { UsageStatus, UsageTable } from './schema.js';
 
@@ -5,17 +6,19 @@ import type { UsageStatus, UsageTable } from './schema.js';
 const COUNTED: UsageStatus[] = ['queued', 'submitted', 'completed'];
 const IN_FLIGHT: UsageStatus[] = ['queued', 'submitted'];
 
-export type UsageRow = UsageTable;
+export type UsageRow = Selectable<UsageTable>;
+export type NewUsageRow = Insertable<UsageTable>;
 
 /** Drivers return aggregates as numbers, bigints or (PostgreSQL) strings: always read through Number(). */
 type Aggregate = number | bigint | string;
 
 export interface UsageRepository {
-  insert(row: UsageRow): Promise<void>;
+  insert(row: NewUsageRow): Promise<void>;
   get(id: string): Promise<UsageRow | undefined>;
   markSubmitted(id: string, generationId: string, at: number): Promise<void>;
-  markCompleted(id: string, creditsUsed: number | null, delivery: string, at: number): Promise<void>;
+  markCompleted(id: string, outcome: CompletedTrack, at: number): Promise<void>;
   markFailed(id: string, error: string, creditsUsed: number | null, at: number): Promise<void>;
+  markCancelled(id: string, byUserId: string, at: number): Promise<void>;
   setReplyMessage(id: string, messageId: string): Promise<void>;
   /** Requests accepted but not finished: the submitted ones, then the queued ones, oldest first. */
   unfinished(): Promise<UsageRow[]>;
@@ -29,6 +32,14 @@ export interface UsageRepository {
     since: number,
     limit: number,
   ): Promise<{ userId: string; tracks: number }[]>;
+}
+
+export interface CompletedTrack {
+  creditsUsed: number | null;
+  /** How the track reached the member, e.g. `attachment via reply`. */
+  delivery: string;
+  actualSeconds?: number | undefined;
+  generationMs?: number | undefined;
 }
 
 export function createUsageRepository(db: Db): UsageRepository {
@@ -50,13 +61,15 @@ export function createUsageRepository(db: Db): UsageRepository {
         .execute();
     },
 
-    async markCompleted(id, creditsUsed, delivery, at) {
+    async markCompleted(id, outcome, at) {
       await db
         .updateTable('usage')
         .set({
           status: 'completed',
-          credits_used: creditsUsed,
-          delivery,
+          credits_used: outcome.creditsUsed,
+          delivery: outcome.delivery,
+          actual_seconds: outcome.actualSeconds ?? null,
+          generation_ms: outcome.generationMs ?? null,
           completed_at: at,
           interaction_token: null,
         })
@@ -71,6 +84,19 @@ export function createUsageRepository(db: Db): UsageRepository {
           status: 'failed',
           error: error.slice(0, 500),
           credits_used: creditsUsed,
+          completed_at: at,
+          interaction_token: null,
+        })
+        .where('id', '=', id)
+        .execute();
+    },
+
+    async markCancelled(id, byUserId, at) {
+      await db
+        .updateTable('usage')
+        .set({
+          status: 'cancelled',
+          error: `cancelled by ${byUserId}`,
           completed_at: at,
           interaction_token: null,
         })

@@ -54,16 +54,18 @@ describe('entry points', () => {
       DISCORD_API_URL: discord.apiUrl,
       DEV_GUILD_ID: guildId,
     });
-    expect(result.stdout).toContain(`Registered 2 command(s) for server ${guildId}: /music, /music-settings`);
+    expect(result.stdout).toContain(
+      `Registered 4 command(s) for server ${guildId}: /music, /compose, /tracks, /music-settings`,
+    );
     expect(result.code).toBe(0);
     const registered = discord.commands.guild.get(guildId) as {
       name: string;
       options: unknown[];
       default_member_permissions?: string;
     }[];
-    expect(registered.map((c) => c.name)).toEqual(['music', 'music-settings']);
+    expect(registered.map((c) => c.name)).toEqual(['music', 'compose', 'tracks', 'music-settings']);
     // Only members with Manage Server see the settings command by default.
-    expect(registered[1]?.default_member_permissions).toBe('32');
+    expect(registered[3]?.default_member_permissions).toBe('32');
     expect(registered[0]?.options).toEqual([
       expect.objectContaining({
         name: 'prompt',
@@ -91,6 +93,8 @@ describe('entry points', () => {
     expect(result.code).toBe(0);
     expect((discord.commands.global as { name: string }[]).map((c) => c.name)).toEqual([
       'music',
+      'compose',
+      'tracks',
       'music-settings',
     ]);
   });

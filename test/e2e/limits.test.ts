@@ -168,10 +168,10 @@ describe('per-server limits end to end', () => {
     const waiting = await h.discord.waitForRequest(
       (r) =>
         r.path.includes(interactions[2]!.token) &&
-        String((r.body as { content?: string } | undefined)?.content).includes('position 2 in line'),
+        String((r.body as { content?: string } | undefined)?.content).includes('position 2.'),
     );
     expect((waiting.body as { content: string }).content).toBe(
-      "⏳ <@200000000000000053>'s 30-second track is waiting for a free slot in this server: position 2 in line.",
+      "⏳ <@200000000000000053>'s 30-second track is waiting in line: position 2.",
     );
     for (const interaction of interactions)
       await h.discord.waitForRequest(isFinal(interaction.token), 15_000);

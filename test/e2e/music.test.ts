@@ -36,6 +36,7 @@ type Body = {
   flags?: number;
   allowed_mentions?: { parse?: string[] };
   embeds?: { title?: string; description?: string; fields?: { name: string; value: string }[] }[];
+  components?: unknown[];
   type?: number;
   data?: { content?: string; flags?: number; allowed_mentions?: { parse?: string[] } };
 };
@@ -73,10 +74,23 @@ describe('/music end to end', () => {
     expect(message.attachments).toHaveLength(1);
     expect(h.discord.attachmentData(message.attachments[0]!.id)?.equals(job!.audio!)).toBe(true);
     const embed = bodyOf(final).embeds?.[0];
+    expect(embed?.title).toBe('🎵 Track #1');
     expect(embed?.description).toBe(prompt);
-    expect(embed?.fields).toEqual([
-      { name: 'Length', value: '12 s requested', inline: true },
-      { name: 'Requested by', value: `<@${member.id}>`, inline: true },
+    const fields = Object.fromEntries((embed?.fields ?? []).map((f) => [f.name, f.value]));
+    expect(fields['Requested by']).toBe(`<@${member.id}>`);
+    // The actual length is read from the delivered file: the fake CDN's mp3 lasts 12.0 s.
+    expect(fields.Length).toBe('12 s requested · 12.0 s actual');
+    expect(fields['Generated in']).toMatch(/^\d+ s$/);
+    expect(fields.Credits).toBe('120');
+    // The buttons carry only the request's own ID.
+    const row = await h.app.database.db.selectFrom('usage').select('id').executeTakeFirstOrThrow();
+    expect(bodyOf(final).components).toEqual([
+      {
+        type: 1,
+        components: ['Regenerate', 'Remix', 'Delete'].map((label) =>
+          expect.objectContaining({ type: 2, label, custom_id: `track:${label.toLowerCase()}:${row.id}` }),
+        ),
+      },
     ]);
     expect(bodyOf(final).allowed_mentions).toEqual({ parse: [] });
 
@@ -278,7 +292,7 @@ describe('/music end to end', () => {
       body: { message: 'Unknown interaction', code: 10062 },
     });
     music(h, 'too late');
-    await eventually(() => h.logs.text().includes('command failed'));
+    await eventually(() => h.logs.text().includes('handler failed'));
     const rows = await h.app.database.db.selectFrom('usage').selectAll().execute();
     expect(rows.map((r) => [r.status, r.error, r.interaction_token])).toEqual([
       ['failed', 'the interaction could not be acknowledged', null],

@@ -18,6 +18,7 @@ const results = await Promise.all(
       userId: '200000000000000042',
       memberRoleIds: [],
       prompt: 'race',
+      kind: 'music',
       lengthSeconds: undefined,
       reply: { applicationId: '110000000000000001', interactionToken: 'token', uploadLimitBytes: 10_485_760 },
       now: Date.now(),

@@ -45,6 +45,7 @@ function request(n: number, overrides: Partial<ReservationRequest> = {}): Reserv
     memberRoleIds: [],
     prompt: `take ${n}`,
     lengthSeconds: undefined,
+    kind: 'music',
     reply: {
       applicationId: '110000000000000001',
       interactionToken: `token-${n}`,
@@ -163,7 +164,7 @@ describe('store', () => {
     await usage.markFailed('req-1', 'provider error', 12.5, now + 10);
     expect((await reserveSlot(db, request(3))).ok).toBe(true);
     await usage.markSubmitted('req-3', 'gen:1/x', now + 20);
-    await usage.markCompleted('req-3', 300, 'attachment via reply', now + 30);
+    await usage.markCompleted('req-3', { creditsUsed: 300, delivery: 'attachment via reply' }, now + 30);
     expect(await usage.creditsGuildSince(guild, now - 1)).toBe(312.5);
     expect(await usage.get('req-3')).toMatchObject({
       status: 'completed',

@@ -12,6 +12,7 @@ describe('loadConfig', () => {
       AIML_API_URL: 'https://api.aimlapi.com',
       DISCORD_API_URL: 'https://discord.com/api',
       GENERATION_TIMEOUT_SECONDS: 600,
+      MAX_CONCURRENT_GENERATIONS: 50,
       LOG_LEVEL: 'info',
       DATA_DIR: './data',
     });

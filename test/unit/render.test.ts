@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { renderDelivered, renderFailed, renderProgress } from '../../src/discord/render.js';
+import {
+  duration,
+  renderCancelled,
+  renderDelivered,
+  renderFailed,
+  renderProgress,
+} from '../../src/discord/render.js';
 import type { Job } from '../../src/generation/ports.js';
 import { fileNameFor } from '../../src/generation/service.js';
 
@@ -35,9 +41,10 @@ describe('render', () => {
     expect(payload.body.allowed_mentions).toEqual({ parse: [] });
     const embed = payload.body.embeds?.[0];
     expect(embed?.description).toBe('\\*\\*loud\\*\\* \\_synth\\_ @everyone');
+    expect(embed?.title).toBe('🎵 Track ready');
     expect(embed?.fields).toEqual([
-      { name: 'Length', value: '45 s requested', inline: true },
       { name: 'Requested by', value: '<@300000000000000003>', inline: true },
+      { name: 'Length', value: '45 s requested', inline: true },
     ]);
   });
 
@@ -71,11 +78,74 @@ describe('render', () => {
       '🎼 Generating a 45-second track for <@300000000000000003>, started <t:1700000001:R>…',
     );
     expect(renderProgress({ ...job('x'), phase: 'queued', queuePosition: 3 }).body.content).toBe(
-      "⏳ <@300000000000000003>'s 45-second track is waiting for a free slot in this server: position 3 in line.",
+      "⏳ <@300000000000000003>'s 45-second track is waiting in line: position 3.",
     );
     const failed = renderFailed(job('x'), 'The music service refused this prompt: no artists');
     expect(failed.body.embeds?.[0]?.description).toBe('The music service refused this prompt: no artists');
     expect(failed.body.allowed_mentions).toEqual({ parse: [] });
+  });
+});
+
+describe('render: track details and lineage', () => {
+  const done: Job = {
+    ...job('lofi'),
+    phase: 'completed',
+    trackNumber: 42,
+    actualSeconds: 44.62,
+    completedAt: 1_700_000_042_500,
+    creditsUsed: 450,
+    lineage: { kind: 'remix', parentId: 'req-0', parentNumber: 41, parentUserId: '300000000000000009' },
+  };
+
+  it('numbers the track and shows lengths, generation time, credits and whom it builds on', () => {
+    const embed = renderDelivered(done, { kind: 'file', data: Buffer.alloc(1), fileName: 'x.mp3' }).body
+      .embeds?.[0];
+    expect(embed?.title).toBe('🎵 Track #42');
+    expect(embed?.fields).toEqual([
+      { name: 'Requested by', value: '<@300000000000000003>', inline: true },
+      { name: 'Length', value: '45 s requested · 44.6 s actual', inline: true },
+      { name: 'Generated in', value: '42 s', inline: true },
+      { name: 'Credits', value: '450', inline: true },
+      { name: 'Builds on', value: 'Remix of #41 by <@300000000000000009>' },
+    ]);
+  });
+
+  it('offers Cancel only while the provider is still working, and the track buttons after', () => {
+    const labels = (payload: { body: { components?: unknown } }) =>
+      (payload.body.components as { components: { label: string; custom_id: string }[] }[]).flatMap((row) =>
+        row.components.map((c) => `${c.label}=${c.custom_id}`),
+      );
+    expect(labels(renderProgress({ ...done, phase: 'queued', queuePosition: 2 }))).toEqual([
+      'Cancel=track:cancel:req-1',
+    ]);
+    expect(labels(renderProgress({ ...done, phase: 'generating' }))).toEqual(['Cancel=track:cancel:req-1']);
+    expect(labels(renderProgress({ ...done, phase: 'downloading' }))).toEqual([]);
+    expect(labels(renderDelivered(done, { kind: 'file', data: Buffer.alloc(1), fileName: 'x.mp3' }))).toEqual(
+      ['Regenerate=track:regenerate:req-1', 'Remix=track:remix:req-1', 'Delete=track:delete:req-1'],
+    );
+    expect(labels(renderFailed(done, 'no'))).toEqual(['Regenerate=track:regenerate:req-1']);
+  });
+
+  it('says who cancelled, and names a parent that never got a number', () => {
+    const cancelled = renderCancelled({
+      ...done,
+      phase: 'cancelled',
+      cancelledBy: '300000000000000007',
+      lineage: { kind: 'regenerate', parentId: 'req-0', parentUserId: '300000000000000009' },
+    });
+    expect(cancelled.body.embeds?.[0]?.description).toBe(
+      '<@300000000000000007> cancelled this 45-second new take of an earlier request.',
+    );
+    expect(cancelled.body.allowed_mentions).toEqual({ parse: [] });
+  });
+
+  it('formats durations', () => {
+    expect([duration(400), duration(41_000), duration(125_000), duration(120_000)]).toEqual([
+      '0 s',
+      '41 s',
+      '2 min 5 s',
+      '2 min',
+    ]);
   });
 });
 

@@ -1,0 +1,169 @@
+import {
+  DiscordAPIError,
+  MessageFlags,
+  RESTJSONErrorCodes,
+  Routes,
+  TextInputStyle,
+  userMention,
+  type ButtonInteraction,
+  type ModalSubmitInteraction,
+} from 'discord.js';
+import type { CommandContext, ComponentHandler } from '../src/discord/command.js';
+import { encodeCustomId, type CustomId } from '../src/discord/custom-id.js';
+import { textField, textInput } from '../src/discord/modal.js';
+import { isModerator } from '../src/discord/permissions.js';
+import { renderNotice, trackRef } from '../src/discord/render.js';
+import { replyPrivately, requestTrack, type TrackInteraction } from '../src/discord/request-track.js';
+import { lengthFromText } from '../src/generation/compose.js';
+import { PROMPT_MAX_CHARS } from '../src/generation/request.js';
+import type { UsageRow } from '../src/store/usage-repository.js';
+
+/**
+ * Regenerate, Remix, Cancel and Delete on track messages. The `custom_id` names only the request;
+ * each click looks it up again and checks the server and the member before doing anything.
+ */
+async function button(interaction: ButtonInteraction, id: CustomId, context: CommandContext): Promise<void> {
+  const track = await findTrack(interaction, id, context);
+  if (!track) return;
+  switch (id.action) {
+    case 'regenerate':
+      await requestTrack(interaction, context, {
+        prompt: track.prompt,
+        length: track.length_seconds,
+        kind: 'regenerate',
+        parent: track,
+      });
+      return;
+    case 'remix':
+      await interaction.showModal({
+        custom_id: encodeCustomId('track', 'remix', track.id),
+        title: track.track_number === null ? 'Remix this track' : `Remix track #${track.track_number}`,
+        components: [
+          textInput('prompt', 'Prompt', TextInputStyle.Paragraph, {
+            required: true,
+            max_length: PROMPT_MAX_CHARS,
+            value: track.prompt,
+          }),
+          textInput('length', 'Length in seconds', TextInputStyle.Short, {
+            required: false,
+            max_length: 3,
+            value: String(track.length_seconds),
+          }),
+        ],
+      });
+      return;
+    case 'cancel':
+      await cancel(interaction, track, context);
+      return;
+    case 'delete':
+      await remove(interaction, track, context);
+      return;
+    default:
+      await replyPrivately(interaction, unknownButton);
+  }
+}
+
+async function modal(
+  interaction: ModalSubmitInteraction,
+  id: CustomId,
+  context: CommandContext,
+): Promise<void> {
+  const track = await findTrack(interaction, id, context);
+  if (!track) return;
+  if (id.action !== 'remix') {
+    await replyPrivately(interaction, unknownButton);
+    return;
+  }
+  await requestTrack(interaction, context, {
+    prompt: textField(interaction, 'prompt'),
+    length: lengthFromText(textField(interaction, 'length')),
+    kind: 'remix',
+    parent: track,
+  });
+}
+
+const unknownButton = 'That button is not one Tracksmith recognises. Run the command again.';
+
+/** The request the button names, if it exists and belongs to the server the click came from. */
+async function findTrack(
+  interaction: TrackInteraction,
+  id: CustomId,
+  context: CommandContext,
+): Promise<UsageRow | undefined> {
+  const track = id.argument === undefined ? undefined : await context.tracks.get(id.argument);
+  if (!track) {
+    await replyPrivately(interaction, 'That track is not in the history, so this button does nothing.');
+    return undefined;
+  }
+  if (track.guild_id !== interaction.guildId) {
+    context.logger.warn({ trackGuildId: track.guild_id }, 'button for a track of another server');
+    await replyPrivately(interaction, 'That button belongs to a track from another server.');
+    return undefined;
+  }
+  return track;
+}
+
+async function mayManage(interaction: ButtonInteraction, track: UsageRow, verb: string): Promise<boolean> {
+  if (track.user_id === interaction.user.id || isModerator(interaction)) return true;
+  await replyPrivately(
+    interaction,
+    `Only ${userMention(track.user_id)} or a moderator can ${verb} this track.`,
+  );
+  return false;
+}
+
+async function cancel(
+  interaction: ButtonInteraction,
+  track: UsageRow,
+  context: CommandContext,
+): Promise<void> {
+  if (!(await mayManage(interaction, track, 'cancel'))) return;
+  switch (context.generation.cancel(track.id, interaction.user.id)) {
+    case 'cancelled':
+      // The job edits its own message to say who cancelled it; the click needs no message of its own.
+      await interaction.deferUpdate();
+      return;
+    case 'too-late':
+      await replyPrivately(interaction, 'Too late to cancel: the track is finished and on its way.');
+      return;
+    case 'not-running':
+      await replyPrivately(
+        interaction,
+        'This request is not running any more, so there is nothing to cancel.',
+      );
+  }
+}
+
+async function remove(
+  interaction: ButtonInteraction,
+  track: UsageRow,
+  context: CommandContext,
+): Promise<void> {
+  if (!(await mayManage(interaction, track, 'delete'))) return;
+  const ref = trackRef(track.track_number);
+  if (track.status === 'queued' || track.status === 'submitted') {
+    await replyPrivately(interaction, 'This track is still being made. Use Cancel to stop it.');
+    return;
+  }
+  if (track.deleted_at !== null) {
+    await replyPrivately(interaction, `Track ${ref} was already deleted.`);
+    return;
+  }
+  await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+  // Only the message the bot recorded for this track, never one named by the payload.
+  if (track.reply_message_id !== null) {
+    try {
+      await interaction.client.rest.delete(Routes.channelMessage(track.channel_id, track.reply_message_id));
+    } catch (error) {
+      if (!(error instanceof DiscordAPIError && error.code === RESTJSONErrorCodes.UnknownMessage))
+        throw error;
+    }
+  }
+  await context.tracks.markDeleted(track.id, interaction.user.id, context.now());
+  context.logger.info({ requestId: track.id, trackNumber: track.track_number }, 'track message deleted');
+  const history =
+    track.track_number === null ? '' : ` Its record stays in \`/tracks show number:${track.track_number}\`.`;
+  await interaction.editReply(renderNotice(`Deleted track ${ref}.${history}`));
+}
+
+export const trackButtons: ComponentHandler = { scope: 'track', button, modal };

@@ -1,0 +1,129 @@
+import {
+  ApplicationCommandOptionType,
+  ApplicationCommandType,
+  ApplicationIntegrationType,
+  InteractionContextType,
+  MessageFlags,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  type RESTPostAPIChatInputApplicationCommandsJSONBody,
+} from 'discord.js';
+import type { CommandContext, ComponentHandler, SlashCommand } from '../src/discord/command.js';
+import type { CustomId } from '../src/discord/custom-id.js';
+import { renderNotice } from '../src/discord/render.js';
+import { renderTrackDetails, renderTrackPage, TRACKS_PAGE_SIZE } from '../src/discord/render-tracks.js';
+import type { UsageRow } from '../src/store/usage-repository.js';
+
+/** Far more than any server will make; bounds what a crafted number can ask for. */
+const MAX_TRACK_NUMBER = 1_000_000_000;
+/** How far up a lineage `show` walks. */
+const MAX_ANCESTORS = 5;
+
+const data = {
+  name: 'tracks',
+  description: "Browse this server's tracks",
+  type: ApplicationCommandType.ChatInput,
+  contexts: [InteractionContextType.Guild],
+  integration_types: [ApplicationIntegrationType.GuildInstall],
+  options: [
+    {
+      type: ApplicationCommandOptionType.Subcommand,
+      name: 'recent',
+      description: 'The newest tracks, with what each one builds on',
+    },
+    {
+      type: ApplicationCommandOptionType.Subcommand,
+      name: 'show',
+      description: "One track's details, lineage and remixes",
+      options: [
+        {
+          type: ApplicationCommandOptionType.Integer,
+          name: 'number',
+          description: 'The track number, as in #42',
+          required: true,
+          min_value: 1,
+          max_value: MAX_TRACK_NUMBER,
+        },
+      ],
+    },
+  ],
+} as const satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
+
+async function execute(interaction: ChatInputCommandInteraction, context: CommandContext): Promise<void> {
+  if (!interaction.inGuild()) {
+    await interaction.reply({ ...renderNotice('Use /tracks in a server.'), flags: MessageFlags.Ephemeral });
+    return;
+  }
+  const sub = interaction.options.data[0];
+  if (sub?.name === 'recent') {
+    await interaction.reply({
+      ...(await page(interaction.guildId, 0, context)),
+      flags: MessageFlags.Ephemeral,
+    });
+    return;
+  }
+  if (sub?.name === 'show') {
+    const number = sub.options?.find((o) => o.name === 'number')?.value;
+    await interaction.reply({
+      ...(await show(interaction.guildId, number, context)),
+      flags: MessageFlags.Ephemeral,
+    });
+    return;
+  }
+  await interaction.reply({
+    ...renderNotice('Unknown subcommand. Try /tracks recent.'),
+    flags: MessageFlags.Ephemeral,
+  });
+}
+
+async function page(guildId: string, requested: number, context: CommandContext) {
+  const { total } = await context.tracks.recent(guildId, 0, 0);
+  // A page that no longer exists (tracks deleted since) shows the last one instead.
+  const last = Math.max(0, Math.ceil(total / TRACKS_PAGE_SIZE) - 1);
+  const index = Math.min(requested, last);
+  const { tracks } = await context.tracks.recent(guildId, index * TRACKS_PAGE_SIZE, TRACKS_PAGE_SIZE);
+  return renderTrackPage({ page: index, total, tracks });
+}
+
+async function show(guildId: string, number: unknown, context: CommandContext) {
+  if (typeof number !== 'number' || !Number.isInteger(number) || number < 1 || number > MAX_TRACK_NUMBER) {
+    return renderNotice('The track number must be a whole number from 1, as in `/tracks show number:42`.');
+  }
+  const listing = await context.tracks.byNumber(guildId, number);
+  if (!listing)
+    return renderNotice(`There is no track #${number} in this server. \`/tracks recent\` lists them.`);
+  const ancestors: UsageRow[] = [];
+  let parentId = listing.track.parent_id;
+  while (parentId !== null && ancestors.length < MAX_ANCESTORS) {
+    const parent = await context.tracks.get(parentId);
+    if (!parent) break;
+    ancestors.push(parent);
+    parentId = parent.parent_id;
+  }
+  return renderTrackDetails({
+    listing,
+    ancestors,
+    children: await context.tracks.children(listing.track.id),
+  });
+}
+
+/** Newer/Older: the argument is a page number; anything else is refused, a large one is clamped. */
+async function turnPage(
+  interaction: ButtonInteraction,
+  id: CustomId,
+  context: CommandContext,
+): Promise<void> {
+  const requested =
+    id.argument !== undefined && /^\d{1,6}$/.test(id.argument) ? Number(id.argument) : undefined;
+  if (!interaction.inGuild() || requested === undefined || (id.action !== 'newer' && id.action !== 'older')) {
+    await interaction.reply({
+      ...renderNotice('That page button is not one Tracksmith recognises. Run /tracks recent again.'),
+      flags: MessageFlags.Ephemeral,
+    });
+    return;
+  }
+  await interaction.update(await page(interaction.guildId, requested, context));
+}
+
+export const tracks: SlashCommand = { data, execute };
+export const tracksPaging: ComponentHandler = { scope: 'tracks', button: turnPage };

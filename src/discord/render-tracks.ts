@@ -1,0 +1,165 @@
+import {
+  ButtonStyle,
+  ComponentType,
+  escapeMarkdown,
+  time,
+  TimestampStyles,
+  userMention,
+  type APIActionRowComponent,
+  type APIButtonComponent,
+  type APIEmbed,
+  type APIEmbedField,
+} from 'discord.js';
+import type { TrackListing } from '../store/tracks-repository.js';
+import type { UsageRow } from '../store/usage-repository.js';
+import { encodeCustomId } from './custom-id.js';
+import { clip, duration, lengthText, lineageText, noPings, promptBlock } from './render.js';
+
+export const TRACKS_PAGE_SIZE = 10;
+
+/** A message for the interaction reply and update routes: never pings. */
+export interface TracksView {
+  content: string;
+  embeds: APIEmbed[];
+  components: APIActionRowComponent<APIButtonComponent>[];
+  allowedMentions: ReturnType<typeof noPings>;
+}
+
+export function messageLink(guildId: string, channelId: string, messageId: string): string {
+  return `https://discord.com/channels/${guildId}/${channelId}/${messageId}`;
+}
+
+/** One page of the server's tracks, newest first, with their lineage and a link to each. */
+export function renderTrackPage(input: { page: number; total: number; tracks: TrackListing[] }): TracksView {
+  const pages = Math.max(1, Math.ceil(input.total / TRACKS_PAGE_SIZE));
+  if (input.total === 0) {
+    return {
+      content: 'No tracks in this server yet. Make the first with `/music` or `/compose`.',
+      embeds: [],
+      components: [],
+      allowedMentions: noPings(),
+    };
+  }
+  const lines = input.tracks.map(({ track, parent }) => {
+    const parts = [
+      `**#${track.track_number ?? '?'}**`,
+      `${track.length_seconds} s`,
+      userMention(track.user_id),
+      `“${clip(escapeMarkdown(oneLine(track.prompt)), 60)}”`,
+    ];
+    if (parent) {
+      parts.push(
+        lineageText({ kind: kindOf(track), parentNumber: parent.trackNumber, parentUserId: parent.userId }),
+      );
+    }
+    parts.push(whereItIs(track));
+    return parts.join(' · ');
+  });
+  return {
+    content: '',
+    embeds: [
+      {
+        title: 'Recent tracks',
+        description: lines.join('\n'),
+        footer: { text: `Page ${input.page + 1} of ${pages} · ${input.total} tracks` },
+      },
+    ],
+    components: [
+      {
+        type: ComponentType.ActionRow,
+        components: [
+          pageButton('newer', 'Newer', input.page - 1, input.page === 0),
+          pageButton('older', 'Older', input.page + 1, input.page >= pages - 1),
+        ],
+      },
+    ],
+    allowedMentions: noPings(),
+  };
+}
+
+/** One track in full: what was asked, what came out, where it came from and what grew from it. */
+export function renderTrackDetails(input: {
+  listing: TrackListing;
+  ancestors: UsageRow[];
+  children: UsageRow[];
+}): TracksView {
+  const { track } = input.listing;
+  const fields: APIEmbedField[] = [
+    { name: 'Requested by', value: userMention(track.user_id), inline: true },
+    { name: 'Length', value: lengthText(track.length_seconds, track.actual_seconds), inline: true },
+    {
+      name: 'Made',
+      value: time(Math.floor(track.requested_at / 1000), TimestampStyles.RelativeTime),
+      inline: true,
+    },
+  ];
+  if (track.generation_ms !== null) {
+    fields.push({ name: 'Generated in', value: duration(track.generation_ms), inline: true });
+  }
+  if (track.credits_used !== null) {
+    fields.push({ name: 'Credits', value: track.credits_used.toLocaleString('en-US'), inline: true });
+  }
+  // The chain upwards: each step names the track it builds on and who made that one.
+  const chain = [track, ...input.ancestors];
+  const steps = chain.slice(0, -1).flatMap((child, i) => {
+    const parent = chain[i + 1];
+    return parent
+      ? [
+          lineageText({
+            kind: kindOf(child),
+            parentNumber: parent.track_number,
+            parentUserId: parent.user_id,
+          }),
+        ]
+      : [];
+  });
+  if (steps.length > 0) fields.push({ name: 'Builds on', value: clip(steps.join('\n↳ '), 1024) });
+  if (input.children.length > 0) {
+    const grown = input.children.map(
+      (child) =>
+        `#${child.track_number ?? '?'} (${child.kind === 'remix' ? 'remix' : 'new take'} by ${userMention(child.user_id)})`,
+    );
+    fields.push({ name: 'Remixes and new takes', value: clip(grown.join(', '), 1024) });
+  }
+  fields.push({ name: 'Message', value: whereItIs(track) });
+  return {
+    content: '',
+    embeds: [
+      {
+        title: `🎵 Track #${track.track_number ?? '?'}`,
+        description: promptBlock(track.prompt),
+        fields,
+      },
+    ],
+    components: [],
+    allowedMentions: noPings(),
+  };
+}
+
+function whereItIs(track: UsageRow): string {
+  if (track.deleted_at !== null) {
+    const by = track.deleted_by === null ? '' : ` by ${userMention(track.deleted_by)}`;
+    return `deleted${by} ${time(Math.floor(track.deleted_at / 1000), TimestampStyles.RelativeTime)}`;
+  }
+  return track.reply_message_id === null
+    ? 'no message recorded'
+    : `[open](${messageLink(track.guild_id, track.channel_id, track.reply_message_id)})`;
+}
+
+function kindOf(track: UsageRow): 'remix' | 'regenerate' {
+  return track.kind === 'remix' ? 'remix' : 'regenerate';
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+function pageButton(action: string, label: string, page: number, disabled: boolean): APIButtonComponent {
+  return {
+    type: ComponentType.Button,
+    style: ButtonStyle.Secondary,
+    label,
+    custom_id: encodeCustomId('tracks', action, Math.max(0, page)),
+    disabled,
+  };
+}

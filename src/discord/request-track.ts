@@ -1,0 +1,112 @@
+import {
+  MessageFlags,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  type ModalSubmitInteraction,
+} from 'discord.js';
+import { lineageFor } from '../generation/lineage.js';
+import type { RequestOrigin } from '../generation/ports.js';
+import { validateMusicRequest } from '../generation/request.js';
+import type { TrackKind } from '../store/schema.js';
+import type { UsageRow } from '../store/usage-repository.js';
+import type { CommandContext } from './command.js';
+import { DEFAULT_UPLOAD_LIMIT_BYTES } from './limits.js';
+import { renderNotice } from './render.js';
+
+/** Every interaction that can ask for a track: /music, the /compose form, Regenerate, the Remix form. */
+export type TrackInteraction = ChatInputCommandInteraction | ButtonInteraction | ModalSubmitInteraction;
+
+export interface TrackAsk {
+  /** As received: validated here, whatever the command definition promised. */
+  prompt: unknown;
+  length: unknown;
+  kind: TrackKind;
+  /** The track this one regenerates or remixes. */
+  parent?: UsageRow;
+}
+
+/**
+ * The one path from an interaction to a generation: validate, reserve a slot under the server's
+ * limits (one local transaction, no network), defer, hand off. The deferred reply is where the
+ * track arrives, so for a button it is a new message and the original keeps its track.
+ */
+export async function requestTrack(
+  interaction: TrackInteraction,
+  context: CommandContext,
+  ask: TrackAsk,
+): Promise<void> {
+  if (!interaction.inGuild() || interaction.channelId === null) {
+    await replyPrivately(interaction, 'Tracks can only be made in a server channel.');
+    return;
+  }
+  const checked = validateMusicRequest({ prompt: ask.prompt, length: ask.length });
+  if (!checked.ok) {
+    await replyPrivately(interaction, checked.problems.join('\n'));
+    return;
+  }
+
+  const origin: RequestOrigin = {
+    guildId: interaction.guildId,
+    channelId: interaction.channelId,
+    userId: interaction.user.id,
+    reply: { applicationId: interaction.applicationId, interactionToken: interaction.token },
+    uploadLimitBytes: uploadLimit(interaction.attachmentSizeLimit),
+  };
+  const id = context.newId();
+  const reservation = await context.reserve({
+    id,
+    guildId: origin.guildId,
+    channelId: origin.channelId,
+    userId: origin.userId,
+    memberRoleIds: memberRoles(interaction),
+    prompt: checked.value.prompt,
+    lengthSeconds: checked.value.lengthSeconds,
+    kind: ask.kind,
+    parentId: ask.parent?.id,
+    reply: { ...origin.reply, uploadLimitBytes: origin.uploadLimitBytes },
+  });
+  if (!reservation.ok) {
+    await replyPrivately(interaction, reservation.refusal.message);
+    return;
+  }
+
+  try {
+    await interaction.deferReply();
+  } catch (error) {
+    // Unacknowledged, the request must not be generated later as if the member had seen it start.
+    await context.usage.markFailed(id, 'the interaction could not be acknowledged', null, context.now());
+    throw error;
+  }
+  const { parent } = ask;
+  context.generation.start(
+    { prompt: checked.value.prompt, lengthSeconds: reservation.lengthSeconds },
+    origin,
+    id,
+    lineageFor(
+      ask.kind,
+      parent && { id: parent.id, userId: parent.user_id, trackNumber: parent.track_number },
+    ),
+  );
+}
+
+export async function replyPrivately(interaction: TrackInteraction, text: string): Promise<void> {
+  await interaction.reply({ ...renderNotice(text), flags: MessageFlags.Ephemeral });
+}
+
+/** Role IDs from the member as Discord sent it, cached or not. */
+function memberRoles(interaction: TrackInteraction): string[] {
+  const roles = interaction.member?.roles;
+  if (roles === undefined) return [];
+  const ids = Array.isArray(roles) ? roles : [...roles.cache.keys()];
+  return ids.filter((id): id is string => typeof id === 'string');
+}
+
+/** Trusts the interaction's stated limit only within sane bounds (it is client-supplied data too). */
+function uploadLimit(stated: unknown): number {
+  return typeof stated === 'number' &&
+    Number.isInteger(stated) &&
+    stated >= 1024 * 1024 &&
+    stated <= 1024 ** 3
+    ? stated
+    : DEFAULT_UPLOAD_LIMIT_BYTES;
+}
