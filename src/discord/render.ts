@@ -183,9 +183,10 @@ export function lengthText(requested: number, actual: number | null | undefined)
   return actual === null || actual === undefined ? base : `${base} · ${actual.toFixed(1)} s actual`;
 }
 
-/** "41 s", "2 min 5 s". */
+/** "4.2 s", "41 s", "2 min 5 s". */
 export function duration(ms: number): string {
-  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (ms < 9_950) return `${(Math.max(0, ms) / 1000).toFixed(1)} s`;
+  const seconds = Math.round(ms / 1000);
   if (seconds < 60) return `${seconds} s`;
   const rest = seconds % 60;
   return `${Math.floor(seconds / 60)} min${rest === 0 ? '' : ` ${rest} s`}`;

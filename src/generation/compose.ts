@@ -28,7 +28,7 @@ export function composePrompt(input: { style: unknown; lyrics: unknown }): Valid
     return {
       ok: false,
       problems: [
-        `${parts}; the limit is ${count(PROMPT_MAX_CHARS)}. Cut ${count(over)} characters and try again.`,
+        `${parts}; the limit is ${count(PROMPT_MAX_CHARS)}. Cut ${count(over)} character${over === 1 ? '' : 's'} and try again.`,
       ],
     };
   }

@@ -80,14 +80,14 @@ describe('/music end to end', () => {
     expect(fields['Requested by']).toBe(`<@${member.id}>`);
     // The actual length is read from the delivered file: the fake CDN's mp3 lasts 12.0 s.
     expect(fields.Length).toBe('12 s requested · 12.0 s actual');
-    expect(fields['Generated in']).toMatch(/^\d+ s$/);
+    expect(fields['Generated in']).toMatch(/^\d+\.\d s$/);
     expect(fields.Credits).toBe('120');
     // The buttons carry only the request's own ID.
     const row = await h.app.database.db.selectFrom('usage').select('id').executeTakeFirstOrThrow();
     expect(bodyOf(final).components).toEqual([
       {
         type: 1,
-        components: ['Regenerate', 'Remix', 'Delete'].map((label) =>
+        components: ['Regenerate', 'Remix', 'Delete'].map((label): unknown =>
           expect.objectContaining({ type: 2, label, custom_id: `track:${label.toLowerCase()}:${row.id}` }),
         ),
       },

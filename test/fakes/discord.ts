@@ -136,8 +136,23 @@ class HttpError extends Error {
   }
 }
 
+/** An interaction the fake sent to the bot, in order with the REST requests around it. */
+export interface DispatchedInteraction {
+  id: string;
+  token: string;
+  type: number;
+  userId: string;
+  guildId: string;
+  data: Json;
+  /** The source message of a button or modal, if any. */
+  messageId?: string;
+  /** How many REST requests the fake had recorded when it sent this. */
+  afterRequests: number;
+}
+
 export class FakeDiscord {
   readonly requests: RecordedRequest[] = [];
+  readonly dispatched: DispatchedInteraction[] = [];
   readonly messages = new Map<string, FakeMessage>();
   readonly commands: { global: unknown[]; guild: Map<string, unknown[]> } = { global: [], guild: new Map() };
   readonly token: string;
@@ -676,6 +691,16 @@ export class FakeDiscord {
       expired: false,
     };
     if (message) record.sourceMessageId = message.id;
+    this.dispatched.push({
+      id,
+      token,
+      type,
+      userId: user.id,
+      guildId: guild.id,
+      data,
+      ...(message ? { messageId: message.id } : {}),
+      afterRequests: this.requests.length,
+    });
     this.interactions.set(id, record);
     this.byToken.set(token, record);
     this.dispatchRaw('INTERACTION_CREATE', {

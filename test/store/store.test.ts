@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { reserveSlot, type ReservationRequest } from '../../src/limits/reserve.js';
 import { DatabaseUrlError, openDatabase, type Database } from '../../src/store/db.js';
 import { createSettingsRepository } from '../../src/store/settings-repository.js';
+import { createTracksRepository } from '../../src/store/tracks-repository.js';
 import { createUsageRepository } from '../../src/store/usage-repository.js';
 
 const run = promisify(execFile);
@@ -205,5 +206,55 @@ describe('store', () => {
   it('defaults to tracksmith.sqlite under DATA_DIR', async () => {
     store = await openDatabase({ url: undefined, dataDir: join(dir, 'data') });
     expect(store.location).toBe(join(dir, 'data', 'tracksmith.sqlite'));
+  });
+
+  it('numbers tracks per server, once each, even when many finish at the same moment', async () => {
+    const { db } = await open();
+    const tracks = createTracksRepository(db);
+    const other = '100000000000000009';
+    for (let i = 0; i < 20; i++) {
+      expect(
+        (await reserveSlot(db, request(i, { userId: `2000000000000002${String(i).padStart(2, '0')}` }))).ok,
+      ).toBe(true);
+    }
+    expect((await reserveSlot(db, request(99, { guildId: other }))).ok).toBe(true);
+    const numbers = await Promise.all(Array.from({ length: 20 }, (_, i) => tracks.assignNumber(`req-${i}`)));
+    expect([...numbers].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    // Asking again (a restarted delivery) gives the same number; another server starts at 1.
+    expect(await tracks.assignNumber('req-7')).toBe(numbers[7]);
+    expect(await tracks.assignNumber('req-99')).toBe(1);
+  });
+
+  it('lists delivered tracks newest first with their parents, and keeps deleted ones', async () => {
+    const { db } = await open();
+    const tracks = createTracksRepository(db);
+    const usage = createUsageRepository(db);
+    await reserveSlot(db, request(1));
+    await reserveSlot(db, request(2, { kind: 'remix', parentId: 'req-1', userId: '200000000000000043' }));
+    await reserveSlot(
+      db,
+      request(3, { kind: 'regenerate', parentId: 'req-1', userId: '200000000000000044' }),
+    );
+    for (const n of [1, 2, 3]) {
+      await tracks.assignNumber(`req-${n}`);
+      await usage.markCompleted(
+        `req-${n}`,
+        { creditsUsed: 10, delivery: 'attachment via reply', actualSeconds: 29.9 },
+        now + 100,
+      );
+    }
+    await tracks.markDeleted('req-2', moderator, now + 200);
+
+    const page = await tracks.recent(guild, 0, 2);
+    expect(page.total).toBe(3);
+    expect(page.tracks.map((t) => [t.track.track_number, t.parent?.trackNumber ?? null])).toEqual([
+      [3, 1],
+      [2, 1],
+    ]);
+    const remix = await tracks.byNumber(guild, 2);
+    expect(remix?.track).toMatchObject({ kind: 'remix', deleted_by: moderator, actual_seconds: 29.9 });
+    expect(remix?.parent).toEqual({ id: 'req-1', trackNumber: 1, userId: '200000000000000042' });
+    expect((await tracks.children('req-1')).map((c) => c.track_number)).toEqual([2, 3]);
+    expect(await tracks.byNumber(guild, 4)).toBeUndefined();
   });
 });

@@ -141,7 +141,7 @@ describe('render: track details and lineage', () => {
 
   it('formats durations', () => {
     expect([duration(400), duration(41_000), duration(125_000), duration(120_000)]).toEqual([
-      '0 s',
+      '0.4 s',
       '41 s',
       '2 min 5 s',
       '2 min',
