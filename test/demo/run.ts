@@ -58,10 +58,16 @@ say(
   `Discord shows "Tracksmith is thinking…": the bot deferred ${callback.at - dispatchedAt} ms after the dispatch`,
 );
 
-const progress = await discord.waitForRequest(isOriginalEdit, 10_000);
-say(`the reply now reads: ${contentOf(progress)}`);
-
-const final = await discord.waitForRequest((r) => isOriginalEdit(r) && r.id !== progress.id, 60_000);
+// Every edit of the reply as it happens, up to the final one (the first with an embed).
+const hasEmbed = (r: RecordedRequest) => ((r.body as { embeds?: unknown[] }).embeds?.length ?? 0) > 0;
+let seen = 0;
+let final: RecordedRequest | undefined;
+while (!final) {
+  const edit = await discord.waitForRequest((r) => isOriginalEdit(r) && r.id > seen, 60_000);
+  seen = edit.id;
+  if (hasEmbed(edit)) final = edit;
+  else say(`the reply now reads: ${contentOf(edit)}`);
+}
 const message = discord.originalResponse(interaction.token);
 const attachment = message?.attachments[0];
 const data = attachment ? discord.attachmentData(attachment.id) : undefined;
