@@ -1,7 +1,4 @@
 import {
-  ApplicationCommandType,
-  ApplicationIntegrationType,
-  InteractionContextType,
   MessageFlags,
   TextInputStyle,
   type APIModalInteractionResponseCallbackData,
@@ -9,7 +6,12 @@ import {
   type ModalSubmitInteraction,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
-import type { CommandContext, ComponentHandler, SlashCommand } from '../src/discord/command.js';
+import {
+  type CommandContext,
+  type ComponentHandler,
+  type SlashCommand,
+  serverSlashCommand,
+} from '../src/discord/command.js';
 import { encodeCustomId } from '../src/discord/custom-id.js';
 import { textField, textInput } from '../src/discord/modal.js';
 import { renderNotice } from '../src/discord/render.js';
@@ -20,9 +22,7 @@ import { LENGTH_MAX_SECONDS, LENGTH_MIN_SECONDS, PROMPT_MAX_CHARS } from '../src
 const data = {
   name: 'compose',
   description: 'Write a song with lyrics: a form with the style, the words and the length',
-  type: ApplicationCommandType.ChatInput,
-  contexts: [InteractionContextType.Guild],
-  integration_types: [ApplicationIntegrationType.GuildInstall],
+  ...serverSlashCommand,
 } as const satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
 
 /** Discord's own ceiling for a paragraph field; the combined prompt is checked on submit. */

@@ -1,8 +1,5 @@
 import {
   ApplicationCommandOptionType,
-  ApplicationCommandType,
-  ApplicationIntegrationType,
-  InteractionContextType,
   MessageFlags,
   PermissionFlagsBits,
   type APIApplicationCommandBasicOption,
@@ -10,7 +7,7 @@ import {
   type ChatInputCommandInteraction,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
-import type { CommandContext, SlashCommand } from '../src/discord/command.js';
+import { type CommandContext, type SlashCommand, serverSlashCommand } from '../src/discord/command.js';
 import { noPings } from '../src/discord/render.js';
 import { normalizeBlockedWord } from '../src/limits/policy.js';
 import {
@@ -52,9 +49,7 @@ const wordOption = {
 const data = {
   name: 'music-settings',
   description: "Set this server's limits for /music",
-  type: ApplicationCommandType.ChatInput,
-  contexts: [InteractionContextType.Guild],
-  integration_types: [ApplicationIntegrationType.GuildInstall],
+  ...serverSlashCommand,
   default_member_permissions: PermissionFlagsBits.ManageGuild.toString(),
   options: [
     {

@@ -1,21 +1,16 @@
 import {
   ApplicationCommandOptionType,
-  ApplicationCommandType,
-  ApplicationIntegrationType,
-  InteractionContextType,
   type ChatInputCommandInteraction,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
-import type { CommandContext, SlashCommand } from '../src/discord/command.js';
+import { type CommandContext, type SlashCommand, serverSlashCommand } from '../src/discord/command.js';
 import { requestTrack } from '../src/discord/request-track.js';
 import { LENGTH_MAX_SECONDS, LENGTH_MIN_SECONDS, PROMPT_MAX_CHARS } from '../src/generation/request.js';
 
 const data = {
   name: 'music',
   description: 'Generate a music track from a description of it',
-  type: ApplicationCommandType.ChatInput,
-  contexts: [InteractionContextType.Guild],
-  integration_types: [ApplicationIntegrationType.GuildInstall],
+  ...serverSlashCommand,
   options: [
     {
       type: ApplicationCommandOptionType.String,

@@ -1,14 +1,16 @@
 import {
   ApplicationCommandOptionType,
-  ApplicationCommandType,
-  ApplicationIntegrationType,
-  InteractionContextType,
   MessageFlags,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
-import type { CommandContext, ComponentHandler, SlashCommand } from '../src/discord/command.js';
+import {
+  type CommandContext,
+  type ComponentHandler,
+  type SlashCommand,
+  serverSlashCommand,
+} from '../src/discord/command.js';
 import type { CustomId } from '../src/discord/custom-id.js';
 import { renderNotice } from '../src/discord/render.js';
 import { renderTrackDetails, renderTrackPage, TRACKS_PAGE_SIZE } from '../src/discord/render-tracks.js';
@@ -22,9 +24,7 @@ const MAX_ANCESTORS = 5;
 const data = {
   name: 'tracks',
   description: "Browse this server's tracks",
-  type: ApplicationCommandType.ChatInput,
-  contexts: [InteractionContextType.Guild],
-  integration_types: [ApplicationIntegrationType.GuildInstall],
+  ...serverSlashCommand,
   options: [
     {
       type: ApplicationCommandOptionType.Subcommand,

@@ -1,8 +1,11 @@
-import type {
-  ButtonInteraction,
-  ChatInputCommandInteraction,
-  ModalSubmitInteraction,
-  RESTPostAPIChatInputApplicationCommandsJSONBody,
+import {
+  ApplicationCommandType,
+  ApplicationIntegrationType,
+  InteractionContextType,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  type ModalSubmitInteraction,
+  type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
 import type { GenerationService } from '../generation/service.js';
 import type { Reservation, ReservationRequest } from '../limits/reserve.js';
@@ -27,6 +30,17 @@ export interface CommandContext {
   newId(): string;
   logger: Logger;
 }
+
+/** Every command is a slash command that works in servers only (limits and history are per server). */
+export const serverSlashCommand: {
+  type: ApplicationCommandType.ChatInput;
+  contexts: InteractionContextType[];
+  integration_types: ApplicationIntegrationType[];
+} = {
+  type: ApplicationCommandType.ChatInput,
+  contexts: [InteractionContextType.Guild],
+  integration_types: [ApplicationIntegrationType.GuildInstall],
+};
 
 /** A slash command: its registration JSON and its handler. */
 export interface SlashCommand {

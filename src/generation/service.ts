@@ -92,11 +92,6 @@ export class GenerationService {
     this.launch(job);
   }
 
-  /** The job with this ID, while this process works on it. */
-  get(id: string): Job | undefined {
-    return this.runs.get(id)?.job;
-  }
-
   /**
    * Stops a job that the provider has not finished: it leaves the line, or its tracking ends. A
    * generation already submitted still runs at the provider; the bot just stops waiting for it.

@@ -61,6 +61,20 @@ function music(h: Harness, user: User, prompt: string, extra: { guildId?: string
   });
 }
 
+function showTrack(h: Harness, user: User, number: number) {
+  return h.discord.chatInput({
+    name: 'tracks',
+    user,
+    options: [
+      {
+        name: 'show',
+        type: ApplicationCommandOptionType.Subcommand,
+        options: [{ name: 'number', type: ApplicationCommandOptionType.Integer, value: number }],
+      },
+    ],
+  });
+}
+
 /** The interaction's first answer (reply, defer, update or modal). */
 function callback(h: Harness, interaction: { id: string }) {
   return h.discord.waitForRequest((r) => r.path.startsWith(`/interactions/${interaction.id}/`));
@@ -178,17 +192,7 @@ describe('making music together', () => {
     }
     expect(new Set([first.message.id, second.message.id, third.message.id]).size).toBe(3);
 
-    const show = h.discord.chatInput({
-      name: 'tracks',
-      user: ada,
-      options: [
-        {
-          name: 'show',
-          type: ApplicationCommandOptionType.Subcommand,
-          options: [{ name: 'number', type: ApplicationCommandOptionType.Integer, value: 3 }],
-        },
-      ],
-    });
+    const show = showTrack(h, ada, 3);
     const shown = bodyOf(await callback(h, show)).data!;
     const fields = Object.fromEntries((shown.embeds?.[0]?.fields ?? []).map((f) => [f.name, f.value]));
     expect(shown.embeds?.[0]?.title).toBe('🎵 Track #3');
@@ -197,17 +201,7 @@ describe('making music together', () => {
       `[open](https://discord.com/channels/${guildA.id}/${guildA.channels[0]!.id}/${third.message.id})`,
     );
 
-    const showFirst = h.discord.chatInput({
-      name: 'tracks',
-      user: ada,
-      options: [
-        {
-          name: 'show',
-          type: ApplicationCommandOptionType.Subcommand,
-          options: [{ name: 'number', type: ApplicationCommandOptionType.Integer, value: 1 }],
-        },
-      ],
-    });
+    const showFirst = showTrack(h, ada, 1);
     const firstShown = bodyOf(await callback(h, showFirst)).data!;
     expect(firstShown.embeds?.[0]?.fields?.find((f) => f.name === 'Remixes and new takes')?.value).toBe(
       `#2 (remix by <@${ben.id}>)`,
@@ -358,17 +352,7 @@ describe('making music together', () => {
     expect(deletion?.path).toBe(`/channels/${guildA.channels[0]!.id}/messages/${track.message.id}`);
     expect(h.discord.messages.has(track.message.id)).toBe(false);
 
-    const show = h.discord.chatInput({
-      name: 'tracks',
-      user: ben,
-      options: [
-        {
-          name: 'show',
-          type: ApplicationCommandOptionType.Subcommand,
-          options: [{ name: 'number', type: ApplicationCommandOptionType.Integer, value: 1 }],
-        },
-      ],
-    });
+    const show = showTrack(h, ben, 1);
     const shown = bodyOf(await callback(h, show)).data!;
     expect(shown.embeds?.[0]?.fields?.find((f) => f.name === 'Message')?.value).toMatch(
       new RegExp(`^deleted by <@${ada.id}> <t:\\d+:R>$`),
@@ -531,32 +515,21 @@ describe('making music together', () => {
     });
     expect(await privateAnswer(h, foreign)).toBe('That button belongs to a track from another server.');
 
-    const unknown = h.discord.button({
-      user: ada,
-      customId: 'track:regenerate:00000000-0000-0000-0000-000000000000',
-      message: track.message,
-    });
-    expect(await privateAnswer(h, unknown)).toBe(
-      'That track is not in the history, so this button does nothing.',
-    );
-
-    const garbage = h.discord.button({
-      user: ada,
-      customId: "track:delete:'; DROP TABLE usage;--",
-      message: track.message,
-    });
-    expect(await privateAnswer(h, garbage)).toBe(
-      'That button or form is not one Tracksmith recognises. Run the command again.',
-    );
-
-    const badAction = h.discord.button({
-      user: ada,
-      customId: `track:explode:${id}`,
-      message: track.message,
-    });
-    expect(await privateAnswer(h, badAction)).toBe(
-      'That button is not one Tracksmith recognises. Run the command again.',
-    );
+    const crafted: [string, string][] = [
+      [
+        'track:regenerate:00000000-0000-0000-0000-000000000000',
+        'That track is not in the history, so this button does nothing.',
+      ],
+      [
+        "track:delete:'; DROP TABLE usage;--",
+        'That button or form is not one Tracksmith recognises. Run the command again.',
+      ],
+      [`track:explode:${id}`, 'That button is not one Tracksmith recognises. Run the command again.'],
+    ];
+    for (const [customId, refusal] of crafted) {
+      const click = h.discord.button({ user: ada, customId, message: track.message });
+      expect(await privateAnswer(h, click)).toBe(refusal);
+    }
 
     const foreignRemix = h.discord.modalSubmit({
       user: ben,
