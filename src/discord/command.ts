@@ -28,6 +28,8 @@ export interface CommandContext {
   settingsChanged(guildId: string, settings: GuildSettings): void;
   now(): number;
   newId(): string;
+  /** This interaction's request ID: in every log line, and the ID of the request it starts. */
+  requestId: string;
   logger: Logger;
 }
 

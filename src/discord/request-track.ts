@@ -52,7 +52,7 @@ export async function requestTrack(
     reply: { applicationId: interaction.applicationId, interactionToken: interaction.token },
     uploadLimitBytes: uploadLimit(interaction.attachmentSizeLimit),
   };
-  const id = context.newId();
+  const id = context.requestId;
   const reservation = await context.reserve({
     id,
     guildId: origin.guildId,

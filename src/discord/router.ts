@@ -20,7 +20,7 @@ export interface Router {
  * modals by the scope of their `custom_id`. It knows no handler by name: the lists come from
  * `createApp`.
  */
-export function createRouter(handlers: Handlers, context: CommandContext): Router {
+export function createRouter(handlers: Handlers, context: Omit<CommandContext, 'requestId'>): Router {
   const commands = new Map(handlers.commands.map((command) => [command.data.name, command]));
   const components = new Map(handlers.components.map((handler) => [handler.scope, handler]));
   let open = true;
@@ -28,9 +28,8 @@ export function createRouter(handlers: Handlers, context: CommandContext): Route
   /** Picks the handler, or returns why there is none. */
   const dispatch = (
     interaction: Interaction,
-    logger: Logger,
+    scoped: CommandContext,
   ): (() => Promise<void>) | { refuse: string } | undefined => {
-    const scoped = { ...context, logger };
     if (interaction.isChatInputCommand()) {
       const command = commands.get(interaction.commandName);
       return command ? () => command.execute(interaction, scoped) : { refuse: unknownCommand };
@@ -59,7 +58,10 @@ export function createRouter(handlers: Handlers, context: CommandContext): Route
 
     async handle(interaction) {
       if (!interaction.isRepliable()) return;
+      // One ID from the interaction to the delivery: it becomes the ledger row's and the job's ID.
+      const requestId = context.newId();
       const logger: Logger = context.logger.child({
+        requestId,
         interactionId: interaction.id,
         ...(interaction.isChatInputCommand()
           ? { command: interaction.commandName }
@@ -69,7 +71,8 @@ export function createRouter(handlers: Handlers, context: CommandContext): Route
         guildId: interaction.guildId,
         userId: interaction.user.id,
       });
-      const route = dispatch(interaction, logger);
+      logger.debug('interaction received');
+      const route = dispatch(interaction, { ...context, logger, requestId });
       if (route === undefined) return;
       if (typeof route !== 'function') {
         logger.warn('interaction with no handler');

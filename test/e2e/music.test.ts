@@ -313,5 +313,18 @@ describe('/music end to end', () => {
     const delivered = h.logs.lines.find((l) => l.msg === 'track delivered');
     expect(delivered?.guildId).toBe('100000000000000001');
     expect(delivered?.generationId).toBe([...h.aiml.jobs.keys()][0]);
+    // One request ID follows the request from the interaction to the delivery, and is its ledger row.
+    const [row] = await h.app.database.db.selectFrom('usage').select('id').execute();
+    const story = h.logs.lines.filter((l) => l.requestId === row?.id).map((l) => l.msg);
+    expect(story).toEqual(
+      expect.arrayContaining([
+        'interaction received',
+        'job accepted',
+        'generation submitted',
+        'generation completed',
+        'track delivered',
+      ]),
+    );
+    expect(story[0]).toBe('interaction received');
   });
 });
