@@ -12,7 +12,9 @@ RUN npm run build && npm prune --omit=dev
 
 # Runtime stage: production dependencies and compiled code only, as the unprivileged node user.
 FROM node:24-bookworm-slim
-ENV NODE_ENV=production DATA_DIR=/data
+# /healthz and /metrics on 9464 inside the container; publish the port to use them.
+ENV NODE_ENV=production DATA_DIR=/data HTTP_PORT=9464 HTTP_HOST=0.0.0.0
+EXPOSE 9464
 WORKDIR /app
 COPY --from=build --chown=node:node /app/package.json ./
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
@@ -20,5 +22,7 @@ COPY --from=build --chown=node:node /app/dist ./dist
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:9464/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 STOPSIGNAL SIGTERM
 CMD ["node", "--enable-source-maps", "dist/src/main.js"]

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Events, type Client, type RESTOptions } from 'discord.js';
+import { Events, InteractionType, RESTEvents, Status, type Client, type RESTOptions } from 'discord.js';
+import { sql } from 'kysely';
 import { handlers as allHandlers } from '../commands/index.js';
 import { createAimlClient, type RetryOptions } from './aiml/client.js';
 import type { Config } from './config.js';
@@ -17,7 +18,10 @@ import { Tracker } from './generation/tracker.js';
 import { reserveSlot } from './limits/reserve.js';
 import { DEFAULT_SETTINGS } from './limits/settings.js';
 import { DEFAULT_UPLOAD_LIMIT_BYTES } from './discord/limits.js';
+import { startHttpServer, type HttpServer } from './http/server.js';
 import { createLogger, type Logger } from './log.js';
+import { instrumentProvider } from './observability/instrument.js';
+import { createMetrics } from './observability/metrics.js';
 import { openDatabase, type Database } from './store/db.js';
 import { createSettingsRepository } from './store/settings-repository.js';
 import { createTracksRepository } from './store/tracks-repository.js';
@@ -41,6 +45,8 @@ export interface App {
   readonly logger: Logger;
   readonly generation: GenerationService;
   readonly database: Database;
+  /** Where `/healthz` and `/metrics` are served, once started with `HTTP_PORT`. */
+  readonly httpUrl: string | undefined;
   /** Connects to Discord; resolves once the gateway session is ready. */
   start(): Promise<void>;
   /** Stops taking commands, stops tracking, waits for in-flight writes, then disconnects and closes the store. */
@@ -80,12 +86,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const concurrentByGuild = new Map<string, number>();
   const timeoutMs = config.GENERATION_TIMEOUT_SECONDS * 1000;
 
-  const provider = createAimlClient({
-    baseUrl: config.AIML_API_URL,
-    apiKey: config.AIML_API_KEY,
-    logger: logger.child({ component: 'aiml' }),
-    ...(options.providerRetry ? { retry: options.providerRetry } : {}),
-  });
+  const metrics = createMetrics();
+  const provider = instrumentProvider(
+    createAimlClient({
+      baseUrl: config.AIML_API_URL,
+      apiKey: config.AIML_API_KEY,
+      logger: logger.child({ component: 'aiml' }),
+      onRetry: () => metrics.providerRetry('create'),
+      ...(options.providerRetry ? { retry: options.providerRetry } : {}),
+    }),
+    metrics,
+  );
   const tracker = new Tracker({
     provider,
     clock,
@@ -127,7 +138,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     logger: logger.child({ component: 'generation' }),
     timeoutMs,
     progressIntervalMs: options.progressIntervalMs ?? 3_000,
+    observer: metrics,
   });
+  metrics.bind({
+    jobsByPhase: () => generation.snapshot().byPhase,
+    queueDepth: () => generation.snapshot().waiting,
+  });
+  client.rest.on(RESTEvents.Response, (_request, response) => metrics.discordResponse(response.status));
   const router: Router = createRouter(options.handlers ?? allHandlers, {
     generation,
     settings,
@@ -146,8 +163,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     },
   });
   client.on(Events.InteractionCreate, (interaction) => {
+    metrics.interaction(InteractionType[interaction.type]);
     void router.handle(interaction);
   });
+  let http: HttpServer | undefined;
 
   return {
     client,
@@ -168,11 +187,42 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         generation.resume(jobFromRow(row, parent));
       }
       if (unfinished.length > 0) logger.info({ jobs: unfinished.length }, 'resumed unfinished requests');
+      if (config.HTTP_PORT !== undefined) {
+        http = await startHttpServer({
+          port: config.HTTP_PORT,
+          host: config.HTTP_HOST,
+          logger: logger.child({ component: 'http' }),
+          health: async () => {
+            const gateway = client.ws.status === Status.Ready ? 'connected' : 'disconnected';
+            const store = await sql`select 1`
+              .execute(database.db)
+              .then(() => 'ok')
+              .catch(() => 'unreachable');
+            const { byPhase, waiting } = generation.snapshot();
+            return {
+              healthy: gateway === 'connected' && store === 'ok',
+              gateway,
+              store,
+              queueDepth: waiting,
+              jobs: byPhase,
+            };
+          },
+          metrics: async () => ({
+            contentType: metrics.registry.contentType,
+            body: await metrics.registry.metrics(),
+          }),
+        });
+        logger.info({ url: http.url }, 'serving /healthz and /metrics');
+      }
+    },
+    get httpUrl() {
+      return http?.url;
     },
     async stop() {
       router.close();
       await generation.stop();
       await client.destroy();
+      await http?.close();
       await database.close();
       logger.info('stopped');
     },

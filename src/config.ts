@@ -33,6 +33,13 @@ const schema = z.object({
   MAX_CONCURRENT_GENERATIONS: positiveInt(50, 10_000),
   LOG_LEVEL: z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }).default('info'),
   DATA_DIR: z.string().trim().min(1).default('./data'),
+  HTTP_PORT: z.coerce
+    .number({ error: 'must be a port number' })
+    .int('must be a port number')
+    .min(0, 'must be from 0 to 65535')
+    .max(65_535, 'must be from 0 to 65535')
+    .optional(),
+  HTTP_HOST: z.string().trim().min(1).default('127.0.0.1'),
   DATABASE_URL: z.string().trim().min(1).optional(),
 });
 

@@ -21,6 +21,8 @@ export interface AimlClientOptions {
   logger: Logger;
   requestTimeoutMs?: number;
   retry?: Partial<RetryOptions>;
+  /** Called before each retry of a submission (for metrics). */
+  onRetry?: () => void;
 }
 
 export interface AimlClient {
@@ -106,6 +108,7 @@ export function createAimlClient(options: AimlClientOptions): AimlClient {
               { attempt: attemptNumber, retriesLeft, status: details?.status, reason: error.message },
               'AIML create attempt failed',
             );
+            if (retriesLeft > 0) options.onRetry?.();
             const wait = details?.retryAfterMs;
             if (wait !== undefined && retriesLeft > 0) {
               // A Retry-After beyond our patience means the slot will not come soon: give up now.

@@ -87,6 +87,13 @@ export interface Job {
   actualSeconds?: number;
   /** Who cancelled the job, once someone has. */
   cancelledBy?: string;
+  /** When the track reached the member. */
+  deliveredAt?: number;
+}
+
+/** Told when a job ends (completed, failed or cancelled), e.g. to count it in metrics. */
+export interface JobObserver {
+  finished(job: Job): void;
 }
 
 /** The usage ledger as the core sees it: one row per request, moved along as the job goes. */

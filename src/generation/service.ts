@@ -12,6 +12,8 @@ import {
   type GenerationRequest,
   type Job,
   type JobLedger,
+  type JobObserver,
+  type JobPhase,
   type Lineage,
   type Provider,
   type Reporter,
@@ -33,6 +35,7 @@ export interface GenerationServiceOptions {
   timeoutMs: number;
   /** Least time between two progress edits of one reply. */
   progressIntervalMs: number;
+  observer?: JobObserver;
   newId?: () => string;
 }
 
@@ -108,6 +111,13 @@ export class GenerationService {
     return 'cancelled';
   }
 
+  /** Jobs of this process by phase, and how many wait for a slot. */
+  snapshot(): { byPhase: Partial<Record<JobPhase, number>>; waiting: number } {
+    const byPhase: Partial<Record<JobPhase, number>> = {};
+    for (const { job } of this.runs.values()) byPhase[job.phase] = (byPhase[job.phase] ?? 0) + 1;
+    return { byPhase, waiting: this.options.gate.waiting() };
+  }
+
   /** Stops admitting and tracking, and waits for the steps in flight (a submission, an edit) to end. */
   async stop(): Promise<void> {
     this.stopping = true;
@@ -145,6 +155,10 @@ export class GenerationService {
       .finally(() => {
         this.runs.delete(job.id);
         this.running.delete(work);
+        // A job left for the next start (shutdown) has not ended.
+        if (job.phase === 'completed' || job.phase === 'failed' || job.phase === 'cancelled') {
+          this.options.observer?.finished(job);
+        }
       });
     this.running.add(work);
   }
@@ -269,6 +283,7 @@ export class GenerationService {
     // same reply again, which the member cannot tell from one edit.
     const route = await this.report(run, 'delivery', () => this.options.reporter.delivered(job, delivery));
     job.phase = route === undefined ? 'failed' : 'completed';
+    if (route !== undefined) job.deliveredAt = this.options.clock.now();
     await this.record(run, 'completion', () =>
       route === undefined
         ? this.options.ledger.failed(job, 'the track could not be delivered to Discord')

@@ -14,6 +14,7 @@ describe('loadConfig', () => {
       GENERATION_TIMEOUT_SECONDS: 600,
       MAX_CONCURRENT_GENERATIONS: 50,
       LOG_LEVEL: 'info',
+      HTTP_HOST: '127.0.0.1',
       DATA_DIR: './data',
     });
     expect(Object.isFrozen(config)).toBe(true);

@@ -1,0 +1,122 @@
+import { ApplicationCommandOptionType } from 'discord.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startHttpServer } from '../../src/http/server.js';
+import type { RecordedRequest } from '../fakes/discord.js';
+import { startHarness, type Harness } from '../support/harness.js';
+import { captureLogs } from '../support/log.js';
+
+let harness: Harness | undefined;
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+});
+
+const member = { id: '200000000000000042', username: 'riffmaker' };
+
+function music(h: Harness, prompt: string) {
+  return h.discord.chatInput({
+    name: 'music',
+    user: member,
+    options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: prompt }],
+  });
+}
+
+const isFinal = (token: string) => (r: RecordedRequest) =>
+  r.method === 'PATCH' &&
+  r.path.endsWith(`/${token}/messages/@original`) &&
+  ((r.body as { embeds?: unknown[] }).embeds?.length ?? 0) > 0;
+
+/** One sample's value from a Prometheus text scrape; 0 when the series does not exist yet. */
+function sample(text: string, series: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? 0 : Number(line.slice(series.length + 1));
+}
+
+async function scrape(h: Harness): Promise<string> {
+  const response = await fetch(`${h.app.httpUrl ?? ''}/metrics`);
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toContain('text/plain');
+  return response.text();
+}
+
+describe('/healthz and /metrics', () => {
+  it('reports health, and the job counters move during an end-to-end run', async () => {
+    const h = (harness = await startHarness({ env: { HTTP_PORT: '0' }, aiml: { generationMs: 700 } }));
+    expect(h.app.httpUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+
+    const health = await fetch(`${h.app.httpUrl ?? ''}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({
+      healthy: true,
+      gateway: 'connected',
+      store: 'ok',
+      queueDepth: 0,
+      jobs: {},
+    });
+
+    const before = await scrape(h);
+    expect(sample(before, 'tracksmith_jobs_total{outcome="completed"}')).toBe(0);
+
+    const interaction = music(h, 'metrics groove');
+    await h.discord.waitForRequest(
+      (r) => r.path.endsWith(`/${interaction.token}/messages/@original`) && r.method === 'PATCH',
+    );
+    const during = await scrape(h);
+    expect(sample(during, 'tracksmith_jobs{state="generating"}')).toBe(1);
+    expect(sample(during, 'tracksmith_interactions_total{kind="ApplicationCommand"}')).toBe(1);
+
+    await h.discord.waitForRequest(isFinal(interaction.token));
+    // The counters move just after the final edit, with the ledger write.
+    let after = await scrape(h);
+    for (let i = 0; i < 50 && sample(after, 'tracksmith_jobs_total{outcome="completed"}') === 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      after = await scrape(h);
+    }
+    expect(sample(after, 'tracksmith_jobs_total{outcome="completed"}')).toBe(1);
+    expect(sample(after, 'tracksmith_jobs{state="generating"}')).toBe(0);
+    expect(sample(after, 'tracksmith_provider_calls_total{call="create",outcome="ok"}')).toBe(1);
+    const polls = h.aiml.requests.filter((r) => r.route === 'poll').length;
+    expect(sample(after, 'tracksmith_polls_total')).toBe(polls);
+    expect(sample(after, 'tracksmith_generation_seconds_count')).toBe(1);
+    expect(sample(after, 'tracksmith_delivery_seconds_count')).toBe(1);
+    expect(sample(after, 'tracksmith_generation_seconds_sum')).toBeGreaterThan(0.5);
+  });
+
+  it('counts retries, failures by kind and Discord errors', async () => {
+    const h = (harness = await startHarness({ env: { HTTP_PORT: '0' } }));
+    h.aiml.failNext('create', { status: 503, times: 10 });
+    h.discord.failNext({ method: 'PATCH', path: /@original$/, status: 500, times: 1 });
+    const interaction = music(h, 'doomed');
+    await h.discord.waitForRequest(isFinal(interaction.token));
+    let text = await scrape(h);
+    for (let i = 0; i < 50 && sample(text, 'tracksmith_jobs_total{outcome="failed"}') === 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      text = await scrape(h);
+    }
+    expect(sample(text, 'tracksmith_jobs_total{outcome="failed"}')).toBe(1);
+    expect(sample(text, 'tracksmith_provider_calls_total{call="create",outcome="unavailable"}')).toBe(1);
+    expect(sample(text, 'tracksmith_provider_retries_total{call="create"}')).toBe(3);
+    expect(sample(text, 'tracksmith_discord_errors_total{status="500"}')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('answers 503 when unhealthy, 404 elsewhere and 405 to other methods', async () => {
+    const server = await startHttpServer({
+      port: 0,
+      host: '127.0.0.1',
+      logger: captureLogs().logger,
+      health: () => Promise.resolve({ healthy: false, gateway: 'disconnected' }),
+      metrics: () => Promise.resolve({ contentType: 'text/plain', body: '' }),
+    });
+    try {
+      const health = await fetch(`${server.url}/healthz`);
+      expect([health.status, await health.json()]).toEqual([
+        503,
+        { healthy: false, gateway: 'disconnected' },
+      ]);
+      expect((await fetch(`${server.url}/nope`)).status).toBe(404);
+      expect((await fetch(`${server.url}/metrics`, { method: 'POST', body: 'x' })).status).toBe(405);
+    } finally {
+      await server.close();
+    }
+  });
+});
