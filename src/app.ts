@@ -9,6 +9,7 @@ import { createDiscordClient } from './discord/client.js';
 import { createDiscordReporter } from './discord/deliver.js';
 import { createRouter, type Router } from './discord/router.js';
 import { createDownloader } from './generation/download.js';
+import { defaultDurationModel, DurationModel, type DurationModelOptions } from './generation/durations.js';
 import { FairGate } from './generation/gate.js';
 import { systemClock, type Clock, type Job, type JobLedger } from './generation/ports.js';
 import { defaultSchedule, type ScheduleOptions } from './generation/schedule.js';
@@ -36,6 +37,7 @@ export interface AppOptions {
   download?: { timeoutMs?: number; retries?: number; minRetryDelayMs?: number };
   discordRest?: Partial<RESTOptions>;
   maxConcurrentPolls?: number;
+  durations?: Partial<DurationModelOptions>;
   progressIntervalMs?: number;
   handlers?: Handlers;
 }
@@ -72,10 +74,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           creditsUsed: job.creditsUsed ?? null,
           delivery,
           actualSeconds: job.actualSeconds,
-          generationMs:
-            job.completedAt === undefined || job.submittedAt === undefined
-              ? undefined
-              : job.completedAt - job.submittedAt,
+          generationMs: job.generationMs,
         },
         clock.now(),
       ),
@@ -97,6 +96,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     }),
     metrics,
   );
+  // Learned from the store's recent tracks at start, then from every track that completes.
+  const durations = new DurationModel({ ...defaultDurationModel, ...options.durations });
   const tracker = new Tracker({
     provider,
     clock,
@@ -104,6 +105,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     schedule: { ...defaultSchedule, ...options.schedule },
     timeoutMs,
     maxConcurrentPolls: options.maxConcurrentPolls ?? 32,
+    durations,
+    ...(config.POLL_RATE_LIMIT === undefined ? {} : { pollRateLimit: config.POLL_RATE_LIMIT }),
   });
   const download = createDownloader({
     logger: logger.child({ component: 'download' }),
@@ -138,6 +141,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     logger: logger.child({ component: 'generation' }),
     timeoutMs,
     progressIntervalMs: options.progressIntervalMs ?? 3_000,
+    maxConcurrentDeliveries: config.MAX_CONCURRENT_DELIVERIES,
     observer: metrics,
   });
   metrics.bind({
@@ -177,6 +181,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
       await client.login(config.DISCORD_TOKEN);
       await ready;
+      const history = await usage.recentDurations(durations.capacity);
+      for (const { lengthSeconds, generationMs } of history.reverse())
+        durations.add(lengthSeconds, generationMs);
       const unfinished = await usage.unfinished();
       // Resumed jobs wait in line under their server's own `concurrent`, like new ones.
       for (const guildId of new Set(unfinished.map((row) => row.guild_id))) {

@@ -31,6 +31,12 @@ const schema = z.object({
   DEV_GUILD_ID: snowflake.optional(),
   GENERATION_TIMEOUT_SECONDS: positiveInt(600, 3600),
   MAX_CONCURRENT_GENERATIONS: positiveInt(50, 10_000),
+  MAX_CONCURRENT_DELIVERIES: positiveInt(8, 256),
+  POLL_RATE_LIMIT: z.coerce
+    .number({ error: 'must be a number of checks per second' })
+    .positive('must be more than 0')
+    .max(10_000, 'must be at most 10000')
+    .optional(),
   LOG_LEVEL: z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }).default('info'),
   DATA_DIR: z.string().trim().min(1).default('./data'),
   HTTP_PORT: z.coerce

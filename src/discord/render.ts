@@ -111,8 +111,8 @@ export function renderDelivered(job: Job, delivery: Delivery): MessagePayload {
     { name: 'Requested by', value: userMention(job.origin.userId), inline: true },
     { name: 'Length', value: lengthText(job.request.lengthSeconds, job.actualSeconds), inline: true },
   ];
-  if (job.submittedAt !== undefined && job.completedAt !== undefined) {
-    fields.push({ name: 'Generated in', value: duration(job.completedAt - job.submittedAt), inline: true });
+  if (job.generationMs !== undefined) {
+    fields.push({ name: 'Generated in', value: duration(job.generationMs), inline: true });
   }
   if (job.creditsUsed !== undefined) {
     fields.push({ name: 'Credits', value: job.creditsUsed.toLocaleString('en-US'), inline: true });

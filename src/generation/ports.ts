@@ -89,6 +89,8 @@ export interface Job {
   cancelledBy?: string;
   /** When the track reached the member. */
   deliveredAt?: number;
+  /** Estimated time the provider spent making it, from submission. */
+  generationMs?: number;
 }
 
 /** Told when a job ends (completed, failed or cancelled), e.g. to count it in metrics. */

@@ -3,6 +3,7 @@ import { userMessageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { DownloadError, type Downloader } from './download.js';
 import { audioDurationSeconds } from './duration.js';
+import { Limiter } from './limiter.js';
 import type { FairGate } from './gate.js';
 import { ProgressThrottle } from './progress.js';
 import {
@@ -35,6 +36,11 @@ export interface GenerationServiceOptions {
   timeoutMs: number;
   /** Least time between two progress edits of one reply. */
   progressIntervalMs: number;
+  /**
+   * Downloads and uploads in flight at once. Each holds at most one file of the upload limit in
+   * memory, so this bounds the memory deliveries take however many tracks finish together.
+   */
+  maxConcurrentDeliveries: number;
   observer?: JobObserver;
   newId?: () => string;
 }
@@ -60,9 +66,12 @@ interface Run {
 export class GenerationService {
   private readonly running = new Set<Promise<void>>();
   private readonly runs = new Map<string, Run>();
+  private readonly deliveries: Limiter;
   private stopping = false;
 
-  constructor(private readonly options: GenerationServiceOptions) {}
+  constructor(private readonly options: GenerationServiceOptions) {
+    this.deliveries = new Limiter(options.maxConcurrentDeliveries);
+  }
 
   /**
    * Accepts a request and returns at once; the work carries on in the background. `id` is the
@@ -214,7 +223,12 @@ export class GenerationService {
     job.phase = 'generating';
     run.progress.request();
 
-    const result = await tracker.track(job.generationId, run.logger, job.submittedAt ?? job.createdAt);
+    const result = await tracker.track(
+      job.generationId,
+      run.logger,
+      job.submittedAt ?? job.createdAt,
+      job.request.lengthSeconds,
+    );
     job.polls += result.polls;
     await this.finish(run, result);
   }
@@ -245,8 +259,9 @@ export class GenerationService {
       case 'completed':
         job.creditsUsed = result.creditsUsed;
         job.completedAt = this.options.clock.now();
+        job.generationMs = Math.round(result.durationMs);
         run.logger.info({ polls: result.polls, creditsUsed: result.creditsUsed }, 'generation completed');
-        await this.deliver(run, result.audioUrl);
+        await this.deliveries.run(() => this.deliver(run, result.audioUrl));
         return;
     }
   }

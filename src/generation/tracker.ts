@@ -2,10 +2,17 @@ import { ProviderError } from '../aiml/errors.js';
 import type { Logger } from '../log.js';
 import { MinHeap } from './heap.js';
 import type { Clock, Provider } from './ports.js';
-import { nextPollDelay, type ScheduleOptions } from './schedule.js';
+import type { DurationModel, DurationWindow } from './durations.js';
+import { firstPollDelay, nextPollDelay, type ScheduleOptions } from './schedule.js';
 
 export type TrackOutcome =
-  | { kind: 'completed'; audioUrl: string; creditsUsed: number | undefined }
+  | {
+      kind: 'completed';
+      audioUrl: string;
+      creditsUsed: number | undefined;
+      /** Estimated time from submission to the provider finishing: midway between the last two checks. */
+      durationMs: number;
+    }
   | { kind: 'failed'; message: string; creditsUsed: number | undefined }
   | { kind: 'provider-error'; error: ProviderError }
   | { kind: 'timed-out'; waitedMs: number }
@@ -24,6 +31,13 @@ export interface TrackerOptions {
   timeoutMs: number;
   /** Status checks in flight at once, across all jobs. */
   maxConcurrentPolls: number;
+  /** Learns how long generations take, and predicts where each will finish. */
+  durations?: DurationModel;
+  /**
+   * Status checks per second across all jobs (`POLL_RATE_LIMIT`). When more are due than this
+   * allows, the checks go to the jobs most likely to have finished since they were last checked.
+   */
+  pollRateLimit?: number;
   random?: () => number;
 }
 
@@ -31,6 +45,10 @@ interface Entry {
   generationId: string;
   logger: Logger;
   startedAt: number;
+  lengthSeconds: number | undefined;
+  window: DurationWindow | undefined;
+  /** When the last check was sent (the submission, before the first). */
+  lastPollAt: number;
   deadline: number;
   failures: number;
   retryAfterMs: number | undefined;
@@ -47,12 +65,18 @@ interface Entry {
 export class Tracker {
   private readonly entries = new Map<string, Entry>();
   private readonly due = new MinHeap<Entry>();
+  /** Due, waiting for a free check slot or for the poll budget. */
+  private ready: Entry[] = [];
+  private readonly budget: TokenBucket | undefined;
   private inFlight = 0;
   private armedAt: number | undefined;
   private cancelTimer: (() => void) | undefined;
   private stopped = false;
 
-  constructor(private readonly options: TrackerOptions) {}
+  constructor(private readonly options: TrackerOptions) {
+    const rate = options.pollRateLimit;
+    this.budget = rate === undefined ? undefined : new TokenBucket(rate, options.clock.now());
+  }
 
   /** Jobs being tracked. */
   get size(): number {
@@ -60,13 +84,22 @@ export class Tracker {
   }
 
   /** Follows one generation until it ends. Resolves, never rejects. */
-  track(generationId: string, logger: Logger, startedAt = this.options.clock.now()): Promise<TrackResult> {
+  track(
+    generationId: string,
+    logger: Logger,
+    startedAt = this.options.clock.now(),
+    lengthSeconds?: number,
+  ): Promise<TrackResult> {
     if (this.stopped) return Promise.resolve({ kind: 'stopped', polls: 0 });
+    const window = lengthSeconds === undefined ? undefined : this.options.durations?.predict(lengthSeconds);
     return new Promise<TrackResult>((resolve) => {
       const entry: Entry = {
         generationId,
         logger,
         startedAt,
+        lengthSeconds,
+        window,
+        lastPollAt: startedAt,
         deadline: startedAt + this.options.timeoutMs,
         failures: 0,
         retryAfterMs: undefined,
@@ -79,7 +112,7 @@ export class Tracker {
         },
       };
       this.entries.set(generationId, entry);
-      this.schedule(entry, startedAt + this.options.schedule.firstPollMs);
+      this.schedule(entry, startedAt + firstPollDelay(this.options.schedule, window));
     });
   }
 
@@ -104,7 +137,12 @@ export class Tracker {
 
   private arm(): void {
     if (this.stopped) return;
-    const next = this.due.peekKey();
+    let next = this.due.peekKey();
+    // Checks waiting only for the budget go when the next token does.
+    if (this.ready.length > 0 && this.budget && this.inFlight < this.options.maxConcurrentPolls) {
+      const token = this.budget.nextTokenAt();
+      next = next === undefined ? token : Math.min(next, token);
+    }
     if (next === undefined || this.inFlight >= this.options.maxConcurrentPolls) return;
     if (this.armedAt !== undefined && this.armedAt <= next) return;
     this.cancelTimer?.();
@@ -121,21 +159,46 @@ export class Tracker {
 
   private runDue(): void {
     const now = this.options.clock.now();
-    while (!this.stopped && this.inFlight < this.options.maxConcurrentPolls) {
-      const key = this.due.peekKey();
-      if (key === undefined || key > now) break;
+    for (let key = this.due.peekKey(); key !== undefined && key <= now; key = this.due.peekKey()) {
       const entry = this.due.pop();
-      if (entry && this.entries.get(entry.generationId) === entry) void this.check(entry);
+      if (entry) this.ready.push(entry);
+    }
+    this.ready = this.ready.filter((entry) => this.entries.get(entry.generationId) === entry);
+    while (!this.stopped && this.inFlight < this.options.maxConcurrentPolls && this.ready.length > 0) {
+      if (this.budget && !this.budget.take(now)) break;
+      const index = this.budget ? this.mostLikelyDone(now) : 0;
+      const [entry] = this.ready.splice(index, 1);
+      if (entry) void this.check(entry);
     }
     this.arm();
+  }
+
+  /**
+   * Under the budget, the next check goes where it most likely finds a finished track: the job
+   * with the highest chance of having finished since its last check, given where jobs like it
+   * finished before. A job at its deadline goes first, so none is dropped early.
+   */
+  private mostLikelyDone(now: number): number {
+    let best = 0;
+    let bestScore = Number.NEGATIVE_INFINITY;
+    this.ready.forEach((entry, index) => {
+      const score = now >= entry.deadline ? Number.POSITIVE_INFINITY : finishChance(entry, now);
+      if (score > bestScore) {
+        best = index;
+        bestScore = score;
+      }
+    });
+    return best;
   }
 
   private async check(entry: Entry): Promise<void> {
     this.inFlight++;
     entry.polls++;
+    const previousPollAt = entry.lastPollAt;
+    entry.lastPollAt = this.options.clock.now();
     let next: number | undefined;
     try {
-      next = await this.checkOnce(entry);
+      next = await this.checkOnce(entry, previousPollAt);
     } finally {
       this.inFlight--;
     }
@@ -146,7 +209,7 @@ export class Tracker {
   }
 
   /** Returns when to check again, or undefined once the entry is settled. */
-  private async checkOnce(entry: Entry): Promise<number | undefined> {
+  private async checkOnce(entry: Entry, previousPollAt: number): Promise<number | undefined> {
     const { clock, provider, schedule } = this.options;
     let result;
     try {
@@ -168,7 +231,14 @@ export class Tracker {
     }
 
     const now = clock.now();
-    if (result?.kind === 'completed' || result?.kind === 'failed') {
+    if (result?.kind === 'completed') {
+      // It finished between the previous check and this one; the middle is the best guess.
+      const durationMs = (previousPollAt + entry.lastPollAt) / 2 - entry.startedAt;
+      if (entry.lengthSeconds !== undefined) this.options.durations?.add(entry.lengthSeconds, durationMs);
+      entry.settle({ ...result, durationMs });
+      return undefined;
+    }
+    if (result?.kind === 'failed') {
       entry.settle(result);
       return undefined;
     }
@@ -180,12 +250,59 @@ export class Tracker {
       entry.settle({ kind: 'timed-out', waitedMs: now - entry.startedAt });
       return undefined;
     }
-    const state = { elapsedMs: now - entry.startedAt, consecutiveFailures: entry.failures };
+    const state = {
+      elapsedMs: now - entry.startedAt,
+      consecutiveFailures: entry.failures,
+      window: entry.window,
+    };
     const delay = nextPollDelay(
       entry.retryAfterMs === undefined ? state : { ...state, retryAfterMs: entry.retryAfterMs },
       schedule,
       (this.options.random ?? Math.random)(),
     );
     return now + delay;
+  }
+}
+
+/**
+ * The chance that a job finished since its last check. With a learned window, finishing times are
+ * taken as spread evenly across it; without one, the share of the job's life not yet looked at.
+ */
+function finishChance(entry: Entry, now: number): number {
+  const { window } = entry;
+  if (window === undefined) return (now - entry.lastPollAt) / Math.max(1, now - entry.startedAt);
+  const spread = Math.max(1, window.highMs - window.lowMs);
+  const cdf = (at: number) => Math.min(1, Math.max(0, (at - entry.startedAt - window.lowMs) / spread));
+  const before = cdf(entry.lastPollAt);
+  // A job that outlived its window: still worth a look now and then, less than a likely one.
+  if (before >= 1) return 0.05 * Math.min(1, (now - entry.lastPollAt) / spread);
+  return (cdf(now) - before) / (1 - before);
+}
+
+/** `rate` tokens a second, holding at most one: checks go out evenly spaced, never in bursts. */
+class TokenBucket {
+  private tokens: number;
+
+  constructor(
+    private readonly rate: number,
+    private refilledAt: number,
+  ) {
+    this.tokens = 1;
+  }
+
+  take(now: number): boolean {
+    this.refill(now);
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  nextTokenAt(): number {
+    return this.tokens >= 1 ? this.refilledAt : this.refilledAt + ((1 - this.tokens) / this.rate) * 1000;
+  }
+
+  private refill(now: number): void {
+    this.tokens = Math.min(1, this.tokens + ((now - this.refilledAt) / 1000) * this.rate);
+    this.refilledAt = now;
   }
 }

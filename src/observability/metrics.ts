@@ -101,9 +101,7 @@ export function createMetrics(): Metrics {
     finished(job: Job) {
       jobsEnded.inc({ outcome: job.phase });
       if (job.phase !== 'completed') return;
-      if (job.submittedAt !== undefined && job.completedAt !== undefined) {
-        generation.observe((job.completedAt - job.submittedAt) / 1000);
-      }
+      if (job.generationMs !== undefined) generation.observe(job.generationMs / 1000);
       if (job.completedAt !== undefined && job.deliveredAt !== undefined) {
         delivery.observe((job.deliveredAt - job.completedAt) / 1000);
       }

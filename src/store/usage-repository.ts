@@ -20,6 +20,8 @@ export interface UsageRepository {
   markFailed(id: string, error: string, creditsUsed: number | null, at: number): Promise<void>;
   markCancelled(id: string, byUserId: string, at: number): Promise<void>;
   setReplyMessage(id: string, messageId: string): Promise<void>;
+  /** Length and generation time of the most recently completed tracks, newest first. */
+  recentDurations(limit: number): Promise<{ lengthSeconds: number; generationMs: number }[]>;
   /** Requests accepted but not finished: the submitted ones, then the queued ones, oldest first. */
   unfinished(): Promise<UsageRow[]>;
   countGuildSince(guildId: string, since: number): Promise<number>;
@@ -106,6 +108,18 @@ export function createUsageRepository(db: Db): UsageRepository {
 
     async setReplyMessage(id, messageId) {
       await db.updateTable('usage').set({ reply_message_id: messageId }).where('id', '=', id).execute();
+    },
+
+    async recentDurations(limit) {
+      const rows = await db
+        .selectFrom('usage')
+        .select(['length_seconds', 'generation_ms'])
+        .where('status', '=', 'completed')
+        .where('generation_ms', 'is not', null)
+        .orderBy('completed_at', 'desc')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => ({ lengthSeconds: r.length_seconds, generationMs: Number(r.generation_ms) }));
     },
 
     // Submitted jobs held their server's slots before the restart, so they take them again first.

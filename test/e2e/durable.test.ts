@@ -195,4 +195,27 @@ describe('requests survive restarts and expired tokens', () => {
       interaction_token: null,
     });
   });
+
+  it('learns how long generations take, keeps it in the store, and polls on that after a restart', async () => {
+    const h = await durableHarness({ app: { durations: { minSamples: 5 } }, aiml: { generationMs: 600 } });
+    for (let i = 0; i < 5; i++) {
+      const interaction = music(h, `teaching take ${i}`);
+      await h.discord.waitForRequest((r) => r.path.includes(interaction.token) && hasEmbed(r));
+    }
+    const rows = await ledgerWhen(h, (r) => r.length === 5 && r.every((row) => row.generation_ms !== null));
+    // What the bot saw: about 600 ms each, from checks 25 to 200 ms apart.
+    for (const row of rows) expect(Number(row.generation_ms)).toBeGreaterThan(450);
+
+    await h.restart();
+    const before = h.aiml.requests.length;
+    const interaction = music(h, 'after the restart');
+    await h.discord.waitForRequest((r) => r.path.includes(interaction.token) && hasEmbed(r));
+    const since = h.aiml.requests.slice(before);
+    const created = since.find((r) => r.route === 'create')!;
+    const polls = since.filter((r) => r.route === 'poll');
+    // Unlearned, the first check comes 50 ms after submission; learned, not before the window
+    // where earlier jobs finished, so few checks find it.
+    expect(polls[0]!.at - created.at).toBeGreaterThan(300);
+    expect(polls.length).toBeLessThanOrEqual(5);
+  });
 });

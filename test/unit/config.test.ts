@@ -13,6 +13,7 @@ describe('loadConfig', () => {
       DISCORD_API_URL: 'https://discord.com/api',
       GENERATION_TIMEOUT_SECONDS: 600,
       MAX_CONCURRENT_GENERATIONS: 50,
+      MAX_CONCURRENT_DELIVERIES: 8,
       LOG_LEVEL: 'info',
       HTTP_HOST: '127.0.0.1',
       DATA_DIR: './data',

@@ -92,7 +92,7 @@ describe('render: track details and lineage', () => {
     phase: 'completed',
     trackNumber: 42,
     actualSeconds: 44.62,
-    completedAt: 1_700_000_042_500,
+    generationMs: 41_500,
     creditsUsed: 450,
     lineage: { kind: 'remix', parentId: 'req-0', parentNumber: 41, parentUserId: '300000000000000009' },
   };

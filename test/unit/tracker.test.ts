@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ProviderError } from '../../src/aiml/errors.js';
 import type { PollResult } from '../../src/aiml/types.js';
+import { DurationModel } from '../../src/generation/durations.js';
 import { defaultSchedule } from '../../src/generation/schedule.js';
 import { Tracker, type TrackResult } from '../../src/generation/tracker.js';
 import { ManualClock } from '../support/clock.js';
@@ -29,7 +30,12 @@ const done: PollResult = { kind: 'completed', audioUrl: 'https://cdn.example/a.m
 
 function setup(
   scripts: Record<string, Answer[]>,
-  options: { maxConcurrentPolls?: number; timeoutMs?: number } = {},
+  options: {
+    maxConcurrentPolls?: number;
+    timeoutMs?: number;
+    durations?: DurationModel;
+    pollRateLimit?: number;
+  } = {},
 ) {
   const clock = new ManualClock();
   const provider = scriptedProvider(clock, scripts);
@@ -41,11 +47,13 @@ function setup(
     schedule: defaultSchedule,
     timeoutMs: options.timeoutMs ?? 600_000,
     maxConcurrentPolls: options.maxConcurrentPolls ?? 8,
+    ...(options.durations ? { durations: options.durations } : {}),
+    ...(options.pollRateLimit === undefined ? {} : { pollRateLimit: options.pollRateLimit }),
     random: () => 0,
   });
   const results = new Map<string, TrackResult>();
-  const track = (id: string) => {
-    void tracker.track(id, logs.logger).then((result) => results.set(id, result));
+  const track = (id: string, lengthSeconds?: number) => {
+    void tracker.track(id, logs.logger, clock.now(), lengthSeconds).then((result) => results.set(id, result));
   };
   return { clock, provider, tracker, results, track, logs };
 }
@@ -59,7 +67,8 @@ describe('Tracker', () => {
     await clock.advance(60_000);
     const start = 1_700_000_000_000;
     expect(provider.calls.map((c) => c.at - start)).toEqual([2_000, 3_000, 4_000, 5_000, 6_000]);
-    expect(results.get('a')).toEqual({ ...done, polls: 5 });
+    // Finished between the checks at 5 s and 6 s: 5.5 s is the estimate.
+    expect(results.get('a')).toEqual({ ...done, durationMs: 5_500, polls: 5 });
     expect(tracker.size).toBe(0);
     expect(clock.pendingTimers).toBe(0);
   });
@@ -164,5 +173,50 @@ describe('Tracker', () => {
     expect(results.get('a')?.kind).toBe('stopped');
     expect(results.get('b')?.kind).toBe('stopped');
     expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('once it has learned how long jobs take, waits for the window and checks densely inside it', async () => {
+    // Ten earlier 60-second tracks took 20 to 24 s.
+    const durations = new DurationModel({ minSamples: 10, maxSamples: 100, tail: 0 });
+    for (let i = 0; i < 10; i++) durations.add(60, 20_000 + (i * 4_000) / 9);
+    const finishesAt = (at: number) => (at - start >= 22_300 ? done : pending);
+    const start = 1_700_000_000_000;
+    const { clock, provider, results, track } = setup({ a: [finishesAt] }, { durations });
+    track('a', 60);
+    await clock.advance(60_000);
+    // Nothing before 20 s, then a check a second until it is found.
+    expect(provider.calls.map((c) => c.at - start)).toEqual([20_000, 21_000, 22_000, 23_000]);
+    expect(results.get('a')).toMatchObject({ kind: 'completed', durationMs: 22_500, polls: 4 });
+    // The finished job is learned from.
+    expect(durations.size).toBe(11);
+  });
+
+  it('keeps to POLL_RATE_LIMIT and spends the checks on the jobs most likely to be done', async () => {
+    const durations = new DurationModel({ minSamples: 10, maxSamples: 100, tail: 0 });
+    for (let i = 0; i < 10; i++) durations.add(10, 5_000 + i * 100);
+    for (let i = 0; i < 10; i++) durations.add(300, 60_000 + i * 1_000);
+    const start = 1_700_000_000_000;
+    // Twenty short jobs finish at 5.5 s; twenty long ones run for 65 s.
+    const short = (at: number) => (at - start >= 5_500 ? done : pending);
+    const long = (at: number) => (at - start >= 65_000 ? done : pending);
+    const scripts: Record<string, Answer[]> = {};
+    for (let i = 0; i < 20; i++) {
+      scripts[`short-${i}`] = [short];
+      scripts[`long-${i}`] = [long];
+    }
+    const { clock, provider, results, track } = setup(scripts, { durations, pollRateLimit: 5 });
+    for (let i = 0; i < 20; i++) {
+      track(`long-${i}`, 300);
+      track(`short-${i}`, 10);
+    }
+    await clock.advance(120_000);
+    expect(results.size).toBe(40);
+    // Evenly spaced: never more than 5 checks in any one-second span.
+    const times = provider.calls.map((c) => c.at);
+    for (const t of times) expect(times.filter((u) => u >= t && u < t + 1_000).length).toBeLessThanOrEqual(5);
+    expect(Math.min(...times.slice(1).map((t, i) => t - (times[i] ?? 0)))).toBeGreaterThanOrEqual(200);
+    // The short jobs, likely done early, got their checks first: all found within 12 s.
+    const foundShort = provider.calls.filter((c) => c.id.startsWith('short')).map((c) => c.at - start);
+    expect(Math.max(...foundShort)).toBeLessThan(12_000);
   });
 });
