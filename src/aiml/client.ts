@@ -1,3 +1,5 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { got, RequestError } from 'got';
 import pRetry, { AbortError } from 'p-retry';
 import type { ZodType } from 'zod';
@@ -23,6 +25,8 @@ export interface AimlClientOptions {
   retry?: Partial<RetryOptions>;
   /** Called before each retry of a submission (for metrics). */
   onRetry?: () => void;
+  /** Connections to the provider at most; more requests wait for one (default 32). */
+  maxSockets?: number;
 }
 
 export interface AimlClient {
@@ -43,7 +47,11 @@ const knownPending = new Set(['queued', 'generating']);
 export function createAimlClient(options: AimlClientOptions): AimlClient {
   const retry = { ...defaultRetry, ...options.retry };
   const endpoint = `${options.baseUrl}/v2/generate/audio`;
+  // Kept-alive and bounded: a burst of submissions reuses a few connections instead of opening
+  // hundreds, which costs the provider and starves the bot's own event loop.
+  const sockets = { keepAlive: true, maxSockets: options.maxSockets ?? 32 };
   const http = got.extend({
+    agent: { http: new HttpAgent(sockets), https: new HttpsAgent(sockets) },
     headers: { authorization: `Bearer ${options.apiKey}`, 'user-agent': 'Tracksmith (discord bot)' },
     timeout: { request: options.requestTimeoutMs ?? 30_000 },
     retry: { limit: 0 },

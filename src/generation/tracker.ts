@@ -164,31 +164,31 @@ export class Tracker {
       if (entry) this.ready.push(entry);
     }
     this.ready = this.ready.filter((entry) => this.entries.get(entry.generationId) === entry);
-    while (!this.stopped && this.inFlight < this.options.maxConcurrentPolls && this.ready.length > 0) {
+    // Under a budget the waiting checks are ranked once per wake-up, most likely finished first.
+    if (this.budget && this.ready.length > 1) this.ready = this.rankByFinishChance(this.ready, now);
+    let taken = 0;
+    while (!this.stopped && this.inFlight < this.options.maxConcurrentPolls && taken < this.ready.length) {
       if (this.budget && !this.budget.take(now)) break;
-      const index = this.budget ? this.mostLikelyDone(now) : 0;
-      const [entry] = this.ready.splice(index, 1);
+      const entry = this.ready[taken++];
       if (entry) void this.check(entry);
     }
+    this.ready = this.ready.slice(taken);
     this.arm();
   }
 
   /**
-   * Under the budget, the next check goes where it most likely finds a finished track: the job
-   * with the highest chance of having finished since its last check, given where jobs like it
+   * Under the budget, checks go where they most likely find a finished track: to the jobs with
+   * the highest chance of having finished since their last check, given where jobs like them
    * finished before. A job at its deadline goes first, so none is dropped early.
    */
-  private mostLikelyDone(now: number): number {
-    let best = 0;
-    let bestScore = Number.NEGATIVE_INFINITY;
-    this.ready.forEach((entry, index) => {
-      const score = now >= entry.deadline ? Number.POSITIVE_INFINITY : finishChance(entry, now);
-      if (score > bestScore) {
-        best = index;
-        bestScore = score;
-      }
-    });
-    return best;
+  private rankByFinishChance(entries: Entry[], now: number): Entry[] {
+    return entries
+      .map((entry) => ({
+        entry,
+        score: now >= entry.deadline ? Number.POSITIVE_INFINITY : finishChance(entry, now),
+      }))
+      .sort((a, b) => b.score - a.score)
+      .map(({ entry }) => entry);
   }
 
   private async check(entry: Entry): Promise<void> {
@@ -279,15 +279,20 @@ function finishChance(entry: Entry, now: number): number {
   return (cdf(now) - before) / (1 - before);
 }
 
-/** `rate` tokens a second, holding at most one: checks go out evenly spaced, never in bursts. */
+/**
+ * `rate` tokens a second, holding at most 50 ms worth (at least one): checks go out nearly evenly
+ * spaced, and a busy tracker ranks its waiting checks once per handful rather than once per check.
+ */
 class TokenBucket {
   private tokens: number;
+  private readonly capacity: number;
 
   constructor(
     private readonly rate: number,
     private refilledAt: number,
   ) {
-    this.tokens = 1;
+    this.capacity = Math.max(1, rate / 20);
+    this.tokens = this.capacity;
   }
 
   take(now: number): boolean {
@@ -302,7 +307,7 @@ class TokenBucket {
   }
 
   private refill(now: number): void {
-    this.tokens = Math.min(1, this.tokens + ((now - this.refilledAt) / 1000) * this.rate);
+    this.tokens = Math.min(this.capacity, this.tokens + ((now - this.refilledAt) / 1000) * this.rate);
     this.refilledAt = now;
   }
 }

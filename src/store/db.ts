@@ -10,6 +10,7 @@ import {
   type DatabaseConnection,
   type Dialect,
   type Driver,
+  type SqliteDatabase,
   type SqliteDialectConfig,
 } from 'kysely';
 import { migrationProvider } from './migrations.js';
@@ -60,7 +61,30 @@ function dialectFor(url: string | undefined, dataDir: string): { dialect: Dialec
   database.pragma('journal_mode = WAL');
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
-  return { dialect: new ImmediateSqliteDialect({ database }), location: file };
+  return { dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }), location: file };
+}
+
+/**
+ * Kysely prepares every query afresh; the bot runs the same few dozen statements over and over, and
+ * preparing was the largest single cost of a reservation. Statements are cached by their SQL (the
+ * values are bound parameters, so the set stays small). Safe because better-sqlite3 runs each
+ * statement to completion synchronously, and the bot never streams a query.
+ */
+function withStatementCache(database: SQLite.Database): SqliteDatabase {
+  const statements = new Map<string, SQLite.Statement>();
+  return {
+    close: () => database.close(),
+    prepare(sql: string) {
+      let statement = statements.get(sql);
+      if (statement === undefined) {
+        // A runaway variety of SQL would mean a bug; a bounded cache keeps it from costing memory.
+        if (statements.size >= 500) statements.clear();
+        statement = database.prepare(sql);
+        statements.set(sql, statement);
+      }
+      return statement;
+    },
+  };
 }
 
 /**

@@ -148,6 +148,8 @@ export interface DispatchedInteraction {
   messageId?: string;
   /** How many REST requests the fake had recorded when it sent this. */
   afterRequests: number;
+  /** When it was sent (ms since the epoch). */
+  at: number;
 }
 
 export class FakeDiscord {
@@ -700,6 +702,7 @@ export class FakeDiscord {
       data,
       ...(message ? { messageId: message.id } : {}),
       afterRequests: this.requests.length,
+      at: Date.now(),
     });
     this.interactions.set(id, record);
     this.byToken.set(token, record);

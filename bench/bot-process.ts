@@ -1,0 +1,44 @@
+/**
+ * The bot, or the bare-client floor, as a child process of a bench, so that its memory and CPU
+ * are its own and the fakes in the parent do not share its event loop. Configured from the
+ * environment like production; BENCH_SCALE scales the schedule. Answers IPC: `report` (peak RSS
+ * and CPU time so far), `stop`.
+ */
+import { Events } from 'discord.js';
+import { createApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { createDiscordClient } from '../src/discord/client.js';
+import { createLogger } from '../src/log.js';
+import { scaledOptions } from './fixtures.js';
+
+let peakRss = process.memoryUsage().rss;
+setInterval(() => {
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+}, 20).unref();
+
+const config = loadConfig(process.env);
+let stop: () => Promise<void>;
+if (process.env.BENCH_VARIANT === 'floor') {
+  const client = createDiscordClient({ apiUrl: config.DISCORD_API_URL, logger: createLogger('silent') });
+  client.on(Events.InteractionCreate, (interaction) => {
+    if (interaction.isRepliable()) void interaction.deferReply();
+  });
+  const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+  await client.login(config.DISCORD_TOKEN);
+  await ready;
+  stop = () => client.destroy();
+} else {
+  const app = await createApp(config, scaledOptions(Number(process.env.BENCH_SCALE ?? '1')));
+  await app.start();
+  stop = () => app.stop();
+}
+
+process.on('message', (message: unknown) => {
+  if (message === 'report') {
+    const cpu = process.cpuUsage();
+    process.send?.({ peakRssMiB: peakRss / 1024 / 1024, cpuMs: (cpu.user + cpu.system) / 1000 });
+  } else if (message === 'stop') {
+    void stop().then(() => process.exit(0));
+  }
+});
+process.send?.('ready');

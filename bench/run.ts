@@ -1,0 +1,53 @@
+/**
+ * `npm run bench`: every benchmark against the fakes on loopback, each beside its baseline measured
+ * in the same run. Prints the tables and writes the figures to bench-results.json. Times inside a
+ * bench are scaled (BENCH_SCALE) so minutes of service time run in seconds; results are reported
+ * in service time.
+ */
+import { writeFile } from 'node:fs/promises';
+import { ackBench } from './ack.js';
+import { deliveryBench } from './delivery.js';
+import { lagBench } from './lag.js';
+import { scaleBench } from './scale.js';
+import { machine, printTable } from './support.js';
+
+const number = (name: string, fallback: number) => {
+  const value = Number(process.env[name]);
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+};
+
+const startedAt = Date.now();
+console.log(`Tracksmith benchmarks on ${machine()}`);
+const results: Record<string, unknown> = { machine: machine(), startedAt: new Date(startedAt).toISOString() };
+
+const lag = await lagBench({
+  scale: number('BENCH_SCALE', 0.1),
+  waves: number('BENCH_WAVES', 3),
+  perWave: number('BENCH_PER_WAVE', 40),
+  pollRateLimit: number('BENCH_POLL_RATE_LIMIT', 4),
+  seed: 42,
+});
+printTable(
+  '1. Detection lag (service seconds; waves after the first; lag = provider done → member sees it)',
+  lag,
+);
+results.lag = lag;
+
+const ack = await ackBench(number('BENCH_BURST', 500));
+printTable('2. Acknowledgement of a burst of /music (dispatch → defer callback at Discord)', ack);
+results.ack = ack;
+
+const scale = await scaleBench(number('BENCH_IN_FLIGHT', 5000), 0.5, number('BENCH_SCALE_RATE_LIMIT', 500));
+printTable(
+  '3. Tracking 5,000 generations in flight, all finishing together (drain in service seconds)',
+  scale,
+);
+results.scale = scale;
+
+const delivery = await deliveryBench(number('BENCH_DELIVERIES', 96), 0.2);
+printTable('4. Delivery of 1-8 MiB tracks finishing together (download + upload)', delivery);
+results.delivery = delivery;
+
+results.seconds = (Date.now() - startedAt) / 1000;
+await writeFile('bench-results.json', `${JSON.stringify(results, null, 2)}\n`);
+console.log(`\nDone in ${Math.round((Date.now() - startedAt) / 1000)} s; figures in bench-results.json`);
