@@ -67,6 +67,8 @@ export class Tracker {
   private readonly due = new MinHeap<Entry>();
   /** Due, waiting for a free check slot or for the poll budget. */
   private ready: Entry[] = [];
+  /** Entries before this index in `ready` have been taken. */
+  private readyHead = 0;
   private readonly budget: TokenBucket | undefined;
   private inFlight = 0;
   private armedAt: number | undefined;
@@ -138,9 +140,9 @@ export class Tracker {
   private arm(): void {
     if (this.stopped) return;
     let next = this.due.peekKey();
-    // Checks waiting only for the budget go when the next token does.
-    if (this.ready.length > 0 && this.budget && this.inFlight < this.options.maxConcurrentPolls) {
-      const token = this.budget.nextTokenAt();
+    // Checks waiting only for the budget go when the next batch of tokens does.
+    if (this.waitingCount() > 0 && this.budget && this.inFlight < this.options.maxConcurrentPolls) {
+      const token = this.budget.readyAt(this.budgetBatch());
       next = next === undefined ? token : Math.min(next, token);
     }
     if (next === undefined || this.inFlight >= this.options.maxConcurrentPolls) return;
@@ -163,17 +165,51 @@ export class Tracker {
       const entry = this.due.pop();
       if (entry) this.ready.push(entry);
     }
-    this.ready = this.ready.filter((entry) => this.entries.get(entry.generationId) === entry);
-    // Under a budget the waiting checks are ranked once per wake-up, most likely finished first.
-    if (this.budget && this.ready.length > 1) this.ready = this.rankByFinishChance(this.ready, now);
-    let taken = 0;
-    while (!this.stopped && this.inFlight < this.options.maxConcurrentPolls && taken < this.ready.length) {
-      if (this.budget && !this.budget.take(now)) break;
-      const entry = this.ready[taken++];
-      if (entry) void this.check(entry);
+    // Under a budget the waiting checks are ranked, most likely finished first. Tokens are spent in
+    // batches (50 ms worth), so a tracker with thousands waiting ranks them a few times a second
+    // rather than once per check.
+    if (this.budget && this.waitingCount() > 0) {
+      if (!this.budget.has(now, this.budgetBatch())) {
+        this.arm();
+        return;
+      }
+      this.ready = this.rankByFinishChance(
+        this.ready.slice(this.readyHead).filter((entry) => this.isLive(entry)),
+        now,
+      );
+      this.readyHead = 0;
     }
-    this.ready = this.ready.slice(taken);
+    while (
+      !this.stopped &&
+      this.inFlight < this.options.maxConcurrentPolls &&
+      this.readyHead < this.ready.length
+    ) {
+      const entry = this.ready[this.readyHead];
+      if (entry && this.isLive(entry)) {
+        if (this.budget && !this.budget.take(now)) break;
+        void this.check(entry);
+      }
+      this.readyHead++;
+    }
+    // Consumed entries are dropped now and then, not on every call: a copy per check would make
+    // a drain of thousands quadratic.
+    if (this.readyHead > 1024 || this.readyHead === this.ready.length) {
+      this.ready = this.ready.slice(this.readyHead);
+      this.readyHead = 0;
+    }
     this.arm();
+  }
+
+  private isLive(entry: Entry): boolean {
+    return this.entries.get(entry.generationId) === entry;
+  }
+
+  private waitingCount(): number {
+    return this.ready.length - this.readyHead;
+  }
+
+  private budgetBatch(): number {
+    return Math.max(1, Math.min(this.budget?.capacity ?? 1, this.waitingCount()));
   }
 
   /**
@@ -285,7 +321,7 @@ function finishChance(entry: Entry, now: number): number {
  */
 class TokenBucket {
   private tokens: number;
-  private readonly capacity: number;
+  readonly capacity: number;
 
   constructor(
     private readonly rate: number,
@@ -295,6 +331,11 @@ class TokenBucket {
     this.tokens = this.capacity;
   }
 
+  has(now: number, count: number): boolean {
+    this.refill(now);
+    return this.tokens >= count;
+  }
+
   take(now: number): boolean {
     this.refill(now);
     if (this.tokens < 1) return false;
@@ -302,8 +343,12 @@ class TokenBucket {
     return true;
   }
 
-  nextTokenAt(): number {
-    return this.tokens >= 1 ? this.refilledAt : this.refilledAt + ((1 - this.tokens) / this.rate) * 1000;
+  /** When `count` tokens (at most the capacity) will be there. */
+  readyAt(count: number): number {
+    const wanted = Math.min(count, this.capacity);
+    return this.tokens >= wanted
+      ? this.refilledAt
+      : this.refilledAt + ((wanted - this.tokens) / this.rate) * 1000;
   }
 
   private refill(now: number): void {
