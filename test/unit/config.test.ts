@@ -62,4 +62,29 @@ describe('loadConfig', () => {
       'GENERATION_TIMEOUT_SECONDS must be a whole number',
     );
   });
+
+  it('checks the scale and observability settings', () => {
+    let caught: unknown;
+    try {
+      loadConfig({
+        ...valid,
+        MAX_CONCURRENT_GENERATIONS: '0',
+        MAX_CONCURRENT_DELIVERIES: 'many',
+        POLL_RATE_LIMIT: '-3',
+        HTTP_PORT: '70000',
+      });
+    } catch (error) {
+      caught = error;
+    }
+    expect((caught as ConfigError).problems).toEqual([
+      'MAX_CONCURRENT_GENERATIONS must be at least 1',
+      'MAX_CONCURRENT_DELIVERIES must be a whole number',
+      'POLL_RATE_LIMIT must be more than 0',
+      'HTTP_PORT must be from 0 to 65535',
+    ]);
+    expect(loadConfig({ ...valid, POLL_RATE_LIMIT: '2.5', HTTP_PORT: '9464' })).toMatchObject({
+      POLL_RATE_LIMIT: 2.5,
+      HTTP_PORT: 9464,
+    });
+  });
 });
