@@ -1,4 +1,4 @@
-import type { Db } from '../store/db.js';
+import { lockGuild, type Db } from '../store/db.js';
 import type { TrackKind } from '../store/schema.js';
 import { createSettingsRepository } from '../store/settings-repository.js';
 import { createUsageRepository } from '../store/usage-repository.js';
@@ -29,12 +29,12 @@ export type Reservation =
 
 /**
  * Checks every limit and writes the ledger row in one transaction, so concurrent requests cannot
- * all read "2 of 3 used" and all go ahead. On SQLite the driver holds its single connection for
- * the whole transaction, which serializes reservations in this process; a PostgreSQL version
- * takes a row lock on the server's settings row (`forUpdate()`) first.
+ * all read "2 of 3 used" and all go ahead: `lockGuild` serialises the reservations of one server
+ * (SQLite's `begin immediate`, or a PostgreSQL advisory lock), across processes too.
  */
 export async function reserveSlot(db: Db, request: ReservationRequest): Promise<Reservation> {
   return db.transaction().execute(async (trx) => {
+    await lockGuild(trx, request.guildId);
     const settingsRepository = createSettingsRepository(trx);
     const usage = createUsageRepository(trx);
     const settings = await settingsRepository.get(request.guildId);

@@ -5,6 +5,9 @@ import {
   CompiledQuery,
   Kysely,
   Migrator,
+  PostgresAdapter,
+  PostgresDialect,
+  sql,
   SqliteDialect,
   SqliteDriver,
   type DatabaseConnection,
@@ -12,7 +15,9 @@ import {
   type Driver,
   type SqliteDatabase,
   type SqliteDialectConfig,
+  type Transaction,
 } from 'kysely';
+import pg from 'pg';
 import { migrationProvider } from './migrations.js';
 import type { Schema } from './schema.js';
 
@@ -31,9 +36,9 @@ export class DatabaseUrlError extends Error {
 }
 
 /**
- * Opens the store named by `url` (or the default file under `dataDir`) and brings its schema up to
- * date. The dialect is chosen here and nowhere else, so a PostgreSQL dialect slots in beside
- * SQLite without touching a query.
+ * Opens the store named by `url` (a `postgres://` URL, or SQLite: a `sqlite:` URL, a path, or the
+ * default file under `dataDir`) and brings its schema up to date. The dialect is chosen here and
+ * nowhere else: the repositories and migrations are the same on both.
  */
 export async function openDatabase(options: { url: string | undefined; dataDir: string }): Promise<Database> {
   const { dialect, location } = dialectFor(options.url, options.dataDir);
@@ -49,11 +54,7 @@ export async function openDatabase(options: { url: string | undefined; dataDir: 
 }
 
 function dialectFor(url: string | undefined, dataDir: string): { dialect: Dialect; location: string } {
-  if (url && /^postgres(ql)?:/i.test(url)) {
-    throw new DatabaseUrlError(
-      'DATABASE_URL points at PostgreSQL, which this version cannot use yet; use a sqlite: URL or a file path.',
-    );
-  }
+  if (url && /^postgres(ql)?:/i.test(url)) return postgresDialect(url);
   const file = sqliteFile(url, dataDir);
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const database = new SQLite(file);
@@ -62,6 +63,37 @@ function dialectFor(url: string | undefined, dataDir: string): { dialect: Dialec
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
   return { dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }), location: file };
+}
+
+/**
+ * PostgreSQL through `pg`. Its 64-bit integers (our epoch-millisecond times, and counts) arrive as
+ * strings by default; every value the bot stores fits a JavaScript number exactly, so they are
+ * read as numbers and the repositories see the same types as on SQLite.
+ */
+function postgresDialect(url: string): { dialect: Dialect; location: string } {
+  let location: string;
+  try {
+    const parsed = new URL(url);
+    location = `postgres://${parsed.host}${parsed.pathname}`;
+  } catch {
+    throw new DatabaseUrlError('DATABASE_URL is not a valid postgres:// URL.');
+  }
+  const types = new pg.TypeOverrides();
+  types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
+  const pool = new pg.Pool({ connectionString: url, max: 10, types });
+  return { dialect: new PostgresDialect({ pool }), location };
+}
+
+/**
+ * Serialises the writers of one server for the rest of the transaction, so that checking a limit
+ * and writing the row that uses it cannot interleave with another request of the same server. On
+ * SQLite the transaction already holds the write lock (`begin immediate`); on PostgreSQL a
+ * transaction-scoped advisory lock keyed by the server does it, without locking other servers.
+ */
+export async function lockGuild(trx: Transaction<Schema>, guildId: string): Promise<void> {
+  if (trx.getExecutor().adapter instanceof PostgresAdapter) {
+    await sql`select pg_advisory_xact_lock(hashtext(${guildId}))`.execute(trx);
+  }
 }
 
 /**

@@ -1,4 +1,7 @@
-import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { PostgresAdapter, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+/** PostgreSQL has no `autoincrement` keyword: its counterpart is the `serial` type. */
+const isPostgres = (db: Kysely<unknown>) => db.getExecutor().adapter instanceof PostgresAdapter;
 
 /**
  * Every migration, listed in code: nothing scans a folder, so the same list works from `src/`
@@ -23,7 +26,9 @@ const migrations: Record<string, Migration> = {
 
       await db.schema
         .createTable('settings_changes')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('id', isPostgres(db) ? 'serial' : 'integer', (c) =>
+          isPostgres(db) ? c.primaryKey() : c.primaryKey().autoIncrement(),
+        )
         .addColumn('guild_id', 'text', (c) => c.notNull())
         .addColumn('user_id', 'text', (c) => c.notNull())
         .addColumn('setting', 'text', (c) => c.notNull())

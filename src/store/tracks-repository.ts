@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import { lockGuild, type Db } from './db.js';
 import type { UsageRow } from './usage-repository.js';
 
 /** A delivered track with just enough of its parent to show the lineage. */
@@ -56,6 +56,7 @@ export function createTracksRepository(db: Db): TracksRepository {
           .where('id', '=', id)
           .executeTakeFirstOrThrow();
         if (row.track_number !== null) return row.track_number;
+        await lockGuild(trx, row.guild_id);
         const last = await trx
           .selectFrom('usage')
           .where('guild_id', '=', row.guild_id)

@@ -9,6 +9,7 @@ import { DatabaseUrlError, openDatabase, type Database } from '../../src/store/d
 import { createSettingsRepository } from '../../src/store/settings-repository.js';
 import { createTracksRepository } from '../../src/store/tracks-repository.js';
 import { createUsageRepository } from '../../src/store/usage-repository.js';
+import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 
 const run = promisify(execFile);
 const tsx = resolve(import.meta.dirname, '../../node_modules/.bin/tsx');
@@ -57,8 +58,21 @@ function request(n: number, overrides: Partial<ReservationRequest> = {}): Reserv
   };
 }
 
-describe('store', () => {
-  it('creates the file and schema on first open, and reopening keeps settings and usage', async () => {
+describe.each(['sqlite', 'postgres'] as const)('store on %s', (dialect) => {
+  let database: TestDatabase | undefined;
+  beforeEach(async () => {
+    if (dialect !== 'postgres') return;
+    database = await createTestDatabase();
+    url = database.url;
+  });
+  afterEach(async () => {
+    await store?.close();
+    store = undefined;
+    await database?.drop();
+    database = undefined;
+  });
+
+  it('creates the schema on first open, and reopening keeps settings and usage', async () => {
     const first = await open();
     const settings = createSettingsRepository(first.db);
     await settings.update(guild, { userDaily: 3, exemptRoleId: '500000000000000001' }, moderator, now);
@@ -66,7 +80,11 @@ describe('store', () => {
     expect(await reserveSlot(first.db, request(1))).toMatchObject({ ok: true, lengthSeconds: 30 });
 
     const second = await open();
-    expect(second.location).toBe(join(dir, 'nested', 'test.sqlite'));
+    expect(second.location).toEqual(
+      dialect === 'sqlite'
+        ? join(dir, 'nested', 'test.sqlite')
+        : expect.stringMatching(/^postgres:\/\/127\.0\.0\.1:5432\/tracksmith_test_/),
+    );
     expect(await createSettingsRepository(second.db).get(guild)).toMatchObject({
       userDaily: 3,
       exemptRoleId: '500000000000000001',
@@ -131,7 +149,7 @@ describe('store', () => {
     expect(rows).toHaveLength(3);
   });
 
-  it('holds the limit across processes sharing the file', async () => {
+  it('holds the limit across processes sharing the store', async () => {
     const { db } = await open();
     await createSettingsRepository(db).update(guild, { userDaily: 3 }, moderator, Date.now());
     const startAt = Date.now() + 1_500;
@@ -193,21 +211,6 @@ describe('store', () => {
     });
   });
 
-  it('explains a DATABASE_URL it cannot use', async () => {
-    await expect(openDatabase({ url: 'postgres://localhost/x', dataDir: dir })).rejects.toBeInstanceOf(
-      DatabaseUrlError,
-    );
-    await expect(openDatabase({ url: 'sqlite://relative.db', dataDir: dir })).rejects.toThrow(
-      /absolute path/,
-    );
-    await expect(openDatabase({ url: 'mysql://h/db', dataDir: dir })).rejects.toThrow(/not supported/);
-  });
-
-  it('defaults to tracksmith.sqlite under DATA_DIR', async () => {
-    store = await openDatabase({ url: undefined, dataDir: join(dir, 'data') });
-    expect(store.location).toBe(join(dir, 'data', 'tracksmith.sqlite'));
-  });
-
   it('numbers tracks per server, once each, even when many finish at the same moment', async () => {
     const { db } = await open();
     const tracks = createTracksRepository(db);
@@ -256,5 +259,22 @@ describe('store', () => {
     expect(remix?.parent).toEqual({ id: 'req-1', trackNumber: 1, userId: '200000000000000042' });
     expect((await tracks.children('req-1')).map((c) => c.track_number)).toEqual([2, 3]);
     expect(await tracks.byNumber(guild, 4)).toBeUndefined();
+  });
+});
+
+describe('store URLs', () => {
+  it('explains a DATABASE_URL it cannot use', async () => {
+    await expect(openDatabase({ url: 'postgres://[not-a-host', dataDir: dir })).rejects.toBeInstanceOf(
+      DatabaseUrlError,
+    );
+    await expect(openDatabase({ url: 'sqlite://relative.db', dataDir: dir })).rejects.toThrow(
+      /absolute path/,
+    );
+    await expect(openDatabase({ url: 'mysql://h/db', dataDir: dir })).rejects.toThrow(/not supported/);
+  });
+
+  it('defaults to tracksmith.sqlite under DATA_DIR', async () => {
+    store = await openDatabase({ url: undefined, dataDir: join(dir, 'data') });
+    expect(store.location).toBe(join(dir, 'data', 'tracksmith.sqlite'));
   });
 });
