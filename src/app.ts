@@ -59,7 +59,12 @@ export interface App {
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
   const clock = options.clock ?? systemClock;
-  const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  const database = await openDatabase({
+    url: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    onConnectionError: (error) =>
+      logger.warn({ err: error }, 'a store connection broke; it will be replaced'),
+  });
   logger.info({ store: database.location }, 'store ready');
   const settings = createSettingsRepository(database.db);
   const usage = createUsageRepository(database.db);

@@ -175,9 +175,10 @@ export class GenerationService {
   private async admitThenRun(run: Run): Promise<void> {
     const { job } = run;
     const ticket = this.options.gate.enter(job.origin.guildId, job.origin.userId, (position) => {
+      const shown = job.queuePosition;
       job.phase = 'queued';
       job.queuePosition = position;
-      run.progress.request();
+      if (worthAnEdit(shown, position)) run.progress.request();
     });
     try {
       await Promise.race([ticket.admitted, run.cancelled]);
@@ -359,6 +360,14 @@ export class GenerationService {
       return undefined;
     }
   }
+}
+
+/**
+ * Near the front every step of the line is news; far back, an edit every ten places is enough.
+ * With thousands waiting, that is the difference between a few edits a second and thousands.
+ */
+export function worthAnEdit(shown: number | undefined, position: number): boolean {
+  return shown === undefined || position <= 20 || Math.floor(position / 10) !== Math.floor(shown / 10);
 }
 
 function minutes(ms: number): string {

@@ -3,7 +3,7 @@ import type { TrackKind } from '../store/schema.js';
 import { createSettingsRepository } from '../store/settings-repository.js';
 import { createUsageRepository } from '../store/usage-repository.js';
 import { checkRequest, type Decision } from './policy.js';
-import type { GuildSettings } from './settings.js';
+import { NUMERIC_SETTINGS, type GuildSettings } from './settings.js';
 import { utcDayStart, utcMonthStart } from './time.js';
 
 export interface ReservationRequest {
@@ -23,6 +23,9 @@ export interface ReservationRequest {
   now: number;
 }
 
+/** The longest cooldown a server can set, as `NUMERIC_SETTINGS` bounds it. */
+const MAX_COOLDOWN_MS = NUMERIC_SETTINGS.cooldownSeconds.max * 1000;
+
 export type Reservation =
   | { ok: true; lengthSeconds: number; queued: boolean; settings: GuildSettings }
   | { ok: false; refusal: Extract<Decision, { allowed: false }> };
@@ -39,19 +42,19 @@ export async function reserveSlot(db: Db, request: ReservationRequest): Promise<
     const usage = createUsageRepository(trx);
     const settings = await settingsRepository.get(request.guildId);
     const lengthSeconds = request.lengthSeconds ?? settings.defaultLengthSeconds;
-    const today = utcDayStart(request.now);
-    const [userToday, guildToday, guildCreditsThisMonth, userLastRequestAt, guildInFlight, blockedWords] =
-      await Promise.all([
-        usage.countUserSince(request.guildId, request.userId, today),
-        usage.countGuildSince(request.guildId, today),
-        usage.creditsGuildSince(request.guildId, utcMonthStart(request.now)),
-        usage.lastRequestAt(request.guildId, request.userId),
-        usage.countGuildInFlight(request.guildId),
-        settingsRepository.blockedWords(request.guildId),
-      ]);
+    const dayStart = utcDayStart(request.now);
+    const [usageNow, blockedWords] = await Promise.all([
+      usage.limitsSnapshot(request.guildId, request.userId, {
+        dayStart,
+        monthStart: utcMonthStart(request.now),
+        // The cooldown can be at most a day, so an older request cannot matter.
+        lastRequestSince: request.now - MAX_COOLDOWN_MS,
+      }),
+      settingsRepository.blockedWords(request.guildId),
+    ]);
     const decision = checkRequest({
       settings,
-      usage: { userToday, guildToday, guildCreditsThisMonth, userLastRequestAt, guildInFlight },
+      usage: usageNow,
       request: { prompt: request.prompt, lengthSeconds },
       memberRoleIds: request.memberRoleIds,
       blockedWords,

@@ -40,8 +40,13 @@ export class DatabaseUrlError extends Error {
  * default file under `dataDir`) and brings its schema up to date. The dialect is chosen here and
  * nowhere else: the repositories and migrations are the same on both.
  */
-export async function openDatabase(options: { url: string | undefined; dataDir: string }): Promise<Database> {
-  const { dialect, location } = dialectFor(options.url, options.dataDir);
+export async function openDatabase(options: {
+  url: string | undefined;
+  dataDir: string;
+  /** Told about a pooled PostgreSQL connection that broke while idle (the pool replaces it). */
+  onConnectionError?: (error: Error) => void;
+}): Promise<Database> {
+  const { dialect, location } = dialectFor(options.url, options.dataDir, options.onConnectionError);
   const db = new Kysely<Schema>({ dialect });
   const migrator = new Migrator({ db, provider: migrationProvider });
   const { error, results } = await migrator.migrateToLatest();
@@ -53,8 +58,12 @@ export async function openDatabase(options: { url: string | undefined; dataDir: 
   return { db, location, close: () => db.destroy() };
 }
 
-function dialectFor(url: string | undefined, dataDir: string): { dialect: Dialect; location: string } {
-  if (url && /^postgres(ql)?:/i.test(url)) return postgresDialect(url);
+function dialectFor(
+  url: string | undefined,
+  dataDir: string,
+  onConnectionError: ((error: Error) => void) | undefined,
+): { dialect: Dialect; location: string } {
+  if (url && /^postgres(ql)?:/i.test(url)) return postgresDialect(url, onConnectionError);
   const file = sqliteFile(url, dataDir);
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const database = new SQLite(file);
@@ -70,7 +79,10 @@ function dialectFor(url: string | undefined, dataDir: string): { dialect: Dialec
  * strings by default; every value the bot stores fits a JavaScript number exactly, so they are
  * read as numbers and the repositories see the same types as on SQLite.
  */
-function postgresDialect(url: string): { dialect: Dialect; location: string } {
+function postgresDialect(
+  url: string,
+  onConnectionError: ((error: Error) => void) | undefined,
+): { dialect: Dialect; location: string } {
   let location: string;
   try {
     const parsed = new URL(url);
@@ -81,6 +93,9 @@ function postgresDialect(url: string): { dialect: Dialect; location: string } {
   const types = new pg.TypeOverrides();
   types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
   const pool = new pg.Pool({ connectionString: url, max: 10, types });
+  // An idle connection the server closes (a restart, a failover) is an 'error' event on the pool;
+  // unheard, it would end the process. The pool drops that client and connects anew when needed.
+  pool.on('error', (error) => onConnectionError?.(error));
   return { dialect: new PostgresDialect({ pool }), location };
 }
 

@@ -1,4 +1,4 @@
-import type { Insertable, Selectable } from 'kysely';
+import { sql, type Insertable, type Selectable } from 'kysely';
 import type { Db } from './db.js';
 import type { UsageStatus, UsageTable } from './schema.js';
 
@@ -24,6 +24,22 @@ export interface UsageRepository {
   recentDurations(limit: number): Promise<{ lengthSeconds: number; generationMs: number }[]>;
   /** Requests accepted but not finished: the submitted ones, then the queued ones, oldest first. */
   unfinished(): Promise<UsageRow[]>;
+  /**
+   * Every number the limits need for one request, in one query: the member's and the server's
+   * tracks since `dayStart`, the server's credits since `monthStart`, the member's latest request
+   * (looked for back to `lastRequestSince`) and the server's requests in flight.
+   */
+  limitsSnapshot(
+    guildId: string,
+    userId: string,
+    window: { dayStart: number; monthStart: number; lastRequestSince: number },
+  ): Promise<{
+    userToday: number;
+    guildToday: number;
+    guildCreditsThisMonth: number;
+    userLastRequestAt: number | null;
+    guildInFlight: number;
+  }>;
   countGuildSince(guildId: string, since: number): Promise<number>;
   countUserSince(guildId: string, userId: string, since: number): Promise<number>;
   countGuildInFlight(guildId: string): Promise<number>;
@@ -133,6 +149,43 @@ export function createUsageRepository(db: Db): UsageRepository {
           .orderBy('id')
           .execute();
       return [...(await byStatus('submitted')), ...(await byStatus('queued'))];
+    },
+
+    async limitsSnapshot(guildId, userId, { dayStart, monthStart, lastRequestSince }) {
+      const counted = sql.join(COUNTED.map((status) => sql`${status}`));
+      const inFlight = sql.join(IN_FLIGHT.map((status) => sql`${status}`));
+      const row = await db
+        .selectFrom('usage')
+        .where('guild_id', '=', guildId)
+        .where((eb) =>
+          eb.or([
+            eb('requested_at', '>=', Math.min(dayStart, monthStart, lastRequestSince)),
+            eb('status', 'in', IN_FLIGHT),
+          ]),
+        )
+        .select([
+          sql<Aggregate | null>`sum(case when user_id = ${userId} and requested_at >= ${dayStart} and status in (${counted}) then 1 else 0 end)`.as(
+            'user_today',
+          ),
+          sql<Aggregate | null>`sum(case when requested_at >= ${dayStart} and status in (${counted}) then 1 else 0 end)`.as(
+            'guild_today',
+          ),
+          sql<Aggregate | null>`sum(case when requested_at >= ${monthStart} then credits_used else 0 end)`.as(
+            'credits',
+          ),
+          sql<Aggregate | null>`max(case when user_id = ${userId} and status in (${counted}) then requested_at end)`.as(
+            'last_request',
+          ),
+          sql<Aggregate | null>`sum(case when status in (${inFlight}) then 1 else 0 end)`.as('in_flight'),
+        ])
+        .executeTakeFirst();
+      return {
+        userToday: Number(row?.user_today ?? 0),
+        guildToday: Number(row?.guild_today ?? 0),
+        guildCreditsThisMonth: Number(row?.credits ?? 0),
+        userLastRequestAt: row?.last_request == null ? null : Number(row.last_request),
+        guildInFlight: Number(row?.in_flight ?? 0),
+      };
     },
 
     async countGuildSince(guildId, since) {

@@ -211,6 +211,33 @@ describe.each(['sqlite', 'postgres'] as const)('store on %s', (dialect) => {
     });
   });
 
+  it('applies the cooldown and the monthly credits from what the ledger holds', async () => {
+    const { db } = await open();
+    const usage = createUsageRepository(db);
+    await createSettingsRepository(db).update(
+      guild,
+      { cooldownSeconds: 60, monthlyCredits: 300 },
+      moderator,
+      now,
+    );
+    expect((await reserveSlot(db, request(1))).ok).toBe(true);
+    expect(await reserveSlot(db, request(2, { now: now + 30_000 }))).toMatchObject({
+      ok: false,
+      refusal: { limit: 'cooldown' },
+    });
+    await usage.markSubmitted('req-1', 'gen-1', now + 1_000);
+    await usage.markCompleted('req-1', { creditsUsed: 300, delivery: 'attachment via reply' }, now + 2_000);
+    // Past the cooldown, but the month's credits are spent.
+    expect(await reserveSlot(db, request(3, { now: now + 61_000 }))).toMatchObject({
+      ok: false,
+      refusal: { limit: 'monthly-credits' },
+    });
+    // Another member in another server is untouched.
+    expect((await reserveSlot(db, request(4, { guildId: '100000000000000009', now: now + 61_000 }))).ok).toBe(
+      true,
+    );
+  });
+
   it('numbers tracks per server, once each, even when many finish at the same moment', async () => {
     const { db } = await open();
     const tracks = createTracksRepository(db);
