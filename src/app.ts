@@ -125,6 +125,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   const client = createDiscordClient({
     apiUrl: config.DISCORD_API_URL,
+    ...(config.SHARD_COUNT === undefined ? {} : { shards: config.SHARD_COUNT }),
     logger: logger.child({ component: 'discord' }),
     ...(options.discordRest ? { rest: options.discordRest } : {}),
   });

@@ -46,6 +46,11 @@ const schema = z.object({
     .max(65_535, 'must be from 0 to 65535')
     .optional(),
   HTTP_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  SHARD_COUNT: z
+    .union([z.literal('auto'), z.coerce.number().int().min(1).max(10_000)], {
+      error: 'must be auto or a whole number of shards from 1',
+    })
+    .optional(),
   DATABASE_URL: z.string().trim().min(1).optional(),
 });
 

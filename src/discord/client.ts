@@ -1,4 +1,4 @@
-import { Client, Events, GatewayIntentBits, type RESTOptions } from 'discord.js';
+import { Client, Events, GatewayIntentBits, type ClientOptions, type RESTOptions } from 'discord.js';
 import type { Logger } from '../log.js';
 import { noPings } from './render.js';
 
@@ -6,6 +6,11 @@ export interface DiscordClientOptions {
   apiUrl: string;
   logger: Logger;
   rest?: Partial<RESTOptions>;
+  /**
+   * Gateway shards this process runs: `auto` asks Discord how many it recommends; a number runs
+   * that many, all in this process. Discord requires sharding from 2,500 servers.
+   */
+  shards?: 'auto' | number;
 }
 
 /**
@@ -15,6 +20,7 @@ export interface DiscordClientOptions {
 export function createDiscordClient(options: DiscordClientOptions): Client {
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
+    ...shardOptions(options.shards),
     rest: { ...options.rest, api: options.apiUrl },
     allowedMentions: noPings(),
   });
@@ -38,4 +44,10 @@ export function createDiscordClient(options: DiscordClientOptions): Client {
     );
   });
   return client;
+}
+
+function shardOptions(shards: 'auto' | number | undefined): Pick<ClientOptions, 'shards' | 'shardCount'> {
+  if (shards === undefined) return {};
+  if (shards === 'auto') return { shards: 'auto' };
+  return { shards: Array.from({ length: shards }, (_, id) => id), shardCount: shards };
 }

@@ -20,6 +20,8 @@ export interface FakeDiscordOptions {
   applicationId?: string;
   guilds?: FakeGuild[];
   heartbeatIntervalMs?: number;
+  /** What `GET /gateway/bot` recommends as the shard count (default 1). */
+  recommendedShards?: number;
 }
 
 export interface RecordedFile {
@@ -105,6 +107,14 @@ interface FailRule {
   retryAfterSeconds?: number;
 }
 
+/** `[shard_id, shard_count]`, as a gateway session identifies. */
+type Shard = [number, number];
+
+/** The shard that carries a guild's events: `(guild_id >> 22) % shard_count`. */
+export function shardOf(guildId: string, shardCount: number): number {
+  return Number((BigInt(guildId) >> 22n) % BigInt(shardCount));
+}
+
 interface UserInput {
   id: string;
   username?: string;
@@ -165,7 +175,9 @@ export class FakeDiscord {
   private readonly byToken = new Map<string, InteractionRecord>();
   private readonly attachments = new Map<string, Buffer>();
   private readonly sockets = new Set<WebSocket>();
-  private readonly identified = new Set<WebSocket>();
+  /** Sessions by socket, with the shard each identified as. */
+  private readonly identified = new Map<WebSocket, Shard>();
+  private readonly shardBySession = new Map<string, Shard>();
   private readonly waiters = new Set<{
     predicate: (r: RecordedRequest) => boolean;
     resolve: (r: RecordedRequest) => void;
@@ -173,6 +185,7 @@ export class FakeDiscord {
   private readonly failRules: FailRule[] = [];
   private readonly guilds: FakeGuild[];
   private readonly heartbeatIntervalMs: number;
+  private readonly recommendedShards: number;
   private sequence = 0;
   private snowflake = 1_300_000_000_000_000_000n;
   private requestCount = 0;
@@ -188,6 +201,7 @@ export class FakeDiscord {
     this.applicationId = options.applicationId ?? '110000000000000001';
     this.guilds = options.guilds ?? [DEFAULT_GUILD];
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 41_250;
+    this.recommendedShards = options.recommendedShards ?? 1;
     this.apiUrl = `${baseUrl}/api`;
   }
 
@@ -259,8 +273,21 @@ export class FakeDiscord {
     return this.dispatchInteraction(5, input, { custom_id: input.customId, components }, input.message);
   }
 
+  /** Sends an event on every session. */
   dispatchRaw(t: string, d: unknown): void {
-    for (const ws of this.identified) this.send(ws, { op: 0, t, s: ++this.sequence, d });
+    for (const ws of this.identified.keys()) this.send(ws, { op: 0, t, s: ++this.sequence, d });
+  }
+
+  /** The shards the bot's sessions identified as, in the order they did. */
+  shards(): Shard[] {
+    return [...this.identified.values()];
+  }
+
+  /** Sends an event about a guild only on the session whose shard carries that guild, as Discord does. */
+  private dispatchToGuild(guildId: string, t: string, d: unknown): void {
+    for (const [ws, [id, count]] of this.identified) {
+      if (shardOf(guildId, count) === id) this.send(ws, { op: 0, t, s: ++this.sequence, d });
+    }
   }
 
   originalResponse(interactionToken: string): FakeMessage | undefined {
@@ -351,8 +378,11 @@ export class FakeDiscord {
           ws.close(4004, 'Authentication failed');
           return;
         }
-        this.identified.add(ws);
-        const shard = Array.isArray(frame.d.shard) ? (frame.d.shard as number[]) : [0, 1];
+        const shard: Shard = Array.isArray(frame.d.shard) ? (frame.d.shard as Shard) : [0, 1];
+        const sessionId = `session-${this.sequence + 1}`;
+        this.identified.set(ws, shard);
+        this.shardBySession.set(sessionId, shard);
+        const own = this.guilds.filter((g) => shardOf(g.id, shard[1]) === shard[0]);
         this.send(ws, {
           op: 0,
           t: 'READY',
@@ -360,20 +390,20 @@ export class FakeDiscord {
           d: {
             v: 10,
             user: this.botUser(),
-            guilds: this.guilds.map((g) => ({ id: g.id, unavailable: true })),
-            session_id: `session-${this.sequence}`,
+            guilds: own.map((g) => ({ id: g.id, unavailable: true })),
+            session_id: sessionId,
             resume_gateway_url: `${this.baseUrl.replace('http', 'ws')}/gateway`,
             shard,
             application: { id: this.applicationId, flags: 0 },
           },
         });
-        for (const guild of this.guilds) {
+        for (const guild of own) {
           this.send(ws, { op: 0, t: 'GUILD_CREATE', s: ++this.sequence, d: this.guildPayload(guild) });
         }
         return;
       }
       case 6:
-        this.identified.add(ws);
+        this.identified.set(ws, this.shardBySession.get(String(frame.d?.session_id)) ?? [0, 1]);
         this.send(ws, { op: 0, t: 'RESUMED', s: ++this.sequence, d: {} });
         return;
       default:
@@ -483,8 +513,9 @@ export class FakeDiscord {
         status: 200,
         body: {
           url: `${this.baseUrl.replace('http', 'ws')}/gateway`,
-          shards: 1,
-          session_start_limit: { total: 1000, remaining: 1000, reset_after: 0, max_concurrency: 1 },
+          shards: this.recommendedShards,
+          // As for a large bot: shards may identify together, without discord.js's 5 s gap between them.
+          session_start_limit: { total: 1000, remaining: 1000, reset_after: 0, max_concurrency: 16 },
         },
       };
     }
@@ -706,7 +737,7 @@ export class FakeDiscord {
     });
     this.interactions.set(id, record);
     this.byToken.set(token, record);
-    this.dispatchRaw('INTERACTION_CREATE', {
+    this.dispatchToGuild(guild.id, 'INTERACTION_CREATE', {
       id,
       application_id: this.applicationId,
       type,

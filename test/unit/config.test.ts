@@ -72,6 +72,7 @@ describe('loadConfig', () => {
         MAX_CONCURRENT_DELIVERIES: 'many',
         POLL_RATE_LIMIT: '-3',
         HTTP_PORT: '70000',
+        SHARD_COUNT: 'lots',
       });
     } catch (error) {
       caught = error;
@@ -81,10 +82,15 @@ describe('loadConfig', () => {
       'MAX_CONCURRENT_DELIVERIES must be a whole number',
       'POLL_RATE_LIMIT must be more than 0',
       'HTTP_PORT must be from 0 to 65535',
+      'SHARD_COUNT must be auto or a whole number of shards from 1',
     ]);
-    expect(loadConfig({ ...valid, POLL_RATE_LIMIT: '2.5', HTTP_PORT: '9464' })).toMatchObject({
+    expect(
+      loadConfig({ ...valid, POLL_RATE_LIMIT: '2.5', HTTP_PORT: '9464', SHARD_COUNT: '4' }),
+    ).toMatchObject({
       POLL_RATE_LIMIT: 2.5,
       HTTP_PORT: 9464,
+      SHARD_COUNT: 4,
     });
+    expect(loadConfig({ ...valid, SHARD_COUNT: 'auto' }).SHARD_COUNT).toBe('auto');
   });
 });
