@@ -25,7 +25,7 @@ export interface TracksView {
   allowedMentions: ReturnType<typeof noPings>;
 }
 
-export function messageLink(guildId: string, channelId: string, messageId: string): string {
+function messageLink(guildId: string, channelId: string, messageId: string): string {
   return `https://discord.com/channels/${guildId}/${channelId}/${messageId}`;
 }
 

@@ -31,7 +31,7 @@ const colors = { working: 0x5865f2, done: 0x57f287, failed: 0xed4245, cancelled:
 const DESCRIPTION_MAX = 4096;
 
 /** The buttons on track messages; the labels are the ones members learn, keep them exact. */
-export const TRACK_ACTIONS = {
+const TRACK_ACTIONS = {
   regenerate: { label: 'Regenerate', style: ButtonStyle.Secondary, emoji: '🔁' },
   remix: { label: 'Remix', style: ButtonStyle.Primary, emoji: '🎛️' },
   cancel: { label: 'Cancel', style: ButtonStyle.Secondary, emoji: '✖️' },

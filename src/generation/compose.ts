@@ -3,7 +3,7 @@ import { PROMPT_MAX_CHARS, type Validated } from './request.js';
 const count = (n: number) => n.toLocaleString('en-US');
 
 /** Lines that introduce the lyrics in a composed prompt. */
-export const LYRICS_HEADING = '\n\nLyrics:\n';
+const LYRICS_HEADING = '\n\nLyrics:\n';
 
 /**
  * One provider prompt from a style description and optional lyrics. The provider reads the words

@@ -1,3 +1,5 @@
+import { parseBuffer } from 'music-metadata';
+
 /**
  * Recognises an MP3 stream by its first bytes: an ID3v2 tag, or an MPEG audio frame header
  * (11 sync bits, a valid version, layer III, a bitrate index that is neither free nor bad, and a
@@ -30,4 +32,23 @@ function isFrameHeader(bytes: Uint8Array, offset: number): boolean {
   return (
     sync && version !== 0b01 && layer === 0b01 && bitrate !== 0 && bitrate !== 0b1111 && sampleRate !== 0b11
   );
+}
+
+/**
+ * The playing time of an mp3, read from the file itself (a Xing/Info header, or by walking every
+ * frame when there is none). Undefined when the file cannot be read: the length is a detail of
+ * the message, never a reason to hold back the track.
+ */
+export async function audioDurationSeconds(data: Uint8Array): Promise<number | undefined> {
+  try {
+    const metadata = await parseBuffer(
+      data,
+      { mimeType: 'audio/mpeg', size: data.length },
+      { duration: true },
+    );
+    const seconds = metadata.format.duration;
+    return seconds !== undefined && Number.isFinite(seconds) && seconds > 0 ? seconds : undefined;
+  } catch {
+    return undefined;
+  }
 }

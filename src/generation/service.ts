@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { userMessageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { DownloadError, type Downloader } from './download.js';
-import { audioDurationSeconds } from './duration.js';
+import { audioDurationSeconds } from './mp3.js';
 import { Limiter } from './limiter.js';
 import type { FairGate } from './gate.js';
 import { ProgressThrottle } from './progress.js';

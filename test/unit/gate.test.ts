@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { FairGate, type GateTicket } from '../../src/generation/gate.js';
-import { worthAnEdit } from '../../src/generation/service.js';
 import { settle } from '../support/clock.js';
 
 /** Enters jobs named `guild/user/n` and records the order they are admitted in. */
@@ -97,16 +96,5 @@ describe('FairGate', () => {
     // In the order fairness gives them: the other server's job first.
     expect(t.admitted).toEqual(['g/u/1', 'h/v/1', 'g/u/2']);
     expect(t.gate.waiting()).toBe(0);
-  });
-});
-
-describe('worthAnEdit', () => {
-  it('edits at every step near the front of the line and every ten places further back', () => {
-    expect(worthAnEdit(undefined, 500)).toBe(true);
-    expect(worthAnEdit(21, 20)).toBe(true);
-    expect(worthAnEdit(3, 2)).toBe(true);
-    expect(worthAnEdit(499, 498)).toBe(false);
-    expect(worthAnEdit(491, 489)).toBe(true);
-    expect(worthAnEdit(35, 31)).toBe(false);
   });
 });

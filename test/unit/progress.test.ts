@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ProgressThrottle } from '../../src/generation/progress.js';
 import { ManualClock, settle } from '../support/clock.js';
+import { worthAnEdit } from '../../src/generation/service.js';
 
 describe('ProgressThrottle', () => {
   it('sends the first edit at once, coalesces a burst into one trailing edit, and respects the interval', async () => {
@@ -43,5 +44,16 @@ describe('ProgressThrottle', () => {
     throttle.request();
     await settle();
     expect(sends).toBe(1);
+  });
+});
+
+describe('worthAnEdit', () => {
+  it('edits at every step near the front of the line and every ten places further back', () => {
+    expect(worthAnEdit(undefined, 500)).toBe(true);
+    expect(worthAnEdit(21, 20)).toBe(true);
+    expect(worthAnEdit(3, 2)).toBe(true);
+    expect(worthAnEdit(499, 498)).toBe(false);
+    expect(worthAnEdit(491, 489)).toBe(true);
+    expect(worthAnEdit(35, 31)).toBe(false);
   });
 });
