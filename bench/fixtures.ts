@@ -6,7 +6,7 @@ import { createApp, type App, type AppOptions } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { FakeAiml, type FakeAimlOptions } from '../test/fakes/aiml.js';
-import { FakeDiscord, type FakeGuild, type RecordedRequest } from '../test/fakes/discord.js';
+import { FakeDiscord, type FakeGuild } from '../test/fakes/discord.js';
 
 /** Every time in a bench is multiplied by this, so minutes of service time run in seconds. */
 export interface Scaled {
@@ -38,6 +38,22 @@ export function scaledOptions(scale: number): AppOptions {
   };
 }
 
+/** The fakes on loopback, and the bot's environment pointing at them. */
+async function startFakes(guildCount: number, aimlOptions: FakeAimlOptions | undefined) {
+  const discord = await FakeDiscord.start({ guilds: guilds(guildCount) });
+  const aiml = await FakeAiml.start(aimlOptions);
+  const env: Record<string, string> = {
+    DISCORD_TOKEN: discord.token,
+    AIML_API_KEY: aiml.apiKey,
+    AIML_API_URL: aiml.baseUrl,
+    DISCORD_API_URL: discord.apiUrl,
+    DATABASE_URL: 'sqlite::memory:',
+    LOG_LEVEL: 'silent',
+    MAX_CONCURRENT_GENERATIONS: '10000',
+  };
+  return { discord, aiml, env };
+}
+
 export interface BotUnderTest {
   discord: FakeDiscord;
   aiml: FakeAiml;
@@ -52,18 +68,8 @@ export async function startBot(options: {
   app?: AppOptions;
   aiml?: FakeAimlOptions;
 }): Promise<BotUnderTest> {
-  const discord = await FakeDiscord.start({ guilds: guilds(options.guildCount) });
-  const aiml = await FakeAiml.start(options.aiml);
-  const config = loadConfig({
-    DISCORD_TOKEN: discord.token,
-    AIML_API_KEY: aiml.apiKey,
-    AIML_API_URL: aiml.baseUrl,
-    DISCORD_API_URL: discord.apiUrl,
-    DATABASE_URL: 'sqlite::memory:',
-    LOG_LEVEL: 'silent',
-    MAX_CONCURRENT_GENERATIONS: '10000',
-    ...options.env,
-  });
+  const { discord, aiml, env } = await startFakes(options.guildCount, options.aiml);
+  const config = loadConfig({ ...env, ...options.env });
   const app = await createApp(config, options.app);
   await app.start();
   return {
@@ -97,10 +103,7 @@ export function musicFrom(
   });
 }
 
-export const isFinalEdit = (token: string) => (r: RecordedRequest) =>
-  r.method === 'PATCH' &&
-  r.path.endsWith(`/${token}/messages/@original`) &&
-  ((r.body as { embeds?: unknown[] } | undefined)?.embeds?.length ?? 0) > 0;
+export { isFinalEdit } from '../test/support/harness.js';
 
 export interface ProcessReport {
   peakRssMiB: number;
@@ -157,15 +160,9 @@ export async function startBotProcess(options: {
   aiml?: FakeAimlOptions;
   variant?: 'bot' | 'floor';
 }): Promise<{ discord: FakeDiscord; aiml: FakeAiml; child: BenchChild; close(): Promise<void> }> {
-  const discord = await FakeDiscord.start({ guilds: guilds(options.guildCount) });
-  const aiml = await FakeAiml.start(options.aiml);
+  const { discord, aiml, env } = await startFakes(options.guildCount, options.aiml);
   const child = await forkChild('./bot-process.ts', {
-    DISCORD_TOKEN: discord.token,
-    AIML_API_KEY: aiml.apiKey,
-    AIML_API_URL: aiml.baseUrl,
-    DISCORD_API_URL: discord.apiUrl,
-    DATABASE_URL: 'sqlite::memory:',
-    MAX_CONCURRENT_GENERATIONS: '10000',
+    ...env,
     BENCH_SCALE: String(options.scale),
     BENCH_VARIANT: options.variant ?? 'bot',
     ...options.env,

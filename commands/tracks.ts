@@ -13,6 +13,7 @@ import {
 } from '../src/discord/command.js';
 import type { CustomId } from '../src/discord/custom-id.js';
 import { renderNotice } from '../src/discord/render.js';
+import { replyPrivately } from '../src/discord/reply.js';
 import { renderTrackDetails, renderTrackPage, TRACKS_PAGE_SIZE } from '../src/discord/render-tracks.js';
 import type { UsageRow } from '../src/store/usage-repository.js';
 
@@ -51,7 +52,7 @@ const data = {
 
 async function execute(interaction: ChatInputCommandInteraction, context: CommandContext): Promise<void> {
   if (!interaction.inGuild()) {
-    await interaction.reply({ ...renderNotice('Use /tracks in a server.'), flags: MessageFlags.Ephemeral });
+    await replyPrivately(interaction, 'Use /tracks in a server.');
     return;
   }
   const sub = interaction.options.data[0];
@@ -70,19 +71,16 @@ async function execute(interaction: ChatInputCommandInteraction, context: Comman
     });
     return;
   }
-  await interaction.reply({
-    ...renderNotice('Unknown subcommand. Try /tracks recent.'),
-    flags: MessageFlags.Ephemeral,
-  });
+  await replyPrivately(interaction, 'Unknown subcommand. Try /tracks recent.');
 }
 
 async function page(guildId: string, requested: number, context: CommandContext) {
-  const { total } = await context.tracks.recent(guildId, 0, 0);
-  // A page that no longer exists (tracks deleted since) shows the last one instead.
-  const last = Math.max(0, Math.ceil(total / TRACKS_PAGE_SIZE) - 1);
-  const index = Math.min(requested, last);
-  const { tracks } = await context.tracks.recent(guildId, index * TRACKS_PAGE_SIZE, TRACKS_PAGE_SIZE);
-  return renderTrackPage({ page: index, total, tracks });
+  const listed = await context.tracks.recent(guildId, requested * TRACKS_PAGE_SIZE, TRACKS_PAGE_SIZE);
+  const last = Math.max(0, Math.ceil(listed.total / TRACKS_PAGE_SIZE) - 1);
+  if (requested <= last) return renderTrackPage({ page: requested, ...listed });
+  // A page that no longer exists (a crafted number, or fewer tracks since) shows the last one.
+  const { tracks, total } = await context.tracks.recent(guildId, last * TRACKS_PAGE_SIZE, TRACKS_PAGE_SIZE);
+  return renderTrackPage({ page: last, total, tracks });
 }
 
 async function show(guildId: string, number: unknown, context: CommandContext) {
@@ -116,10 +114,10 @@ async function turnPage(
   const requested =
     id.argument !== undefined && /^\d{1,6}$/.test(id.argument) ? Number(id.argument) : undefined;
   if (!interaction.inGuild() || requested === undefined || (id.action !== 'newer' && id.action !== 'older')) {
-    await interaction.reply({
-      ...renderNotice('That page button is not one Tracksmith recognises. Run /tracks recent again.'),
-      flags: MessageFlags.Ephemeral,
-    });
+    await replyPrivately(
+      interaction,
+      'That page button is not one Tracksmith recognises. Run /tracks recent again.',
+    );
     return;
   }
   await interaction.update(await page(interaction.guildId, requested, context));

@@ -25,7 +25,7 @@ import { instrumentProvider } from './observability/instrument.js';
 import { createMetrics } from './observability/metrics.js';
 import { openDatabase, type Database } from './store/db.js';
 import { createSettingsRepository } from './store/settings-repository.js';
-import { createTracksRepository } from './store/tracks-repository.js';
+import { createTracksRepository, parentOf } from './store/tracks-repository.js';
 import { createUsageRepository, type UsageRow } from './store/usage-repository.js';
 
 /** Knobs that are not configuration but that tests and benchmarks need to turn. */
@@ -244,10 +244,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
 /** Rebuilds an accepted request from its ledger row, as it was when the last process stopped. */
 function jobFromRow(row: UsageRow, parent: UsageRow | undefined): Job {
-  const lineage = lineageFor(
-    row.kind,
-    parent && { id: parent.id, userId: parent.user_id, trackNumber: parent.track_number },
-  );
+  const lineage = lineageFor(row.kind, parent && parentOf(parent));
   return {
     id: row.id,
     request: { prompt: row.prompt, lengthSeconds: row.length_seconds },

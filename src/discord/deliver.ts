@@ -28,6 +28,12 @@ export type DeliveryRoute = 'reply' | 'channel-edit' | 'new-message';
 export function createDiscordReporter(options: DiscordReporterOptions): Reporter {
   const { rest, logger } = options;
 
+  /** The message that carries the track from now on: remembered for later edits and /tracks. */
+  const adopt = async (job: Job, messageId: string) => {
+    job.origin.reply.messageId = messageId;
+    await options.rememberReplyMessage(job, messageId);
+  };
+
   const editReply = async (job: Job, payload: MessagePayload) => {
     const { applicationId, interactionToken } = job.origin.reply;
     const message = (await rest.patch(Routes.webhookMessage(applicationId, interactionToken, '@original'), {
@@ -35,10 +41,7 @@ export function createDiscordReporter(options: DiscordReporterOptions): Reporter
       files: payload.files,
       auth: false,
     })) as APIMessage;
-    if (job.origin.reply.messageId === undefined) {
-      job.origin.reply.messageId = message.id;
-      await options.rememberReplyMessage(job, message.id);
-    }
+    if (job.origin.reply.messageId === undefined) await adopt(job, message.id);
   };
 
   const finalMessage = async (job: Job, payload: MessagePayload): Promise<DeliveryRoute> => {
@@ -78,9 +81,7 @@ export function createDiscordReporter(options: DiscordReporterOptions): Reporter
       },
       files: payload.files,
     })) as APIMessage;
-    // The track now lives in this message: its buttons and /tracks point here from now on.
-    job.origin.reply.messageId = posted.id;
-    await options.rememberReplyMessage(job, posted.id);
+    await adopt(job, posted.id);
     return 'new-message';
   };
 

@@ -26,7 +26,7 @@ export function noPings(): APIAllowedMentions {
   return { parse: [] };
 }
 
-const colors = { working: 0x5865f2, done: 0x57f287, failed: 0xed4245, cancelled: 0x99aab5 } as const;
+const colors = { done: 0x57f287, failed: 0xed4245, cancelled: 0x99aab5 } as const;
 /** Discord's embed description limit, less room for the ellipsis. */
 const DESCRIPTION_MAX = 4096;
 
@@ -63,22 +63,28 @@ export function trackRef(trackNumber: number | null | undefined): string {
   return trackNumber === null || trackNumber === undefined ? 'an earlier request' : `#${trackNumber}`;
 }
 
+/** What a track that builds on another is called. */
+const KIND_WORDS: Record<Lineage['kind'], string> = { remix: 'remix', regenerate: 'new take' };
+
+/** "remix of #42", or "new take of an earlier request". */
+function buildsOn(lineage: { kind: Lineage['kind']; parentNumber?: number | null | undefined }): string {
+  return `${KIND_WORDS[lineage.kind]} of ${trackRef(lineage.parentNumber)}`;
+}
+
 /** "Remix of #42 by @A": credits the person the track builds on. */
 export function lineageText(lineage: {
   kind: Lineage['kind'];
   parentNumber?: number | null | undefined;
   parentUserId: string;
 }): string {
-  const what = lineage.kind === 'remix' ? 'Remix' : 'New take';
-  return `${what} of ${trackRef(lineage.parentNumber)} by ${userMention(lineage.parentUserId)}`;
+  const text = `${buildsOn(lineage)} by ${userMention(lineage.parentUserId)}`;
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /** "30-second track", or "30-second remix of #42". */
 function describeJob(job: Job): string {
   const length = `${job.request.lengthSeconds}-second`;
-  if (!job.lineage) return `${length} track`;
-  const what = job.lineage.kind === 'remix' ? 'remix' : 'new take';
-  return `${length} ${what} of ${trackRef(job.lineage.parentNumber)}`;
+  return job.lineage ? `${length} ${buildsOn(job.lineage)}` : `${length} track`;
 }
 
 export function renderProgress(job: Job): MessagePayload {

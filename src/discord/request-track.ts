@@ -1,5 +1,4 @@
 import {
-  MessageFlags,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
   type ModalSubmitInteraction,
@@ -8,10 +7,11 @@ import { lineageFor } from '../generation/lineage.js';
 import type { RequestOrigin } from '../generation/ports.js';
 import { validateMusicRequest } from '../generation/request.js';
 import type { TrackKind } from '../store/schema.js';
+import { parentOf } from '../store/tracks-repository.js';
 import type { UsageRow } from '../store/usage-repository.js';
 import type { CommandContext } from './command.js';
 import { DEFAULT_UPLOAD_LIMIT_BYTES } from './limits.js';
-import { renderNotice } from './render.js';
+import { replyPrivately } from './reply.js';
 
 /** Every interaction that can ask for a track: /music, the /compose form, Regenerate, the Remix form. */
 export type TrackInteraction = ChatInputCommandInteraction | ButtonInteraction | ModalSubmitInteraction;
@@ -77,20 +77,12 @@ export async function requestTrack(
     await context.usage.markFailed(id, 'the interaction could not be acknowledged', null, context.now());
     throw error;
   }
-  const { parent } = ask;
   context.generation.start(
     { prompt: checked.value.prompt, lengthSeconds: reservation.lengthSeconds },
     origin,
     id,
-    lineageFor(
-      ask.kind,
-      parent && { id: parent.id, userId: parent.user_id, trackNumber: parent.track_number },
-    ),
+    lineageFor(ask.kind, ask.parent && parentOf(ask.parent)),
   );
-}
-
-export async function replyPrivately(interaction: TrackInteraction, text: string): Promise<void> {
-  await interaction.reply({ ...renderNotice(text), flags: MessageFlags.Ephemeral });
 }
 
 /** Role IDs from the member as Discord sent it, cached or not. */

@@ -3,6 +3,7 @@ import type { Logger } from '../log.js';
 import type { CommandContext, Handlers } from './command.js';
 import { decodeCustomId } from './custom-id.js';
 import { renderNotice } from './render.js';
+import { replyPrivately } from './reply.js';
 
 const genericFailure = 'Something went wrong while handling that. Please try again in a moment.';
 const stopping = 'Tracksmith is restarting. Please try again in a minute.';
@@ -104,7 +105,7 @@ export function createRouter(handlers: Handlers, context: Omit<CommandContext, '
 
 /** An ephemeral notice as the interaction's first answer; a failure to send it is only logged. */
 async function privately(interaction: RepliableInteraction, text: string, logger: Logger): Promise<void> {
-  await interaction
-    .reply({ ...renderNotice(text), flags: MessageFlags.Ephemeral })
-    .catch((error: unknown) => logger.warn({ err: error }, 'could not send a notice'));
+  await replyPrivately(interaction, text).catch((error: unknown) =>
+    logger.warn({ err: error }, 'could not send a notice'),
+  );
 }

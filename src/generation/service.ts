@@ -57,6 +57,8 @@ interface Run {
   /** Resolves when someone cancels the job, so a wait in line can end early. */
   cancelled: Promise<void>;
   wake: () => void;
+  /** The whole job, settled when it ends or stops; shutdown waits for it. */
+  work: Promise<void>;
 }
 
 /**
@@ -64,7 +66,7 @@ interface Run {
  * to the tracker, download, report. Each step's failure becomes one message for the member.
  */
 export class GenerationService {
-  private readonly running = new Set<Promise<void>>();
+  /** Jobs of this process from admission to their end. */
   private readonly runs = new Map<string, Run>();
   private readonly deliveries: Limiter;
   private stopping = false;
@@ -132,7 +134,7 @@ export class GenerationService {
     this.stopping = true;
     this.options.gate.close();
     this.options.tracker.stop();
-    await Promise.allSettled([...this.running]);
+    await Promise.allSettled([...this.runs.values()].map((run) => run.work));
   }
 
   private launch(job: Job): void {
@@ -150,6 +152,7 @@ export class GenerationService {
       logger,
       cancelled,
       wake,
+      work: Promise.resolve(),
       progress: new ProgressThrottle(
         () => this.report(run, 'progress', () => this.options.reporter.progress(job)).then(() => undefined),
         this.options.clock,
@@ -157,19 +160,17 @@ export class GenerationService {
       ),
     };
     this.runs.set(job.id, run);
-    const work = this.admitThenRun(run)
+    run.work = this.admitThenRun(run)
       .catch((error: unknown) => {
         logger.error({ err: error }, 'job crashed');
       })
       .finally(() => {
         this.runs.delete(job.id);
-        this.running.delete(work);
         // A job left for the next start (shutdown) has not ended.
         if (job.phase === 'completed' || job.phase === 'failed' || job.phase === 'cancelled') {
           this.options.observer?.finished(job);
         }
       });
-    this.running.add(work);
   }
 
   private async admitThenRun(run: Run): Promise<void> {
@@ -298,27 +299,26 @@ export class GenerationService {
     // The edit goes first and the ledger after: after a crash in between, the resumed job edits the
     // same reply again, which the member cannot tell from one edit.
     const route = await this.report(run, 'delivery', () => this.options.reporter.delivered(job, delivery));
-    job.phase = route === undefined ? 'failed' : 'completed';
-    if (route !== undefined) job.deliveredAt = this.options.clock.now();
-    await this.record(run, 'completion', () =>
-      route === undefined
-        ? this.options.ledger.failed(job, 'the track could not be delivered to Discord')
-        : this.options.ledger.completed(
-            job,
-            `${delivery.kind === 'file' ? 'attachment' : 'link'} via ${route}`,
-          ),
-    );
-    if (route !== undefined) {
-      logger.info(
-        {
-          delivery: delivery.kind,
-          route,
-          trackNumber: job.trackNumber,
-          bytes: delivery.kind === 'file' ? delivery.data.length : delivery.sizeBytes,
-        },
-        'track delivered',
+    if (route === undefined) {
+      job.phase = 'failed';
+      await this.record(run, 'completion', () =>
+        this.options.ledger.failed(job, 'the track could not be delivered to Discord'),
       );
+      return;
     }
+    job.phase = 'completed';
+    job.deliveredAt = this.options.clock.now();
+    const how = `${delivery.kind === 'file' ? 'attachment' : 'link'} via ${route}`;
+    await this.record(run, 'completion', () => this.options.ledger.completed(job, how));
+    logger.info(
+      {
+        delivery: delivery.kind,
+        route,
+        trackNumber: job.trackNumber,
+        bytes: delivery.kind === 'file' ? delivery.data.length : delivery.sizeBytes,
+      },
+      'track delivered',
+    );
   }
 
   private async fail(run: Run, userMessage: string): Promise<void> {

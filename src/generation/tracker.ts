@@ -239,7 +239,7 @@ export class Tracker {
       this.inFlight--;
     }
     if (this.stopped) return;
-    if (next !== undefined && this.entries.get(entry.generationId) === entry) this.schedule(entry, next);
+    if (next !== undefined && this.isLive(entry)) this.schedule(entry, next);
     // A freed slot may let a check that was waiting in line go now.
     this.runDue();
   }

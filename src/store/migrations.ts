@@ -7,6 +7,15 @@ const isPostgres = (db: Kysely<unknown>) => db.getExecutor().adapter instanceof 
  * Every migration, listed in code: nothing scans a folder, so the same list works from `src/`
  * under tsx and from `dist/`. Only Kysely's schema builder is used, so they run on PostgreSQL too.
  */
+/** Columns added to an existing table, each nullable so that existing rows stay valid. */
+async function addNullableColumns(
+  db: Kysely<unknown>,
+  table: string,
+  columns: readonly (readonly [string, 'text' | 'integer' | 'real' | 'bigint'])[],
+): Promise<void> {
+  for (const [column, type] of columns) await db.schema.alterTable(table).addColumn(column, type).execute();
+}
+
 const migrations: Record<string, Migration> = {
   '001_initial': {
     async up(db: Kysely<unknown>) {
@@ -84,15 +93,13 @@ const migrations: Record<string, Migration> = {
   // for 15 minutes: it is cleared as soon as the request ends.
   '002_resumable_jobs': {
     async up(db: Kysely<unknown>) {
-      for (const [column, type] of [
+      await addNullableColumns(db, 'usage', [
         ['application_id', 'text'],
         ['interaction_token', 'text'],
         ['upload_limit_bytes', 'integer'],
         ['reply_message_id', 'text'],
         ['delivery', 'text'],
-      ] as const) {
-        await db.schema.alterTable('usage').addColumn(column, type).execute();
-      }
+      ]);
     },
   },
   // Tracks as members see them: a number per server, lineage, and what the finished file was.
@@ -102,16 +109,14 @@ const migrations: Record<string, Migration> = {
         .alterTable('usage')
         .addColumn('kind', 'text', (c) => c.notNull().defaultTo('music'))
         .execute();
-      for (const [column, type] of [
+      await addNullableColumns(db, 'usage', [
         ['parent_id', 'text'],
         ['track_number', 'integer'],
         ['actual_seconds', 'real'],
         ['generation_ms', 'bigint'],
         ['deleted_at', 'bigint'],
         ['deleted_by', 'text'],
-      ] as const) {
-        await db.schema.alterTable('usage').addColumn(column, type).execute();
-      }
+      ]);
       await db.schema
         .createIndex('usage_guild_track_number')
         .unique()

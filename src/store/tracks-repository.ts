@@ -1,6 +1,11 @@
 import { lockGuild, type Db } from './db.js';
 import type { UsageRow } from './usage-repository.js';
 
+/** What a request that builds on this track needs to know of it. */
+export function parentOf(row: UsageRow): { id: string; userId: string; trackNumber: number | null } {
+  return { id: row.id, userId: row.user_id, trackNumber: row.track_number };
+}
+
 /** A delivered track with just enough of its parent to show the lineage. */
 export interface TrackListing {
   track: UsageRow;

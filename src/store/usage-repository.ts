@@ -1,4 +1,4 @@
-import { sql, type Insertable, type Selectable } from 'kysely';
+import { sql, type Insertable, type Selectable, type Updateable } from 'kysely';
 import type { Db } from './db.js';
 import type { UsageStatus, UsageTable } from './schema.js';
 
@@ -42,9 +42,7 @@ export interface UsageRepository {
   }>;
   countGuildSince(guildId: string, since: number): Promise<number>;
   countUserSince(guildId: string, userId: string, since: number): Promise<number>;
-  countGuildInFlight(guildId: string): Promise<number>;
   creditsGuildSince(guildId: string, since: number): Promise<number>;
-  lastRequestAt(guildId: string, userId: string): Promise<number | null>;
   topMembersSince(
     guildId: string,
     since: number,
@@ -63,6 +61,14 @@ export interface CompletedTrack {
 export function createUsageRepository(db: Db): UsageRepository {
   const counted = (guildId: string) =>
     db.selectFrom('usage').where('guild_id', '=', guildId).where('status', 'in', COUNTED);
+  /** Every way a request ends: its outcome, the time, and the interaction token forgotten. */
+  const end = async (id: string, at: number, outcome: Updateable<UsageTable>) => {
+    await db
+      .updateTable('usage')
+      .set({ ...outcome, completed_at: at, interaction_token: null })
+      .where('id', '=', id)
+      .execute();
+  };
 
   return {
     async insert(row) {
@@ -79,48 +85,20 @@ export function createUsageRepository(db: Db): UsageRepository {
         .execute();
     },
 
-    async markCompleted(id, outcome, at) {
-      await db
-        .updateTable('usage')
-        .set({
-          status: 'completed',
-          credits_used: outcome.creditsUsed,
-          delivery: outcome.delivery,
-          actual_seconds: outcome.actualSeconds ?? null,
-          generation_ms: outcome.generationMs ?? null,
-          completed_at: at,
-          interaction_token: null,
-        })
-        .where('id', '=', id)
-        .execute();
-    },
+    markCompleted: (id, outcome, at) =>
+      end(id, at, {
+        status: 'completed',
+        credits_used: outcome.creditsUsed,
+        delivery: outcome.delivery,
+        actual_seconds: outcome.actualSeconds ?? null,
+        generation_ms: outcome.generationMs ?? null,
+      }),
 
-    async markFailed(id, error, creditsUsed, at) {
-      await db
-        .updateTable('usage')
-        .set({
-          status: 'failed',
-          error: error.slice(0, 500),
-          credits_used: creditsUsed,
-          completed_at: at,
-          interaction_token: null,
-        })
-        .where('id', '=', id)
-        .execute();
-    },
+    markFailed: (id, error, creditsUsed, at) =>
+      end(id, at, { status: 'failed', error: error.slice(0, 500), credits_used: creditsUsed }),
 
-    async markCancelled(id, byUserId, at) {
-      await db
-        .updateTable('usage')
-        .set({
-          status: 'cancelled',
-          error: `cancelled by ${byUserId}`,
-          completed_at: at,
-          interaction_token: null,
-        })
-        .where('id', '=', id)
-        .execute();
-    },
+    markCancelled: (id, byUserId, at) =>
+      end(id, at, { status: 'cancelled', error: `cancelled by ${byUserId}` }),
 
     async setReplyMessage(id, messageId) {
       await db.updateTable('usage').set({ reply_message_id: messageId }).where('id', '=', id).execute();
@@ -205,16 +183,6 @@ export function createUsageRepository(db: Db): UsageRepository {
       return Number(row?.n ?? 0);
     },
 
-    async countGuildInFlight(guildId) {
-      const row = await db
-        .selectFrom('usage')
-        .where('guild_id', '=', guildId)
-        .where('status', 'in', IN_FLIGHT)
-        .select((eb) => eb.fn.countAll<Aggregate>().as('n'))
-        .executeTakeFirst();
-      return Number(row?.n ?? 0);
-    },
-
     // Credits are spent even by generations that failed, so every row with a charge counts.
     async creditsGuildSince(guildId, since) {
       const row = await db
@@ -224,14 +192,6 @@ export function createUsageRepository(db: Db): UsageRepository {
         .select((eb) => eb.fn.sum<Aggregate | null>('credits_used').as('credits'))
         .executeTakeFirst();
       return Number(row?.credits ?? 0);
-    },
-
-    async lastRequestAt(guildId, userId) {
-      const row = await counted(guildId)
-        .where('user_id', '=', userId)
-        .select((eb) => eb.fn.max<Aggregate | null>('requested_at').as('last'))
-        .executeTakeFirst();
-      return row?.last == null ? null : Number(row.last);
     },
 
     async topMembersSince(guildId, since, limit) {

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { ApplicationCommandOptionType, PermissionFlagsBits } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FakeMessage, RecordedRequest } from '../fakes/discord.js';
-import { startHarness, type Harness } from '../support/harness.js';
+import { isFinalEdit, startHarness, type Harness } from '../support/harness.js';
 import { eventually } from '../support/log.js';
 import { transcript } from '../support/transcript.js';
 
@@ -82,13 +82,7 @@ function callback(h: Harness, interaction: { id: string }) {
 
 /** The edit that ends a job: the first one with an embed. */
 function finalEdit(h: Harness, token: string, timeoutMs = 10_000) {
-  return h.discord.waitForRequest(
-    (r) =>
-      r.method === 'PATCH' &&
-      r.path.endsWith(`/${token}/messages/@original`) &&
-      (bodyOf(r).embeds?.length ?? 0) > 0,
-    timeoutMs,
-  );
+  return h.discord.waitForRequest(isFinalEdit(token), timeoutMs);
 }
 
 function fieldsOf(r: RecordedRequest): Record<string, string> {

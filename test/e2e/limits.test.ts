@@ -1,7 +1,6 @@
 import { ApplicationCommandOptionType, MessageFlags, PermissionFlagsBits } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RecordedRequest } from '../fakes/discord.js';
-import { startHarness, type Harness } from '../support/harness.js';
+import { isFinalEdit, startHarness, type Harness } from '../support/harness.js';
 
 const moderator = { id: '200000000000000007', username: 'mod' };
 const member = { id: '200000000000000042', username: 'riffmaker' };
@@ -54,11 +53,6 @@ async function answer(h: Harness, interaction: { id: string }) {
   };
 }
 
-const isFinal = (token: string) => (r: RecordedRequest) =>
-  r.method === 'PATCH' &&
-  r.path.endsWith(`/${token}/messages/@original`) &&
-  ((r.body as { embeds?: unknown[] }).embeds?.length ?? 0) > 0;
-
 describe('per-server limits end to end', () => {
   it('a moderator sets a daily limit and a member who reaches it is refused with the reset time', async () => {
     const h = (harness = await startHarness());
@@ -68,7 +62,7 @@ describe('per-server limits end to end', () => {
     expect(confirmation.content).toContain('**user-daily**: 25 → 1');
 
     const first = music(h, 'first take');
-    await h.discord.waitForRequest(isFinal(first.token));
+    await h.discord.waitForRequest(isFinalEdit(first.token));
     const second = music(h, 'second take');
     const refusal = await answer(h, second);
     expect(refusal.ephemeral).toBe(true);
@@ -174,7 +168,7 @@ describe('per-server limits end to end', () => {
       "⏳ <@200000000000000053>'s 30-second track is waiting in line: position 2.",
     );
     for (const interaction of interactions)
-      await h.discord.waitForRequest(isFinal(interaction.token), 15_000);
+      await h.discord.waitForRequest(isFinalEdit(interaction.token), 15_000);
     const creates = h.aiml.requests.filter((r) => r.route === 'create');
     expect(creates.map((r) => (r.body as { prompt: string }).prompt)).toEqual(['take 0', 'take 1', 'take 2']);
   });
@@ -184,8 +178,8 @@ describe('per-server limits end to end', () => {
     const burst = Array.from({ length: 50 }, (_, i) =>
       music(h, `burst ${i}`, { id: `2000000000000010${String(i).padStart(2, '0')}`, username: `m${i}` }),
     );
-    for (const interaction of burst) await h.discord.waitForRequest(isFinal(interaction.token), 30_000);
-    const finals = burst.map((i) => h.discord.requests.find(isFinal(i.token))!);
+    for (const interaction of burst) await h.discord.waitForRequest(isFinalEdit(interaction.token), 30_000);
+    const finals = burst.map((i) => h.discord.requests.find(isFinalEdit(i.token))!);
     expect(finals.every((r) => r.files.length === 1)).toBe(true);
     expect(h.aiml.jobs.size).toBe(50);
     const queued = h.discord.requests.filter((r) =>
@@ -200,7 +194,7 @@ describe('per-server limits end to end', () => {
     const h = (harness = await startHarness());
     await answer(h, settingsCommand(h, moderator, { name: 'set', type: 1, options: [int('user-daily', 3)] }));
     const done = music(h, 'one');
-    await h.discord.waitForRequest(isFinal(done.token));
+    await h.discord.waitForRequest(isFinalEdit(done.token));
     const usage = await answer(h, settingsCommand(h, moderator, { name: 'usage', type: 1 }));
     const text = usage.embeds[0]?.description ?? '';
     expect(text).toMatch(/^\*\*Today\*\*: 1 tracks, 300 credits; resets <t:\d+:R>/);
@@ -211,7 +205,7 @@ describe('per-server limits end to end', () => {
     const h = (harness = await startHarness({ fileStore: true }));
     await answer(h, settingsCommand(h, moderator, { name: 'set', type: 1, options: [int('user-daily', 1)] }));
     const first = music(h, 'before restart');
-    await h.discord.waitForRequest(isFinal(first.token));
+    await h.discord.waitForRequest(isFinalEdit(first.token));
 
     await h.restart();
 

@@ -1,8 +1,7 @@
 import { ApplicationCommandOptionType } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHttpServer } from '../../src/http/server.js';
-import type { RecordedRequest } from '../fakes/discord.js';
-import { startHarness, type Harness } from '../support/harness.js';
+import { isFinalEdit, startHarness, type Harness } from '../support/harness.js';
 import { captureLogs } from '../support/log.js';
 
 let harness: Harness | undefined;
@@ -21,11 +20,6 @@ function music(h: Harness, prompt: string) {
   });
 }
 
-const isFinal = (token: string) => (r: RecordedRequest) =>
-  r.method === 'PATCH' &&
-  r.path.endsWith(`/${token}/messages/@original`) &&
-  ((r.body as { embeds?: unknown[] }).embeds?.length ?? 0) > 0;
-
 /** One sample's value from a Prometheus text scrape; 0 when the series does not exist yet. */
 function sample(text: string, series: string): number {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
@@ -37,6 +31,16 @@ async function scrape(h: Harness): Promise<string> {
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toContain('text/plain');
   return response.text();
+}
+
+/** Scrapes until `series` is above zero (it moves just after the final edit), for up to a second. */
+async function scrapeOnceMoved(h: Harness, series: string): Promise<string> {
+  let text = await scrape(h);
+  for (let i = 0; i < 50 && sample(text, series) === 0; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    text = await scrape(h);
+  }
+  return text;
 }
 
 describe('/healthz and /metrics', () => {
@@ -65,13 +69,8 @@ describe('/healthz and /metrics', () => {
     expect(sample(during, 'tracksmith_jobs{state="generating"}')).toBe(1);
     expect(sample(during, 'tracksmith_interactions_total{kind="ApplicationCommand"}')).toBe(1);
 
-    await h.discord.waitForRequest(isFinal(interaction.token));
-    // The counters move just after the final edit, with the ledger write.
-    let after = await scrape(h);
-    for (let i = 0; i < 50 && sample(after, 'tracksmith_jobs_total{outcome="completed"}') === 0; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      after = await scrape(h);
-    }
+    await h.discord.waitForRequest(isFinalEdit(interaction.token));
+    const after = await scrapeOnceMoved(h, 'tracksmith_jobs_total{outcome="completed"}');
     expect(sample(after, 'tracksmith_jobs_total{outcome="completed"}')).toBe(1);
     expect(sample(after, 'tracksmith_jobs{state="generating"}')).toBe(0);
     expect(sample(after, 'tracksmith_provider_calls_total{call="create",outcome="ok"}')).toBe(1);
@@ -87,12 +86,8 @@ describe('/healthz and /metrics', () => {
     h.aiml.failNext('create', { status: 503, times: 10 });
     h.discord.failNext({ method: 'PATCH', path: /@original$/, status: 500, times: 1 });
     const interaction = music(h, 'doomed');
-    await h.discord.waitForRequest(isFinal(interaction.token));
-    let text = await scrape(h);
-    for (let i = 0; i < 50 && sample(text, 'tracksmith_jobs_total{outcome="failed"}') === 0; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      text = await scrape(h);
-    }
+    await h.discord.waitForRequest(isFinalEdit(interaction.token));
+    const text = await scrapeOnceMoved(h, 'tracksmith_jobs_total{outcome="failed"}');
     expect(sample(text, 'tracksmith_jobs_total{outcome="failed"}')).toBe(1);
     expect(sample(text, 'tracksmith_provider_calls_total{call="create",outcome="unavailable"}')).toBe(1);
     expect(sample(text, 'tracksmith_provider_retries_total{call="create"}')).toBe(3);

@@ -1,7 +1,6 @@
 import { ApplicationCommandOptionType } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RecordedRequest } from '../fakes/discord.js';
-import { startHarness, type Harness } from '../support/harness.js';
+import { isFinalEdit, startHarness, type Harness } from '../support/harness.js';
 import { eventually } from '../support/log.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 
@@ -17,11 +16,6 @@ afterEach(async () => {
 const ada = { id: '200000000000000101', username: 'ada' };
 const ben = { id: '200000000000000102', username: 'ben' };
 
-const isFinal = (token: string) => (r: RecordedRequest) =>
-  r.method === 'PATCH' &&
-  r.path.endsWith(`/${token}/messages/@original`) &&
-  ((r.body as { embeds?: unknown[] }).embeds?.length ?? 0) > 0;
-
 describe('the bot on PostgreSQL', () => {
   it('makes, numbers and regenerates tracks, and keeps them through a restart', async () => {
     database = await createTestDatabase();
@@ -33,13 +27,13 @@ describe('the bot on PostgreSQL', () => {
       user: ada,
       options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: 'postgres polka' }],
     });
-    await h.discord.waitForRequest(isFinal(first.token));
+    await h.discord.waitForRequest(isFinalEdit(first.token));
     const message = h.discord.originalResponse(first.token)!;
     const regenerate = (message.components as { components: { label: string; custom_id: string }[] }[])
       .flatMap((row) => row.components)
       .find((c) => c.label === 'Regenerate')!;
     const again = h.discord.button({ user: ben, customId: regenerate.custom_id, message });
-    const final = await h.discord.waitForRequest(isFinal(again.token));
+    const final = await h.discord.waitForRequest(isFinalEdit(again.token));
     expect((final.body as { embeds: { title: string }[] }).embeds[0]?.title).toBe('🎵 Track #2');
 
     await eventually(async () => {

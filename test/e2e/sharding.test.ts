@@ -1,7 +1,7 @@
 import { ApplicationCommandOptionType } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { shardOf, type RecordedRequest } from '../fakes/discord.js';
-import { startHarness, type Harness } from '../support/harness.js';
+import { shardOf } from '../fakes/discord.js';
+import { isFinalEdit, startHarness, type Harness } from '../support/harness.js';
 
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -12,11 +12,6 @@ afterEach(async () => {
 // Two servers whose events travel on different shards of two.
 const even = { id: '100000000000000001', channels: [{ id: '100000000000000002', name: 'a', type: 0 }] };
 const odd = { id: '100000000004194305', channels: [{ id: '100000000004194306', name: 'b', type: 0 }] };
-
-const isFinal = (token: string) => (r: RecordedRequest) =>
-  r.method === 'PATCH' &&
-  r.path.endsWith(`/${token}/messages/@original`) &&
-  ((r.body as { embeds?: unknown[] }).embeds?.length ?? 0) > 0;
 
 function music(h: Harness, guildId: string, prompt: string) {
   return h.discord.chatInput({
@@ -46,7 +41,7 @@ describe('gateway sharding', () => {
       const first = music(h, even.id, 'on shard zero');
       const second = music(h, odd.id, 'on shard one');
       for (const interaction of [first, second]) {
-        const final = await h.discord.waitForRequest(isFinal(interaction.token));
+        const final = await h.discord.waitForRequest(isFinalEdit(interaction.token));
         expect(final.files).toHaveLength(1);
         // Answered once: each interaction reached exactly one shard.
         expect(h.discord.callbacks(interaction.id)).toHaveLength(1);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createApp, type App, type AppOptions } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { FakeAiml, type FakeAimlOptions } from '../fakes/aiml.js';
-import { FakeDiscord, type FakeDiscordOptions } from '../fakes/discord.js';
+import { FakeDiscord, type FakeDiscordOptions, type RecordedRequest } from '../fakes/discord.js';
 import { captureLogs } from './log.js';
 
 export interface Harness {
@@ -74,3 +74,9 @@ export async function startHarness(
   };
   return harness;
 }
+
+/** The edit that ends a job in its reply: the first one with an embed (progress edits carry text only). */
+export const isFinalEdit = (token: string) => (r: RecordedRequest) =>
+  r.method === 'PATCH' &&
+  r.path.endsWith(`/${token}/messages/@original`) &&
+  ((r.body as { embeds?: unknown[] } | undefined)?.embeds?.length ?? 0) > 0;
