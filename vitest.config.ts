@@ -1,11 +1,26 @@
 import { defineConfig } from 'vitest/config';
 
+const shared = {
+  testTimeout: 20_000,
+  hookTimeout: 30_000,
+  // End-to-end files each start their own fakes on ephemeral ports, so they can run in parallel.
+  pool: 'forks' as const,
+};
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    testTimeout: 20_000,
-    hookTimeout: 30_000,
-    // End-to-end files each start their own fakes on ephemeral ports, so they can run in parallel.
-    pool: 'forks',
+    projects: [
+      { test: { ...shared, name: 'tracksmith', include: ['test/**/*.test.ts'], exclude: ['test/scale/**'] } },
+      {
+        // The same end-to-end suite again with every job on the BullMQ queue in Redis (127.0.0.1:6379,
+        // a key prefix per test): the queue's contract is that callers cannot tell which they have.
+        test: {
+          ...shared,
+          name: 'e2e on redis',
+          include: ['test/e2e/**/*.test.ts'],
+          env: { TEST_QUEUE: 'redis' },
+        },
+      },
+    ],
   },
 });

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { Events, InteractionType, RESTEvents, Status, type Client, type RESTOptions } from 'discord.js';
+import { Events, InteractionType, REST, RESTEvents, Status, type Client, type RESTOptions } from 'discord.js';
 import { sql } from 'kysely';
 import { handlers as allHandlers } from '../commands/index.js';
 import { createAimlClient, type RetryOptions } from './aiml/client.js';
-import type { Config } from './config.js';
+import type { Config, Role } from './config.js';
 import type { Handlers } from './discord/command.js';
 import { createDiscordClient } from './discord/client.js';
 import { createDiscordReporter } from './discord/deliver.js';
@@ -11,10 +11,13 @@ import { createRouter, type Router } from './discord/router.js';
 import { createDownloader } from './generation/download.js';
 import { defaultDurationModel, DurationModel, type DurationModelOptions } from './generation/durations.js';
 import { FairGate } from './generation/gate.js';
-import { systemClock, type Clock, type Job, type JobLedger } from './generation/ports.js';
+import { systemClock, type Clock, type Job, type JobLedger, type JobQueue } from './generation/ports.js';
 import { defaultSchedule, type ScheduleOptions } from './generation/schedule.js';
 import { lineageFor } from './generation/lineage.js';
-import { GenerationService } from './generation/service.js';
+import { InProcessQueue } from './generation/in-process-queue.js';
+import { RedisJobQueue, RedisQueueParts } from './generation/redis/queue.js';
+import { QueueWorker } from './generation/redis/worker.js';
+import { JobSteps } from './generation/steps.js';
 import { Tracker } from './generation/tracker.js';
 import { reserveSlot } from './limits/reserve.js';
 import { DEFAULT_SETTINGS } from './limits/settings.js';
@@ -43,13 +46,15 @@ export interface AppOptions {
 }
 
 export interface App {
-  readonly client: Client;
+  readonly role: Role;
+  /** The gateway connection; a worker has none. */
+  readonly client: Client | undefined;
   readonly logger: Logger;
-  readonly generation: GenerationService;
+  readonly queue: JobQueue;
   readonly database: Database;
   /** Where `/healthz` and `/metrics` are served, once started with `HTTP_PORT`. */
   readonly httpUrl: string | undefined;
-  /** Connects to Discord; resolves once the gateway session is ready. */
+  /** Connects to Discord (and Redis); resolves once the gateway session is ready. */
   start(): Promise<void>;
   /** Stops taking commands, stops tracking, waits for in-flight writes, then disconnects and closes the store. */
   stop(): Promise<void>;
@@ -89,8 +94,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   // The gate asks synchronously; reservations and settings changes keep this current.
   const concurrentByGuild = new Map<string, number>();
   const timeoutMs = config.GENERATION_TIMEOUT_SECONDS * 1000;
+  const role = config.ROLE;
 
-  const metrics = createMetrics();
+  const metrics = createMetrics(role);
   const provider = instrumentProvider(
     createAimlClient({
       baseUrl: config.AIML_API_URL,
@@ -103,16 +109,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   );
   // Learned from the store's recent tracks at start, then from every track that completes.
   const durations = new DurationModel({ ...defaultDurationModel, ...options.durations });
-  const tracker = new Tracker({
-    provider,
-    clock,
-    logger: logger.child({ component: 'tracker' }),
-    schedule: { ...defaultSchedule, ...options.schedule },
-    timeoutMs,
-    maxConcurrentPolls: options.maxConcurrentPolls ?? 32,
-    durations,
-    ...(config.POLL_RATE_LIMIT === undefined ? {} : { pollRateLimit: config.POLL_RATE_LIMIT }),
-  });
+  const schedule = { ...defaultSchedule, ...options.schedule };
+  const progressIntervalMs = options.progressIntervalMs ?? 3_000;
   const download = createDownloader({
     logger: logger.child({ component: 'download' }),
     timeoutMs: options.download?.timeoutMs ?? 60_000,
@@ -123,103 +121,184 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     // The provider's own host may serve files over plain http (a local proxy, or the test fakes).
     plainHttpHosts: [new URL(config.AIML_API_URL).host],
   });
-  const client = createDiscordClient({
-    apiUrl: config.DISCORD_API_URL,
-    ...(config.SHARD_COUNT === undefined ? {} : { shards: config.SHARD_COUNT }),
-    logger: logger.child({ component: 'discord' }),
-    ...(options.discordRest ? { rest: options.discordRest } : {}),
-  });
-  const generation = new GenerationService({
+  // A worker talks to Discord over REST only; the gateway connection belongs to the other roles.
+  const client =
+    role === 'worker'
+      ? undefined
+      : createDiscordClient({
+          apiUrl: config.DISCORD_API_URL,
+          ...(config.SHARD_COUNT === undefined ? {} : { shards: config.SHARD_COUNT }),
+          logger: logger.child({ component: 'discord' }),
+          ...(options.discordRest ? { rest: options.discordRest } : {}),
+        });
+  const rest =
+    client?.rest ??
+    new REST({ ...options.discordRest, api: config.DISCORD_API_URL }).setToken(config.DISCORD_TOKEN);
+  rest.on(RESTEvents.Response, (_request, response) => metrics.discordResponse(response.status));
+  const steps = new JobSteps({
     provider,
-    tracker,
     download,
     reporter: createDiscordReporter({
-      rest: client.rest,
+      rest,
       logger: logger.child({ component: 'deliver' }),
       rememberReplyMessage: (job, messageId) => usage.setReplyMessage(job.id, messageId),
     }),
     ledger,
-    gate: new FairGate({
-      globalLimit: config.MAX_CONCURRENT_GENERATIONS,
-      guildLimit: (guildId) => concurrentByGuild.get(guildId) ?? DEFAULT_SETTINGS.concurrent,
-    }),
     clock,
-    logger: logger.child({ component: 'generation' }),
     timeoutMs,
-    progressIntervalMs: options.progressIntervalMs ?? 3_000,
     maxConcurrentDeliveries: config.MAX_CONCURRENT_DELIVERIES,
-    observer: metrics,
   });
-  metrics.bind({
-    jobsByPhase: () => generation.snapshot().byPhase,
-    queueDepth: () => generation.snapshot().waiting,
-  });
-  client.rest.on(RESTEvents.Response, (_request, response) => metrics.discordResponse(response.status));
-  const router: Router = createRouter(options.handlers ?? allHandlers, {
-    generation,
-    settings,
-    usage,
-    tracks,
-    logger,
-    now: () => clock.now(),
-    newId: randomUUID,
-    async reserve(request) {
-      const reservation = await reserveSlot(database.db, { ...request, now: clock.now() });
-      if (reservation.ok) concurrentByGuild.set(request.guildId, reservation.settings.concurrent);
-      return reservation;
-    },
-    settingsChanged(guildId, changed) {
-      concurrentByGuild.set(guildId, changed.concurrent);
-    },
-  });
-  client.on(Events.InteractionCreate, (interaction) => {
+
+  const shared =
+    config.REDIS_URL === undefined
+      ? undefined
+      : new RedisQueueParts({
+          url: config.REDIS_URL,
+          prefix: config.REDIS_PREFIX,
+          globalLimit: config.MAX_CONCURRENT_GENERATIONS,
+        });
+  const worker =
+    shared === undefined || role === 'gateway'
+      ? undefined
+      : new QueueWorker({
+          parts: shared,
+          steps,
+          provider,
+          load: async (id) => {
+            const row = await usage.get(id);
+            return row && isUnfinished(row) ? jobFromRow(row, await parentRow(row)) : undefined;
+          },
+          guildLimit: async (guildId) => (await settings.get(guildId)).concurrent,
+          clock,
+          logger: logger.child({ component: 'worker' }),
+          schedule,
+          durations,
+          timeoutMs,
+          progressIntervalMs,
+          concurrency: config.WORKER_CONCURRENCY,
+          lockMs: config.QUEUE_LOCK_SECONDS * 1000,
+          ...(config.POLL_RATE_LIMIT === undefined ? {} : { rateLimit: config.POLL_RATE_LIMIT }),
+          observer: metrics,
+        });
+  const queue: JobQueue =
+    shared === undefined
+      ? new InProcessQueue({
+          steps,
+          tracker: new Tracker({
+            provider,
+            clock,
+            logger: logger.child({ component: 'tracker' }),
+            schedule,
+            timeoutMs,
+            maxConcurrentPolls: options.maxConcurrentPolls ?? 32,
+            durations,
+            ...(config.POLL_RATE_LIMIT === undefined ? {} : { pollRateLimit: config.POLL_RATE_LIMIT }),
+          }),
+          gate: new FairGate({
+            globalLimit: config.MAX_CONCURRENT_GENERATIONS,
+            guildLimit: (guildId) => concurrentByGuild.get(guildId) ?? DEFAULT_SETTINGS.concurrent,
+          }),
+          clock,
+          logger: logger.child({ component: 'generation' }),
+          progressIntervalMs,
+          observer: metrics,
+        })
+      : new RedisJobQueue(shared, worker && (() => worker.byPhase()));
+  metrics.bind({ depth: () => queue.depth() });
+
+  const router: Router | undefined =
+    client &&
+    createRouter(options.handlers ?? allHandlers, {
+      queue,
+      settings,
+      usage,
+      tracks,
+      logger,
+      now: () => clock.now(),
+      newId: randomUUID,
+      async reserve(request) {
+        const reservation = await reserveSlot(database.db, { ...request, now: clock.now() });
+        if (reservation.ok) concurrentByGuild.set(request.guildId, reservation.settings.concurrent);
+        return reservation;
+      },
+      settingsChanged(guildId, changed) {
+        concurrentByGuild.set(guildId, changed.concurrent);
+      },
+    });
+  client?.on(Events.InteractionCreate, (interaction) => {
     metrics.interaction(InteractionType[interaction.type]);
-    void router.handle(interaction);
+    void router?.handle(interaction);
   });
   let http: HttpServer | undefined;
 
+  const parentRow = (row: UsageRow) =>
+    row.parent_id === null ? Promise.resolve(undefined) : tracks.get(row.parent_id);
+
+  /** Picks up what an earlier process accepted and did not finish. */
+  const resumeUnfinished = async () => {
+    const unfinished = await usage.unfinished();
+    // Resumed jobs wait in line under their server's own `concurrent`, like new ones.
+    for (const guildId of new Set(unfinished.map((row) => row.guild_id))) {
+      concurrentByGuild.set(guildId, (await settings.get(guildId)).concurrent);
+    }
+    for (const row of unfinished) await queue.enqueue(jobFromRow(row, await parentRow(row)));
+    if (unfinished.length > 0) logger.info({ jobs: unfinished.length }, 'resumed unfinished requests');
+  };
+
+  const health = async () => {
+    const gateway = client && (client.ws.status === Status.Ready ? 'connected' : 'disconnected');
+    const store = await sql`select 1`
+      .execute(database.db)
+      .then(() => 'ok')
+      .catch(() => 'unreachable');
+    const redis =
+      shared &&
+      (await shared.redis
+        .ping()
+        .then(() => 'ok')
+        .catch(() => 'unreachable'));
+    const depth = await queue.depth().catch(() => undefined);
+    return {
+      healthy: gateway !== 'disconnected' && store === 'ok' && redis !== 'unreachable',
+      role,
+      queue: queue.kind,
+      ...(gateway === undefined ? {} : { gateway }),
+      store,
+      ...(redis === undefined ? {} : { redis }),
+      queueDepth: depth?.waiting,
+      ...(depth?.shared ? { sharedQueue: depth.shared } : {}),
+      jobs: depth?.byPhase,
+    };
+  };
+
   return {
+    role,
     client,
     logger,
-    generation,
+    queue,
     database,
     async start() {
-      const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
-      await client.login(config.DISCORD_TOKEN);
-      await ready;
-      const history = await usage.recentDurations(durations.capacity);
-      for (const { lengthSeconds, generationMs } of history.reverse())
-        durations.add(lengthSeconds, generationMs);
-      const unfinished = await usage.unfinished();
-      // Resumed jobs wait in line under their server's own `concurrent`, like new ones.
-      for (const guildId of new Set(unfinished.map((row) => row.guild_id))) {
-        concurrentByGuild.set(guildId, (await settings.get(guildId)).concurrent);
+      if (shared) await shared.connect();
+      if (client) {
+        const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+        await client.login(config.DISCORD_TOKEN);
+        await ready;
       }
-      for (const row of unfinished) {
-        const parent = row.parent_id === null ? undefined : await tracks.get(row.parent_id);
-        generation.resume(jobFromRow(row, parent));
+      if (role !== 'gateway') {
+        const history = await usage.recentDurations(durations.capacity);
+        for (const { lengthSeconds, generationMs } of history.reverse())
+          durations.add(lengthSeconds, generationMs);
       }
-      if (unfinished.length > 0) logger.info({ jobs: unfinished.length }, 'resumed unfinished requests');
+      // Queued again on each start: in process they were lost with the process; in Redis the same
+      // IDs are no-ops unless Redis lost them.
+      if (role !== 'gateway') await resumeUnfinished();
+      worker?.start();
       if (config.HTTP_PORT !== undefined) {
         http = await startHttpServer({
           port: config.HTTP_PORT,
           host: config.HTTP_HOST,
           logger: logger.child({ component: 'http' }),
-          health: async () => {
-            const gateway = client.ws.status === Status.Ready ? 'connected' : 'disconnected';
-            const store = await sql`select 1`
-              .execute(database.db)
-              .then(() => 'ok')
-              .catch(() => 'unreachable');
-            const { byPhase, waiting } = generation.snapshot();
-            return {
-              healthy: gateway === 'connected' && store === 'ok',
-              gateway,
-              store,
-              queueDepth: waiting,
-              jobs: byPhase,
-            };
-          },
+          health,
           metrics: async () => ({
             contentType: metrics.registry.contentType,
             body: await metrics.registry.metrics(),
@@ -227,20 +306,25 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         });
         logger.info({ url: http.url }, 'serving /healthz and /metrics');
       }
+      logger.info({ role, queue: queue.kind }, 'started');
     },
     get httpUrl() {
       return http?.url;
     },
     async stop() {
-      router.close();
-      await generation.stop();
-      await client.destroy();
+      router?.close();
+      await worker?.stop();
+      await queue.stop();
+      await client?.destroy();
+      await shared?.close();
       await http?.close();
       await database.close();
       logger.info('stopped');
     },
   };
 }
+
+const isUnfinished = (row: UsageRow) => row.status === 'queued' || row.status === 'submitted';
 
 /** Rebuilds an accepted request from its ledger row, as it was when the last process stopped. */
 function jobFromRow(row: UsageRow, parent: UsageRow | undefined): Job {

@@ -22,6 +22,10 @@ const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
 const snowflake = z.string().regex(/^\d{17,20}$/, 'must be a Discord ID (17 to 20 digits)');
 
+/** What one process does: everything, only the Discord side, or only the pipeline. */
+export const ROLES = ['all', 'gateway', 'worker'] as const;
+export type Role = (typeof ROLES)[number];
+
 const schema = z.object({
   DISCORD_TOKEN: z.string({ error: 'is required' }).trim().min(1, 'is required'),
   AIML_API_KEY: z.string({ error: 'is required' }).trim().min(1, 'is required'),
@@ -52,6 +56,15 @@ const schema = z.object({
     })
     .optional(),
   DATABASE_URL: z.string().trim().min(1).optional(),
+  ROLE: z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }).default('all'),
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+  REDIS_PREFIX: z
+    .string()
+    .trim()
+    .regex(/^[\w.-]{1,64}$/, 'must be 1 to 64 letters, digits, dots, dashes or underscores')
+    .default('tracksmith'),
+  WORKER_CONCURRENCY: positiveInt(32, 1_000),
+  QUEUE_LOCK_SECONDS: positiveInt(30, 3_600),
 });
 
 export type Config = Readonly<z.output<typeof schema>>;
@@ -76,20 +89,26 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     }),
   );
   const parsed = schema.safeParse(present);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const key = issue.path.join('.');
-      const message = issue.code === 'invalid_type' && !(key in present) ? 'is required' : issue.message;
-      return `${key} ${message}`;
-    });
-    throw new ConfigError(problems);
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => {
+        const key = issue.path.join('.');
+        const message = issue.code === 'invalid_type' && !(key in present) ? 'is required' : issue.message;
+        return `${key} ${message}`;
+      });
+  const role = present.ROLE;
+  if ((role === 'gateway' || role === 'worker') && present.REDIS_URL === undefined) {
+    problems.push(
+      `REDIS_URL is required for the ${role} role: gateways and workers share work through Redis`,
+    );
   }
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(parsed.data);
 }
 
-/** Reads `.env` (when present) on top of the process environment, then validates. */
-export async function loadConfigFromProcess(): Promise<Config> {
+/** Reads `.env` (when present) on top of the process environment, then command-line overrides, then validates. */
+export async function loadConfigFromProcess(overrides: Record<string, string> = {}): Promise<Config> {
   const { config } = await import('dotenv');
   config({ quiet: true });
-  return loadConfig(process.env);
+  return loadConfig({ ...process.env, ...overrides });
 }

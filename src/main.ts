@@ -1,3 +1,4 @@
+import { parseArgs } from 'node:util';
 import { DiscordjsError, DiscordjsErrorCodes } from 'discord.js';
 import { createApp } from './app.js';
 import { ConfigError, loadConfigFromProcess, type Config } from './config.js';
@@ -8,8 +9,14 @@ const SHUTDOWN_GRACE_MS = 10_000;
 async function main(): Promise<void> {
   let config: Config;
   try {
-    config = await loadConfigFromProcess();
+    // `--role gateway|worker` picks what this process does; `ROLE` in the environment does too.
+    const { values } = parseArgs({ options: { role: { type: 'string' } }, strict: true });
+    config = await loadConfigFromProcess(values.role === undefined ? {} : { ROLE: values.role });
   } catch (error) {
+    if (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
+      console.error(`${error.message}\nUsage: npm start -- [--role all|gateway|worker]`);
+      process.exit(1);
+    }
     if (error instanceof ConfigError) {
       console.error(`${error.message}\nSet them in the environment or in .env (see .env.example).`);
       process.exit(1);

@@ -7,7 +7,7 @@ import {
   type ModalSubmitInteraction,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
-import type { GenerationService } from '../generation/service.js';
+import type { JobQueue } from '../generation/ports.js';
 import type { Reservation, ReservationRequest } from '../limits/reserve.js';
 import type { GuildSettings } from '../limits/settings.js';
 import type { Logger } from '../log.js';
@@ -18,7 +18,7 @@ import type { UsageRepository } from '../store/usage-repository.js';
 
 /** What a command handler may use; `createApp` builds it once. */
 export interface CommandContext {
-  generation: GenerationService;
+  queue: JobQueue;
   /** Checks every limit and writes the ledger row in one transaction. */
   reserve(request: Omit<ReservationRequest, 'now'>): Promise<Reservation>;
   settings: SettingsRepository;

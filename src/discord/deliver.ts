@@ -2,6 +2,7 @@ import { DiscordAPIError, RESTJSONErrorCodes, Routes, type APIMessage, type REST
 import type { Delivery, Job, Reporter } from '../generation/ports.js';
 import type { Logger } from '../log.js';
 import {
+  carriesTrack,
   renderCancelled,
   renderDelivered,
   renderFailed,
@@ -90,6 +91,26 @@ export function createDiscordReporter(options: DiscordReporterOptions): Reporter
     delivered: (job, delivery: Delivery) => finalMessage(job, renderDelivered(job, delivery)),
     failed: (job, message) => finalMessage(job, renderFailed(job, message)),
     cancelled: (job) => finalMessage(job, renderCancelled(job)),
+    async holdsTrack(job) {
+      const { applicationId, interactionToken, messageId } = job.origin.reply;
+      const read = async (): Promise<APIMessage> => {
+        try {
+          return (await rest.get(Routes.webhookMessage(applicationId, interactionToken, '@original'), {
+            auth: false,
+          })) as APIMessage;
+        } catch (error) {
+          if (messageId === undefined || !isExpiredToken(error)) throw error;
+          return (await rest.get(Routes.channelMessage(job.origin.channelId, messageId))) as APIMessage;
+        }
+      };
+      try {
+        return carriesTrack(await read(), job.id);
+      } catch (error) {
+        // Gone or out of reach: delivering again is the way to be sure the member gets the track.
+        logger.warn({ requestId: job.id, reason: describe(error) }, 'could not read the reply back');
+        return false;
+      }
+    },
   };
 }
 

@@ -10,6 +10,7 @@ import {
   type APIButtonComponent,
   type APIEmbed,
   type APIEmbedField,
+  type APIMessage,
   type RESTPatchAPIWebhookWithTokenMessageJSONBody,
 } from 'discord.js';
 import { CANCELLABLE_PHASES, type Delivery, type Job, type Lineage } from '../generation/ports.js';
@@ -110,6 +111,17 @@ export function renderProgress(job: Job): MessagePayload {
     },
     files: [],
   };
+}
+
+/**
+ * Whether a message is this job's delivered track: only a delivered track carries Remix. Read after
+ * a worker died mid-delivery, so the track is not sent twice.
+ */
+export function carriesTrack(message: Pick<APIMessage, 'components'>, jobId: string): boolean {
+  const remix = encodeCustomId('track', 'remix', jobId);
+  return (message.components ?? []).some(
+    (row) => 'components' in row && row.components.some((c) => 'custom_id' in c && c.custom_id === remix),
+  );
 }
 
 export function renderDelivered(job: Job, delivery: Delivery): MessagePayload {

@@ -4,13 +4,14 @@ import {
   type ModalSubmitInteraction,
 } from 'discord.js';
 import { lineageFor } from '../generation/lineage.js';
-import type { RequestOrigin } from '../generation/ports.js';
+import { newJob, type RequestOrigin } from '../generation/ports.js';
 import { validateMusicRequest } from '../generation/request.js';
 import type { TrackKind } from '../store/schema.js';
 import { parentOf } from '../store/tracks-repository.js';
 import type { UsageRow } from '../store/usage-repository.js';
 import type { CommandContext } from './command.js';
 import { DEFAULT_UPLOAD_LIMIT_BYTES } from './limits.js';
+import { renderNotice } from './render.js';
 import { replyPrivately } from './reply.js';
 
 /** Every interaction that can ask for a track: /music, the /compose form, Regenerate, the Remix form. */
@@ -77,12 +78,23 @@ export async function requestTrack(
     await context.usage.markFailed(id, 'the interaction could not be acknowledged', null, context.now());
     throw error;
   }
-  context.generation.start(
+  const job = newJob(
+    id,
     { prompt: checked.value.prompt, lengthSeconds: reservation.lengthSeconds },
     origin,
-    id,
+    context.now(),
     lineageFor(ask.kind, ask.parent && parentOf(ask.parent)),
   );
+  try {
+    await context.queue.enqueue(job);
+  } catch (error) {
+    // The shared queue is unreachable: say so now rather than leave a reply that never moves.
+    await context.usage.markFailed(id, 'the request could not be queued', null, context.now());
+    await interaction
+      .editReply(renderNotice('The bot could not queue this track just now. Please try again in a minute.'))
+      .catch(() => undefined);
+    throw error;
+  }
 }
 
 /** Role IDs from the member as Discord sent it, cached or not. */

@@ -123,4 +123,47 @@ export interface Reporter {
   delivered(job: Job, delivery: Delivery): Promise<string>;
   failed(job: Job, userMessage: string): Promise<string>;
   cancelled(job: Job): Promise<string>;
+  /** Whether the member's reply already holds this job's finished track (a delivery cut short). */
+  holdsTrack(job: Job): Promise<boolean>;
+}
+
+export type CancelResult = 'cancelled' | 'too-late' | 'not-running';
+
+/** How much work a queue holds, for `/healthz` and `/metrics`. */
+export interface QueueDepth {
+  /** Requests waiting for a generation slot. */
+  waiting: number;
+  /** Requests of this process by phase (a queue worker counts the steps it is running). */
+  byPhase: Partial<Record<JobPhase, number>>;
+  /** For a shared queue: jobs waiting for a worker, and jobs parked until their next step is due. */
+  shared?: { ready: number; delayed: number; active: number };
+}
+
+/**
+ * Where accepted requests go to be made. The default runs them in this process; the Redis one
+ * (BullMQ) spreads them over any number of worker processes. Callers cannot tell which they have.
+ */
+export interface JobQueue {
+  readonly kind: 'in-process' | 'redis';
+  /**
+   * Takes a request whose ledger row exists, and resolves once it is safely queued. Queuing the
+   * same ID again while it is known does nothing: a request is made and delivered once.
+   */
+  enqueue(job: Job): Promise<void>;
+  /** Asks for a request to stop; the job then edits its own reply to say who stopped it. */
+  cancel(id: string, byUserId: string): Promise<CancelResult>;
+  depth(): Promise<QueueDepth>;
+  /** Stops taking work and waits for the steps in flight to end; unfinished jobs resume later. */
+  stop(): Promise<void>;
+}
+
+/** A request as accepted, before any step has run. */
+export function newJob(
+  id: string,
+  request: GenerationRequest,
+  origin: RequestOrigin,
+  createdAt: number,
+  lineage?: Lineage,
+): Job {
+  return { id, request, origin, createdAt, phase: 'submitting', polls: 0, ...(lineage ? { lineage } : {}) };
 }

@@ -46,3 +46,11 @@ export class ProgressThrottle {
     this.inFlight = this.inFlight.then(() => this.send());
   }
 }
+
+/**
+ * Near the front every step of the line is news; far back, an edit every ten places is enough.
+ * With thousands waiting, that is the difference between a few edits a second and thousands.
+ */
+export function worthAnEdit(shown: number | undefined, position: number): boolean {
+  return shown === undefined || position <= 20 || Math.floor(position / 10) !== Math.floor(shown / 10);
+}

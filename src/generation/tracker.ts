@@ -41,18 +41,9 @@ export interface TrackerOptions {
   random?: () => number;
 }
 
-interface Entry {
-  generationId: string;
-  logger: Logger;
-  startedAt: number;
-  lengthSeconds: number | undefined;
-  window: DurationWindow | undefined;
+interface Entry extends CheckState {
   /** When the last check was sent (the submission, before the first). */
   lastPollAt: number;
-  deadline: number;
-  failures: number;
-  retryAfterMs: number | undefined;
-  unknownStatuses: Set<string>;
   polls: number;
   settle: (outcome: TrackOutcome) => void;
 }
@@ -246,58 +237,86 @@ export class Tracker {
 
   /** Returns when to check again, or undefined once the entry is settled. */
   private async checkOnce(entry: Entry, previousPollAt: number): Promise<number | undefined> {
-    const { clock, provider, schedule } = this.options;
-    let result;
-    try {
-      result = await provider.poll(entry.generationId);
-      entry.failures = 0;
-      entry.retryAfterMs = undefined;
-    } catch (error) {
-      if (error instanceof ProviderError && !error.retryable && error.kind !== 'bad-response') {
-        entry.logger.error({ err: error, kind: error.kind }, 'status check failed for good');
-        entry.settle({ kind: 'provider-error', error });
-        return undefined;
-      }
-      entry.failures++;
-      entry.retryAfterMs = error instanceof ProviderError ? error.details.retryAfterMs : undefined;
-      entry.logger.warn(
-        { failures: entry.failures, reason: error instanceof Error ? error.message : String(error) },
-        'status check failed; will retry',
-      );
-    }
-
-    const now = clock.now();
-    if (result?.kind === 'completed') {
-      // It finished between the previous check and this one; the middle is the best guess.
-      const durationMs = (previousPollAt + entry.lastPollAt) / 2 - entry.startedAt;
-      if (entry.lengthSeconds !== undefined) this.options.durations?.add(entry.lengthSeconds, durationMs);
-      entry.settle({ ...result, durationMs });
+    const verdict = await checkGeneration(this.options, entry, previousPollAt, entry.lastPollAt);
+    if ('outcome' in verdict) {
+      entry.settle(verdict.outcome);
       return undefined;
     }
-    if (result?.kind === 'failed') {
-      entry.settle(result);
-      return undefined;
-    }
-    if (result?.kind === 'pending' && !result.known && !entry.unknownStatuses.has(result.status)) {
-      entry.unknownStatuses.add(result.status);
-      entry.logger.warn({ status: result.status }, 'unknown generation status; still waiting');
-    }
-    if (now >= entry.deadline) {
-      entry.settle({ kind: 'timed-out', waitedMs: now - entry.startedAt });
-      return undefined;
-    }
-    const state = {
-      elapsedMs: now - entry.startedAt,
-      consecutiveFailures: entry.failures,
-      window: entry.window,
-    };
-    const delay = nextPollDelay(
-      entry.retryAfterMs === undefined ? state : { ...state, retryAfterMs: entry.retryAfterMs },
-      schedule,
-      (this.options.random ?? Math.random)(),
-    );
-    return now + delay;
+    return verdict.nextAt;
   }
+}
+
+/** What a caller keeps about one generation between two status checks. */
+export interface CheckState {
+  generationId: string;
+  logger: Logger;
+  startedAt: number;
+  lengthSeconds: number | undefined;
+  window: DurationWindow | undefined;
+  deadline: number;
+  /** Failed checks in a row, and the wait the provider last asked for. */
+  failures: number;
+  retryAfterMs: number | undefined;
+  /** Statuses already warned about, so a log line says it once. */
+  unknownStatuses: Set<string>;
+}
+
+export type CheckVerdict =
+  { outcome: Exclude<TrackOutcome, { kind: 'stopped' | 'cancelled' }> } | { nextAt: number };
+
+/**
+ * One status check and what it means: the job ended (with the finish time learned), or when to
+ * check again. Shared by the in-process tracker and the queue worker, whose polls are delayed jobs.
+ */
+export async function checkGeneration(
+  deps: Pick<TrackerOptions, 'provider' | 'clock' | 'schedule' | 'durations' | 'random'>,
+  state: CheckState,
+  previousPollAt: number,
+  pollAt: number,
+): Promise<CheckVerdict> {
+  let result;
+  try {
+    result = await deps.provider.poll(state.generationId);
+    state.failures = 0;
+    state.retryAfterMs = undefined;
+  } catch (error) {
+    if (error instanceof ProviderError && !error.retryable && error.kind !== 'bad-response') {
+      state.logger.error({ err: error, kind: error.kind }, 'status check failed for good');
+      return { outcome: { kind: 'provider-error', error } };
+    }
+    state.failures++;
+    state.retryAfterMs = error instanceof ProviderError ? error.details.retryAfterMs : undefined;
+    state.logger.warn(
+      { failures: state.failures, reason: error instanceof Error ? error.message : String(error) },
+      'status check failed; will retry',
+    );
+  }
+
+  const now = deps.clock.now();
+  if (result?.kind === 'completed') {
+    // It finished between the previous check and this one; the middle is the best guess.
+    const durationMs = (previousPollAt + pollAt) / 2 - state.startedAt;
+    if (state.lengthSeconds !== undefined) deps.durations?.add(state.lengthSeconds, durationMs);
+    return { outcome: { ...result, durationMs } };
+  }
+  if (result?.kind === 'failed') return { outcome: result };
+  if (result?.kind === 'pending' && !result.known && !state.unknownStatuses.has(result.status)) {
+    state.unknownStatuses.add(result.status);
+    state.logger.warn({ status: result.status }, 'unknown generation status; still waiting');
+  }
+  if (now >= state.deadline) return { outcome: { kind: 'timed-out', waitedMs: now - state.startedAt } };
+  const pollState = {
+    elapsedMs: now - state.startedAt,
+    consecutiveFailures: state.failures,
+    window: state.window,
+  };
+  const delay = nextPollDelay(
+    state.retryAfterMs === undefined ? pollState : { ...pollState, retryAfterMs: state.retryAfterMs },
+    deps.schedule,
+    (deps.random ?? Math.random)(),
+  );
+  // The last check happens at the deadline itself, so a job is never dropped early.
+  return { nextAt: Math.min(now + delay, state.deadline) };
 }
 
 /**

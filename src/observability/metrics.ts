@@ -1,10 +1,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Job, JobObserver, JobPhase } from '../generation/ports.js';
+import type { Job, JobObserver, JobPhase, QueueDepth } from '../generation/ports.js';
 
 /** What the gauges read at scrape time; bound once the parts that own the numbers exist. */
 export interface LiveNumbers {
-  jobsByPhase(): Partial<Record<JobPhase, number>>;
-  queueDepth(): number;
+  depth(): Promise<QueueDepth>;
 }
 
 /**
@@ -22,10 +21,27 @@ export interface Metrics extends JobObserver {
 
 const phases: JobPhase[] = ['queued', 'submitting', 'generating', 'downloading', 'delivering'];
 
-export function createMetrics(): Metrics {
+export function createMetrics(role: string): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'tracksmith_process_' });
   let live: LiveNumbers | undefined;
+  // One read of the queue per scrape, shared by the gauges below.
+  let scrape: Promise<QueueDepth | undefined> | undefined;
+  const depth = () => {
+    scrape ??= (live?.depth() ?? Promise.resolve(undefined))
+      .catch(() => undefined)
+      .finally(() => {
+        setImmediate(() => (scrape = undefined));
+      });
+    return scrape;
+  };
+
+  new Gauge({
+    name: 'tracksmith_info',
+    help: 'What this process does: its role (all, gateway or worker)',
+    labelNames: ['role'],
+    registers: [registry],
+  }).set({ role }, 1);
 
   const jobsEnded = new Counter({
     name: 'tracksmith_jobs_total',
@@ -38,17 +54,28 @@ export function createMetrics(): Metrics {
     help: 'Requests in flight in this process, by state',
     labelNames: ['state'],
     registers: [registry],
-    collect() {
-      const counts = live?.jobsByPhase() ?? {};
+    async collect() {
+      const counts = (await depth())?.byPhase ?? {};
       for (const phase of phases) this.set({ state: phase }, counts[phase] ?? 0);
     },
   });
   new Gauge({
     name: 'tracksmith_queue_depth',
-    help: 'Requests waiting for a generation slot',
+    help: 'Requests waiting for a generation slot (across every worker, with Redis)',
     registers: [registry],
-    collect() {
-      this.set(live?.queueDepth() ?? 0);
+    async collect() {
+      this.set((await depth())?.waiting ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'tracksmith_shared_queue_jobs',
+    help: 'Jobs in the Redis queue: ready for a worker, delayed until their next step, or active',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      const shared = (await depth())?.shared;
+      if (shared === undefined) return;
+      for (const [state, n] of Object.entries(shared)) this.set({ state }, n);
     },
   });
   const generation = new Histogram({

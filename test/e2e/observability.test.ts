@@ -50,12 +50,16 @@ describe('/healthz and /metrics', () => {
 
     const health = await fetch(`${h.app.httpUrl ?? ''}/healthz`);
     expect(health.status).toBe(200);
+    const onRedis = h.app.queue.kind === 'redis';
     expect(await health.json()).toEqual({
       healthy: true,
+      role: 'all',
+      queue: h.app.queue.kind,
       gateway: 'connected',
       store: 'ok',
       queueDepth: 0,
       jobs: {},
+      ...(onRedis ? { redis: 'ok', sharedQueue: { ready: 0, delayed: 0, active: 0 } } : {}),
     });
 
     const before = await scrape(h);
@@ -65,8 +69,13 @@ describe('/healthz and /metrics', () => {
     await h.discord.waitForRequest(
       (r) => r.path.endsWith(`/${interaction.token}/messages/@original`) && r.method === 'PATCH',
     );
-    const during = await scrape(h);
-    expect(sample(during, 'tracksmith_jobs{state="generating"}')).toBe(1);
+    // In process the job is generating here; on Redis it is parked until its next status check
+    // (once the step that sent the edit has ended).
+    const generating = onRedis
+      ? 'tracksmith_shared_queue_jobs{state="delayed"}'
+      : 'tracksmith_jobs{state="generating"}';
+    const during = await scrapeOnceMoved(h, generating);
+    expect(sample(during, generating)).toBe(1);
     expect(sample(during, 'tracksmith_interactions_total{kind="ApplicationCommand"}')).toBe(1);
 
     await h.discord.waitForRequest(isFinalEdit(interaction.token));

@@ -6,6 +6,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { FakeAiml, type FakeAimlOptions } from '../fakes/aiml.js';
 import { FakeDiscord, type FakeDiscordOptions, type RecordedRequest } from '../fakes/discord.js';
 import { captureLogs } from './log.js';
+import { createTestRedisSpace } from './redis.js';
 
 export interface Harness {
   discord: FakeDiscord;
@@ -41,6 +42,8 @@ export async function startHarness(
   } = {},
 ): Promise<Harness> {
   const dir = options.fileStore ? await mkdtemp(join(tmpdir(), 'tracksmith-e2e-')) : undefined;
+  // `TEST_QUEUE=redis npx vitest run test/e2e` runs the end-to-end suite on the Redis queue.
+  const redis = process.env.TEST_QUEUE === 'redis' ? createTestRedisSpace() : undefined;
   const discord = await FakeDiscord.start(options.discord);
   const aiml = await FakeAiml.start(options.aiml);
   const config = loadConfig({
@@ -50,6 +53,7 @@ export async function startHarness(
     DISCORD_API_URL: discord.apiUrl,
     LOG_LEVEL: 'debug',
     DATABASE_URL: dir === undefined ? 'sqlite::memory:' : `sqlite://${join(dir, 'bot.sqlite')}`,
+    ...redis?.env,
     ...options.env,
   });
   const logs = captureLogs();
@@ -68,7 +72,7 @@ export async function startHarness(
     },
     async close() {
       await harness.app.stop();
-      await Promise.all([discord.close(), aiml.close()]);
+      await Promise.all([discord.close(), aiml.close(), redis?.drop()]);
       if (dir !== undefined) await rm(dir, { recursive: true, force: true });
     },
   };

@@ -17,8 +17,24 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'info',
       HTTP_HOST: '127.0.0.1',
       DATA_DIR: './data',
+      ROLE: 'all',
+      REDIS_PREFIX: 'tracksmith',
+      WORKER_CONCURRENCY: 32,
+      QUEUE_LOCK_SECONDS: 30,
     });
     expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('asks for Redis when a process runs only the gateway or only the worker', () => {
+    expect(() => loadConfig({ ...valid, ROLE: 'worker' })).toThrow(
+      'REDIS_URL is required for the worker role: gateways and workers share work through Redis',
+    );
+    expect(() => loadConfig({ ...valid, ROLE: 'leader', REDIS_URL: 'http://x' })).toThrow(
+      /ROLE must be one of all, gateway, worker\n.*REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/,
+    );
+    const config = loadConfig({ ...valid, ROLE: 'gateway', REDIS_URL: 'redis://127.0.0.1:6379' });
+    expect(config.ROLE).toBe('gateway');
+    expect(config.REDIS_URL).toBe('redis://127.0.0.1:6379');
   });
 
   it('lists every missing and invalid variable in one error', () => {

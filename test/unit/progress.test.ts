@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ProgressThrottle } from '../../src/generation/progress.js';
 import { ManualClock, settle } from '../support/clock.js';
-import { worthAnEdit } from '../../src/generation/service.js';
+import { ProgressThrottle, worthAnEdit } from '../../src/generation/progress.js';
 
 describe('ProgressThrottle', () => {
   it('sends the first edit at once, coalesces a burst into one trailing edit, and respects the interval', async () => {

@@ -7,7 +7,7 @@ import {
   renderProgress,
 } from '../../src/discord/render.js';
 import type { Job } from '../../src/generation/ports.js';
-import { fileNameFor } from '../../src/generation/service.js';
+import { fileNameFor } from '../../src/generation/steps.js';
 
 function job(prompt: string): Job {
   return {

@@ -1,0 +1,184 @@
+import type { Logger } from '../log.js';
+import type { FairGate } from './gate.js';
+import { ProgressThrottle, worthAnEdit } from './progress.js';
+import {
+  CANCELLABLE_PHASES,
+  type CancelResult,
+  type Clock,
+  type Job,
+  type JobObserver,
+  type JobPhase,
+  type JobQueue,
+  type QueueDepth,
+} from './ports.js';
+import type { JobSteps, Run as StepRun } from './steps.js';
+import type { Tracker } from './tracker.js';
+
+export interface InProcessQueueOptions {
+  steps: JobSteps;
+  tracker: Tracker;
+  /** Admission: a global limit, each server's `concurrent`, and a fair order between them. */
+  gate: FairGate;
+  clock: Clock;
+  logger: Logger;
+  /** Least time between two progress edits of one reply. */
+  progressIntervalMs: number;
+  observer?: JobObserver;
+}
+
+/** One job on its way in this process, with what its steps share. */
+interface Run extends StepRun {
+  progress: ProgressThrottle;
+  /** Resolves when someone cancels the job, so a wait in line can end early. */
+  cancelled: Promise<void>;
+  wake: () => void;
+  /** The whole job, settled when it ends or stops; shutdown waits for it. */
+  work: Promise<void>;
+}
+
+/**
+ * The default JobQueue: every job lives in this process, from its wait for a slot through the
+ * tracker's polls to delivery. A job left unfinished at shutdown stays in the ledger and is
+ * enqueued again on the next start.
+ */
+export class InProcessQueue implements JobQueue {
+  readonly kind = 'in-process';
+  /** Jobs of this process from admission to their end. */
+  private readonly runs = new Map<string, Run>();
+  private stopping = false;
+
+  constructor(private readonly options: InProcessQueueOptions) {}
+
+  /**
+   * Accepts a request and returns at once; the work carries on in the background. A submitted job
+   * (one resumed after a restart) is tracked again, never submitted twice.
+   */
+  enqueue(job: Job): Promise<void> {
+    if (!this.stopping && !this.runs.has(job.id)) this.launch(job);
+    return Promise.resolve();
+  }
+
+  /**
+   * Stops a job that the provider has not finished: it leaves the line, or its tracking ends. A
+   * generation already submitted still runs at the provider; the bot just stops waiting for it.
+   */
+  cancel(id: string, byUserId: string): Promise<CancelResult> {
+    return Promise.resolve(this.cancelNow(id, byUserId));
+  }
+
+  depth(): Promise<QueueDepth> {
+    return Promise.resolve(this.snapshot());
+  }
+
+  /** Jobs of this process by phase, and how many wait for a slot. */
+  snapshot(): QueueDepth {
+    const byPhase: Partial<Record<JobPhase, number>> = {};
+    for (const { job } of this.runs.values()) byPhase[job.phase] = (byPhase[job.phase] ?? 0) + 1;
+    return { byPhase, waiting: this.options.gate.waiting() };
+  }
+
+  /** Stops admitting and tracking, and waits for the steps in flight (a submission, an edit) to end. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.options.gate.close();
+    this.options.tracker.stop();
+    await Promise.allSettled([...this.runs.values()].map((run) => run.work));
+  }
+
+  private cancelNow(id: string, byUserId: string): CancelResult {
+    const run = this.runs.get(id);
+    if (!run) return 'not-running';
+    const { job } = run;
+    if (job.cancelledBy !== undefined) return 'cancelled';
+    if (!CANCELLABLE_PHASES.includes(job.phase)) return 'too-late';
+    job.cancelledBy = byUserId;
+    run.wake();
+    if (job.generationId !== undefined) this.options.tracker.cancel(job.generationId);
+    return 'cancelled';
+  }
+
+  private launch(job: Job): void {
+    const logger = this.options.logger.child({
+      requestId: job.id,
+      guildId: job.origin.guildId,
+      channelId: job.origin.channelId,
+      userId: job.origin.userId,
+      ...(job.generationId ? { generationId: job.generationId } : {}),
+    });
+    let wake!: () => void;
+    const cancelled = new Promise<void>((resolve) => (wake = resolve));
+    const run: Run = {
+      job,
+      logger,
+      cancelled,
+      wake,
+      work: Promise.resolve(),
+      progress: new ProgressThrottle(
+        () => this.options.steps.showProgress(run),
+        this.options.clock,
+        this.options.progressIntervalMs,
+      ),
+    };
+    this.runs.set(job.id, run);
+    run.work = this.admitThenRun(run)
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'job crashed');
+      })
+      .finally(() => {
+        this.runs.delete(job.id);
+        // A job left for the next start (shutdown) has not ended.
+        if (job.phase === 'completed' || job.phase === 'failed' || job.phase === 'cancelled') {
+          this.options.observer?.finished(job);
+        }
+      });
+  }
+
+  private async admitThenRun(run: Run): Promise<void> {
+    const { job } = run;
+    const ticket = this.options.gate.enter(job.origin.guildId, job.origin.userId, (position) => {
+      const shown = job.queuePosition;
+      job.phase = 'queued';
+      job.queuePosition = position;
+      if (worthAnEdit(shown, position)) run.progress.request();
+    });
+    try {
+      await Promise.race([ticket.admitted, run.cancelled]);
+      job.queuePosition = undefined;
+      if (job.cancelledBy !== undefined) await this.options.steps.endCancelled(run);
+      // A job still waiting when the bot stops stays in the ledger and is picked up on the next start.
+      else if (!this.stopping) await this.submitAndTrack(run);
+    } finally {
+      await run.progress.settle();
+      ticket.release();
+    }
+  }
+
+  private async submitAndTrack(run: Run): Promise<void> {
+    const { job } = run;
+    if (job.generationId === undefined) {
+      if (!(await this.options.steps.submit(run))) return;
+    } else {
+      run.logger.info('resuming a submitted generation');
+    }
+    if (job.cancelledBy !== undefined) {
+      await this.options.steps.endCancelled(run);
+      return;
+    }
+    job.phase = 'generating';
+    run.progress.request();
+
+    const result = await this.options.tracker.track(
+      job.generationId ?? '',
+      run.logger,
+      job.submittedAt ?? job.createdAt,
+      job.request.lengthSeconds,
+    );
+    job.polls += result.polls;
+    if (result.kind === 'stopped') {
+      // The ledger still holds the job as submitted: the next start tracks it again.
+      run.logger.info('tracking stopped before the job ended; it resumes on the next start');
+      return;
+    }
+    await this.options.steps.finish(run, result);
+  }
+}

@@ -1,0 +1,151 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { CancelResult, Job, JobPhase, JobQueue, QueueDepth } from '../ports.js';
+import { RedisFairGate } from './fair-gate.js';
+
+/** The BullMQ queue every gateway adds to and every worker takes from. */
+export const QUEUE_NAME = 'requests';
+
+/** A request's place in the pipeline, kept in its BullMQ job between steps. */
+export interface StepData {
+  step: 'admit' | 'submit' | 'poll' | 'deliver';
+  guildId: string;
+  userId: string;
+  /** What the reply last showed, and when it was edited. */
+  shownPosition?: number;
+  shownPhase?: JobPhase;
+  lastEditAt?: number;
+  polls: number;
+  failures: number;
+  retryAfterMs?: number;
+  lastPollAt?: number;
+  unknownStatuses?: string[];
+  /** What the provider said when it finished. */
+  completed?: { audioUrl: string; creditsUsed: number | undefined; durationMs: number };
+  /** Set before the delivery edit: a worker that takes the job over checks the reply first. */
+  deliveryStarted?: boolean;
+}
+
+export interface RedisQueueOptions {
+  url: string;
+  /** Namespaces every key this deployment writes, so several can share one Redis. */
+  prefix: string;
+  /** `MAX_CONCURRENT_GENERATIONS`, across every worker. */
+  globalLimit: number;
+}
+
+/** The connections and names that the gateway's producer and the workers share. */
+export class RedisQueueParts {
+  readonly redis: Redis;
+  readonly queue: Queue<StepData>;
+  readonly gate: RedisFairGate;
+
+  constructor(readonly options: RedisQueueOptions) {
+    // BullMQ's blocking reads need commands that wait for a reconnect rather than fail.
+    this.redis = new Redis(options.url, { maxRetriesPerRequest: null });
+    this.queue = new Queue<StepData>(QUEUE_NAME, {
+      connection: this.redis,
+      prefix: options.prefix,
+      defaultJobOptions: {
+        // A step that throws (a store outage, say) is tried again, further apart each time.
+        attempts: 12,
+        backoff: { type: 'exponential', delay: 1_000 },
+        // Kept a day after they end, so that a repeated enqueue of the same request is a no-op.
+        removeOnComplete: { age: 24 * 3600 },
+        removeOnFail: { age: 7 * 24 * 3600 },
+      },
+    });
+    this.gate = new RedisFairGate(this.redis, `${options.prefix}:gate:`, options.globalLimit);
+  }
+
+  cancelKey(id: string): string {
+    return `${this.options.prefix}:cancel:${id}`;
+  }
+
+  /** Resolves once Redis answers; a Redis that stays out of reach fails the start with a plain reason. */
+  async connect(timeoutMs = 10_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`Redis (REDIS_URL) did not answer within ${timeoutMs / 1000} s`)),
+        timeoutMs,
+      );
+    });
+    try {
+      await Promise.race([this.queue.waitUntilReady().then(() => this.redis.ping()), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Wakes parked jobs now (a slot freed for them, or a member cancelled); ones not parked are left. */
+  async wake(ids: readonly string[]): Promise<void> {
+    await Promise.all(
+      ids.map(async (id) => {
+        const job = await this.queue.getJob(id);
+        if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+    await this.redis.quit().catch(() => undefined);
+  }
+}
+
+/** Initial step data for a request that has a ledger row. */
+export function firstStep(job: Pick<Job, 'origin'>): StepData {
+  return { step: 'admit', guildId: job.origin.guildId, userId: job.origin.userId, polls: 0, failures: 0 };
+}
+
+/**
+ * The JobQueue on Redis, as a gateway sees it: a request becomes one BullMQ job whose ID is the
+ * request's own, so adding it twice (a retry, a worker's start-up sweep) adds it once. Workers
+ * (`worker.ts`) carry it through its steps.
+ */
+export class RedisJobQueue implements JobQueue {
+  readonly kind = 'redis';
+
+  constructor(
+    private readonly parts: RedisQueueParts,
+    /** This process's own steps in flight, when it also runs a worker. */
+    private readonly local?: () => QueueDepth['byPhase'],
+  ) {}
+
+  async enqueue(job: Job): Promise<void> {
+    await this.parts.queue.add('request', firstStep(job), { jobId: job.id });
+  }
+
+  async cancel(id: string, byUserId: string): Promise<CancelResult> {
+    const job = await this.parts.queue.getJob(id);
+    if (!job) return 'not-running';
+    const state = await job.getState();
+    if (state === 'completed' || state === 'failed' || state === 'unknown') return 'not-running';
+    if (job.data.step === 'deliver') return 'too-late';
+    // The first to cancel is the one the reply names.
+    await this.parts.redis.set(this.parts.cancelKey(id), byUserId, 'EX', 24 * 3600, 'NX');
+    await this.parts.wake([id]);
+    return 'cancelled';
+  }
+
+  async depth(): Promise<QueueDepth> {
+    const [counts, gate] = await Promise.all([
+      this.parts.queue.getJobCounts('wait', 'prioritized', 'delayed', 'active'),
+      this.parts.gate.counts(),
+    ]);
+    return {
+      waiting: gate.waiting,
+      byPhase: this.local?.() ?? {},
+      shared: {
+        ready: (counts.wait ?? 0) + (counts.prioritized ?? 0),
+        delayed: counts.delayed ?? 0,
+        active: counts.active ?? 0,
+      },
+    };
+  }
+
+  async stop(): Promise<void> {
+    // The connection belongs to the parts; the app closes them after the worker.
+  }
+}

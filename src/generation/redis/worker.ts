@@ -1,0 +1,250 @@
+import { DelayedError, Worker, type Job as BullJob } from 'bullmq';
+import type { Logger } from '../../log.js';
+import type { DurationModel } from '../durations.js';
+import { worthAnEdit } from '../progress.js';
+import type { Clock, Job, JobObserver, JobPhase, Provider } from '../ports.js';
+import { firstPollDelay, type ScheduleOptions } from '../schedule.js';
+import type { JobSteps, ProgressSink, Run } from '../steps.js';
+import { checkGeneration, type CheckState } from '../tracker.js';
+import { QUEUE_NAME, type RedisQueueParts, type StepData } from './queue.js';
+
+export interface QueueWorkerOptions {
+  parts: RedisQueueParts;
+  steps: JobSteps;
+  provider: Provider;
+  /** The request as the ledger holds it now, or undefined once it has ended (or never existed). */
+  load(id: string): Promise<Job | undefined>;
+  /** The server's `concurrent` setting. */
+  guildLimit(guildId: string): Promise<number>;
+  clock: Clock;
+  logger: Logger;
+  schedule: ScheduleOptions;
+  durations: DurationModel;
+  timeoutMs: number;
+  /** Least time between two progress edits of one reply. */
+  progressIntervalMs: number;
+  /** Steps this process runs at once; a step is one status check, one submission or one delivery. */
+  concurrency: number;
+  /** How long a step's lock lives without renewal; a dead worker's jobs are taken over after it. */
+  lockMs: number;
+  /** Steps per second across every worker (`POLL_RATE_LIMIT`); most are status checks. */
+  rateLimit?: number;
+  observer?: JobObserver;
+  random?: () => number;
+}
+
+type Next = { parkUntil: number } | 'done';
+
+/**
+ * Carries requests from the shared queue through their steps: wait for a slot in the fair gate,
+ * submit, check (each check a delayed job, not a sleeping promise), deliver. Every step starts from
+ * the ledger, so a request that has ended is never worked on again, and a worker that takes over a
+ * dead one's job resumes it where the ledger and the job's data say it was.
+ */
+export class QueueWorker {
+  private worker: Worker<StepData> | undefined;
+  /** Steps running in this process, for `/healthz` and `/metrics`. */
+  private readonly running = new Map<string, Job>();
+
+  constructor(private readonly options: QueueWorkerOptions) {}
+
+  start(): void {
+    const { parts, concurrency, lockMs, rateLimit } = this.options;
+    this.worker = new Worker<StepData>(QUEUE_NAME, (job, token) => this.process(job, token), {
+      connection: parts.redis,
+      prefix: parts.options.prefix,
+      concurrency,
+      lockDuration: lockMs,
+      stalledInterval: lockMs,
+      // A job whose worker died is handed on; only a job that kills worker after worker gives up.
+      maxStalledCount: 5,
+      ...(rateLimit === undefined ? {} : { limiter: { max: rateLimit, duration: 1_000 } }),
+    });
+    this.worker.on('failed', (job, error) => {
+      this.options.logger.error({ err: error, requestId: job?.id }, 'a queue step failed');
+    });
+    this.worker.on('error', (error) => {
+      this.options.logger.warn({ err: error }, 'queue worker error');
+    });
+  }
+
+  byPhase(): Partial<Record<JobPhase, number>> {
+    const counts: Partial<Record<JobPhase, number>> = {};
+    for (const job of this.running.values()) counts[job.phase] = (counts[job.phase] ?? 0) + 1;
+    return counts;
+  }
+
+  /** Finishes the steps in hand and takes no more; parked jobs wait in Redis for any worker. */
+  async stop(): Promise<void> {
+    await this.worker?.close();
+  }
+
+  private async process(bullJob: BullJob<StepData>, token: string | undefined): Promise<void> {
+    const id = bullJob.id ?? '';
+    const job = await this.options.load(id);
+    if (!job) {
+      // Ended already (or a stale duplicate): make sure it holds no slot, and do nothing else.
+      await this.release(id);
+      return;
+    }
+    const logger = this.options.logger.child({
+      requestId: id,
+      guildId: job.origin.guildId,
+      userId: job.origin.userId,
+      ...(job.generationId ? { generationId: job.generationId } : {}),
+    });
+    const data: StepData = { ...bullJob.data };
+    const run: Run = { job, logger, progress: this.progressSink(() => run, data) };
+    this.running.set(id, job);
+    let next: Next;
+    try {
+      next = await this.step(run, data, (saved) => bullJob.updateData(saved));
+      // A state the reply has not shown yet (an edit held back by the interval) goes out now if it may.
+      if (next !== 'done' && data.shownPhase !== job.phase) run.progress.request();
+      // Edits land before the job moves on, so the next step (on any worker) never races them.
+      await run.progress.settle();
+    } finally {
+      this.running.delete(id);
+    }
+    if (next === 'done') {
+      await this.release(id);
+      if (job.phase === 'completed' || job.phase === 'failed' || job.phase === 'cancelled') {
+        this.options.observer?.finished(job);
+      }
+      return;
+    }
+    await bullJob.updateData(data);
+    await bullJob.moveToDelayed(next.parkUntil, token);
+    throw new DelayedError();
+  }
+
+  private async step(run: Run, data: StepData, save: (data: StepData) => Promise<void>): Promise<Next> {
+    const { job } = run;
+    const { parts, steps, clock } = this.options;
+    const cancelledBy = await parts.redis.get(parts.cancelKey(job.id));
+    if (cancelledBy !== null && data.step !== 'deliver') {
+      job.cancelledBy = cancelledBy;
+      await steps.endCancelled(run);
+      return 'done';
+    }
+
+    if (data.step === 'admit') {
+      const limit = await this.options.guildLimit(job.origin.guildId);
+      const { position, admitted } = await parts.gate.enter(
+        job.id,
+        job.origin.guildId,
+        job.origin.userId,
+        limit,
+      );
+      await parts.wake(admitted.filter((other) => other !== job.id));
+      if (position > 0) {
+        job.phase = 'queued';
+        job.queuePosition = position;
+        if (worthAnEdit(data.shownPosition, position)) {
+          data.shownPosition = position;
+          run.progress.request();
+        }
+        // Woken as soon as a slot frees; the recheck only refreshes the place shown, or catches a
+        // wake-up that raced this step.
+        return { parkUntil: clock.now() + Math.min(15_000, 1_000 + position * 100) };
+      }
+      job.queuePosition = undefined;
+      data.step = 'submit';
+    }
+
+    if (data.step === 'submit') {
+      if (job.generationId === undefined) {
+        if (!(await steps.submit(run))) return 'done';
+      } else {
+        run.logger.info('resuming a submitted generation');
+      }
+      job.phase = 'generating';
+      run.progress.request();
+      data.step = 'poll';
+      const window = this.options.durations.predict(job.request.lengthSeconds);
+      return {
+        parkUntil: (job.submittedAt ?? clock.now()) + firstPollDelay(this.options.schedule, window),
+      };
+    }
+
+    if (data.step === 'poll') {
+      const startedAt = job.submittedAt ?? job.createdAt;
+      const state: CheckState = {
+        generationId: job.generationId ?? '',
+        logger: run.logger,
+        startedAt,
+        lengthSeconds: job.request.lengthSeconds,
+        window: this.options.durations.predict(job.request.lengthSeconds),
+        deadline: startedAt + this.options.timeoutMs,
+        failures: data.failures,
+        retryAfterMs: data.retryAfterMs,
+        unknownStatuses: new Set(data.unknownStatuses),
+      };
+      const pollAt = clock.now();
+      const verdict = await checkGeneration(this.options, state, data.lastPollAt ?? startedAt, pollAt);
+      data.polls++;
+      job.polls = data.polls;
+      data.lastPollAt = pollAt;
+      data.failures = state.failures;
+      data.unknownStatuses = [...state.unknownStatuses];
+      if (state.retryAfterMs === undefined) delete data.retryAfterMs;
+      else data.retryAfterMs = state.retryAfterMs;
+      if ('nextAt' in verdict) return { parkUntil: verdict.nextAt };
+      const { outcome } = verdict;
+      if (outcome.kind !== 'completed') {
+        await steps.finish(run, outcome);
+        return 'done';
+      }
+      data.step = 'deliver';
+      data.completed = {
+        audioUrl: outcome.audioUrl,
+        creditsUsed: outcome.creditsUsed,
+        durationMs: outcome.durationMs,
+      };
+    }
+
+    // deliver
+    const completed = data.completed;
+    if (completed === undefined) throw new Error('deliver step without a finished generation');
+    if (data.deliveryStarted && (await steps.holdsTrack(run))) {
+      job.creditsUsed = completed.creditsUsed;
+      job.generationMs = Math.round(completed.durationMs);
+      await steps.confirmDelivered(run);
+      return 'done';
+    }
+    data.deliveryStarted = true;
+    await save(data);
+    await steps.finish(run, { kind: 'completed', ...completed });
+    return 'done';
+  }
+
+  /**
+   * Progress edits of one step, at most one per `progressIntervalMs` per reply across all the
+   * job's steps (the time of the last edit travels in the job's data). A step is short, so an
+   * edit held back is not queued: a later step sends the state then current.
+   */
+  private progressSink(run: () => Run, data: StepData): ProgressSink {
+    let inFlight = Promise.resolve();
+    let closed = false;
+    return {
+      request: () => {
+        const now = this.options.clock.now();
+        if (closed || now - (data.lastEditAt ?? Number.NEGATIVE_INFINITY) < this.options.progressIntervalMs) {
+          return;
+        }
+        data.lastEditAt = now;
+        data.shownPhase = run().job.phase;
+        inFlight = inFlight.then(() => this.options.steps.showProgress(run()));
+      },
+      settle: async () => {
+        closed = true;
+        await inFlight;
+      },
+    };
+  }
+
+  private async release(id: string): Promise<void> {
+    const admitted = await this.options.parts.gate.release(id);
+    await this.options.parts.wake(admitted);
+  }
+}

@@ -1,0 +1,253 @@
+import { userMessageOf } from '../errors.js';
+import type { Logger } from '../log.js';
+import { DownloadError, type Downloader } from './download.js';
+import { Limiter } from './limiter.js';
+import { audioDurationSeconds } from './mp3.js';
+import type { Clock, Delivery, Job, JobLedger, Provider, Reporter } from './ports.js';
+import type { TrackOutcome } from './tracker.js';
+
+/** One job as a step sees it: its state, its logger, and how it asks for a progress edit. */
+export interface Run {
+  job: Job;
+  logger: Logger;
+  progress: ProgressSink;
+}
+
+/** Progress edits of one reply: throttled in one process, sent at once by a queue worker. */
+export interface ProgressSink {
+  request(): void;
+  /** No more progress edits; resolves when one in flight has landed. */
+  settle(): Promise<void>;
+}
+
+export interface StepsOptions {
+  provider: Provider;
+  download: Downloader;
+  reporter: Reporter;
+  ledger: JobLedger;
+  clock: Clock;
+  /** Used in the timeout message. */
+  timeoutMs: number;
+  /**
+   * Downloads and uploads in flight at once in this process. Each holds at most one file of the
+   * upload limit in memory, so this bounds the memory deliveries take however many finish together.
+   */
+  maxConcurrentDeliveries: number;
+}
+
+const unexpected = 'Something went wrong on our side while making this track. Please try again.';
+
+/**
+ * The steps of a job that do not depend on how it is scheduled: submit, deliver, fail, cancel.
+ * The in-process service and the queue worker both run them, so a track reaches the member the
+ * same way whichever carried it; each step's failure becomes one message for the member.
+ */
+export class JobSteps {
+  private readonly deliveries: Limiter;
+
+  constructor(private readonly options: StepsOptions) {
+    this.deliveries = new Limiter(options.maxConcurrentDeliveries);
+  }
+
+  /** Deliveries running now in this process. */
+  get delivering(): number {
+    return this.deliveries.active;
+  }
+
+  /**
+   * Submits the request to the provider and records the generation ID. Resolves false when the
+   * submission failed (the member has been told) and the job is over.
+   */
+  async submit(run: Run): Promise<boolean> {
+    const { job } = run;
+    job.phase = 'submitting';
+    run.logger.info(
+      { lengthSeconds: job.request.lengthSeconds, promptChars: job.request.prompt.length },
+      'job accepted',
+    );
+    let submitted;
+    try {
+      submitted = await this.options.provider.create(job.request);
+    } catch (error) {
+      run.logger.warn({ err: error }, 'submission failed');
+      await this.fail(run, userMessageOf(error, unexpected));
+      return false;
+    }
+    job.generationId = submitted.generationId;
+    job.submittedAt = this.options.clock.now();
+    run.logger = run.logger.child({ generationId: submitted.generationId });
+    run.logger.info({ status: submitted.status }, 'generation submitted');
+    await this.record(run, 'submission', () => this.options.ledger.submitted(job));
+    return true;
+  }
+
+  /** Ends a job whose tracking has ended (anything but `stopped`, which leaves it for later). */
+  async finish(run: Run, outcome: Exclude<TrackOutcome, { kind: 'stopped' }>): Promise<void> {
+    const { job } = run;
+    switch (outcome.kind) {
+      case 'cancelled':
+        await this.endCancelled(run);
+        return;
+      case 'timed-out':
+        await this.fail(
+          run,
+          `The music service took more than ${minutes(this.options.timeoutMs)} to make this track, so the bot stopped waiting. Please try again, perhaps with a shorter length.`,
+        );
+        return;
+      case 'provider-error':
+        await this.fail(run, outcome.error.userMessage);
+        return;
+      case 'failed':
+        job.creditsUsed = outcome.creditsUsed;
+        await this.fail(run, `The music service could not make this track: ${outcome.message}`);
+        return;
+      case 'completed':
+        job.creditsUsed = outcome.creditsUsed;
+        job.completedAt = this.options.clock.now();
+        job.generationMs = Math.round(outcome.durationMs);
+        run.logger.info({ polls: job.polls, creditsUsed: outcome.creditsUsed }, 'generation completed');
+        await this.deliveries.run(() => this.deliver(run, outcome.audioUrl));
+        return;
+    }
+  }
+
+  /**
+   * Records a delivery that reached the member before the process carrying it died: the reply
+   * already holds the track, so only the ledger is behind.
+   */
+  async confirmDelivered(run: Run): Promise<void> {
+    const { job } = run;
+    job.phase = 'completed';
+    job.deliveredAt = this.options.clock.now();
+    run.logger.info('the reply already holds the track; recording the delivery');
+    await this.record(run, 'completion', () =>
+      this.options.ledger.completed(job, 'attachment via reply (found after a restart)'),
+    );
+  }
+
+  async fail(run: Run, userMessage: string): Promise<void> {
+    const { job } = run;
+    await run.progress.settle();
+    job.phase = 'failed';
+    const route = await this.report(run, 'failure report', () =>
+      this.options.reporter.failed(job, userMessage),
+    );
+    await this.record(run, 'failure', () =>
+      this.options.ledger.failed(job, route === undefined ? `${userMessage} (not delivered)` : userMessage),
+    );
+  }
+
+  async endCancelled(run: Run): Promise<void> {
+    const { job } = run;
+    await run.progress.settle();
+    job.phase = 'cancelled';
+    run.logger.info({ cancelledBy: job.cancelledBy }, 'job cancelled');
+    await this.report(run, 'cancellation', () => this.options.reporter.cancelled(job));
+    await this.record(run, 'cancellation', () => this.options.ledger.cancelled(job));
+  }
+
+  /** Edits the reply to show where the job is; best effort. */
+  async showProgress(run: Run): Promise<void> {
+    await this.report(run, 'progress', () => this.options.reporter.progress(run.job));
+  }
+
+  /** Whether the reply already holds the finished track; false when it cannot be told. */
+  async holdsTrack(run: Run): Promise<boolean> {
+    return (await this.report(run, 'reply check', () => this.options.reporter.holdsTrack(run.job))) ?? false;
+  }
+
+  /** Runs one report; a reporter fault is logged with its context and never escapes the job. */
+  async report<T>(run: Run, what: string, send: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await send();
+    } catch (error) {
+      run.logger.error({ err: error }, `${what} could not be sent`);
+      return undefined;
+    }
+  }
+
+  private async deliver(run: Run, audioUrl: string): Promise<void> {
+    const { job, logger } = run;
+    job.phase = 'downloading';
+    run.progress.request();
+    const limitBytes = job.origin.uploadLimitBytes;
+    let delivery: Delivery;
+    try {
+      const file = await this.options.download(audioUrl, limitBytes);
+      if (file.kind === 'file') {
+        const seconds = await audioDurationSeconds(file.data);
+        if (seconds !== undefined) job.actualSeconds = seconds;
+        delivery = { kind: 'file', data: file.data, fileName: fileNameFor(job.request.prompt) };
+      } else {
+        delivery = { kind: 'link', url: audioUrl, sizeBytes: file.sizeBytes, limitBytes };
+      }
+    } catch (error) {
+      logger.warn({ err: error }, 'download failed');
+      await this.fail(run, error instanceof DownloadError ? error.userMessage : unexpected);
+      return;
+    }
+    await run.progress.settle();
+    job.phase = 'delivering';
+    try {
+      // Numbered before the edit, and the same number again if a restart repeats this step.
+      job.trackNumber = await this.options.ledger.numbered(job);
+    } catch (error) {
+      logger.error({ err: error }, 'track number could not be given; delivering without one');
+    }
+    // The edit goes first and the ledger after: after a crash in between, the resumed job finds
+    // the track in the reply (see `confirmDelivered`) or edits the same reply again.
+    const route = await this.report(run, 'delivery', () => this.options.reporter.delivered(job, delivery));
+    if (route === undefined) {
+      job.phase = 'failed';
+      await this.record(run, 'completion', () =>
+        this.options.ledger.failed(job, 'the track could not be delivered to Discord'),
+      );
+      return;
+    }
+    job.phase = 'completed';
+    job.deliveredAt = this.options.clock.now();
+    const how = `${delivery.kind === 'file' ? 'attachment' : 'link'} via ${route}`;
+    await this.record(run, 'completion', () => this.options.ledger.completed(job, how));
+    logger.info(
+      {
+        delivery: delivery.kind,
+        route,
+        trackNumber: job.trackNumber,
+        bytes: delivery.kind === 'file' ? delivery.data.length : delivery.sizeBytes,
+      },
+      'track delivered',
+    );
+  }
+
+  /** Writes one ledger step; a store fault is logged and does not stop the member's track. */
+  private async record(run: Run, what: string, write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+    } catch (error) {
+      run.logger.error({ err: error }, `ledger ${what} could not be recorded`);
+    }
+  }
+}
+
+function minutes(ms: number): string {
+  const m = Math.round(ms / 60_000);
+  const seconds = Math.round(ms / 1000);
+  return m >= 1 ? `${m} minute${m === 1 ? '' : 's'}` : `${seconds} second${seconds === 1 ? '' : 's'}`;
+}
+
+/** A readable, safe file name from the first words of the prompt, e.g. `lofi-hip-hop-at-night.mp3`. */
+export function fileNameFor(prompt: string): string {
+  let slug = prompt
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  if (slug.length > 48) {
+    slug = slug.slice(0, 48);
+    // Cut at a word boundary rather than mid-word, unless that leaves too little.
+    const lastDash = slug.lastIndexOf('-');
+    slug = lastDash >= 16 ? slug.slice(0, lastDash) : slug;
+  }
+  return `${slug || 'tracksmith-track'}.mp3`;
+}
