@@ -16,10 +16,14 @@ export default defineConfig({
         // a key prefix per test): the queue's contract is that callers cannot tell which they have.
         test: {
           ...shared,
-          name: 'e2e on redis',
+          name: 'e2e-redis',
           include: ['test/e2e/**/*.test.ts'],
           env: { TEST_QUEUE: 'redis' },
         },
+      },
+      {
+        // `npm run test:scale`: a gateway and three workers as processes; not part of `npm test`.
+        test: { ...shared, name: 'scale', include: ['test/scale/**/*.test.ts'], testTimeout: 300_000 },
       },
     ],
   },

@@ -183,6 +183,7 @@ export class FakeDiscord {
     resolve: (r: RecordedRequest) => void;
   }>();
   private readonly failRules: FailRule[] = [];
+  private readonly holdRules: { match: (r: RecordedRequest) => boolean; ms: number; times: number }[] = [];
   private readonly guilds: FakeGuild[];
   private readonly heartbeatIntervalMs: number;
   private readonly recommendedShards: number;
@@ -312,6 +313,11 @@ export class FakeDiscord {
     retryAfterSeconds?: number;
   }): void {
     this.failRules.push({ ...rule, times: rule.times ?? 1 });
+  }
+
+  /** Applies the next matching request at once but answers it only after `ms`. */
+  holdNext(rule: { match: (r: RecordedRequest) => boolean; ms: number; times?: number }): void {
+    this.holdRules.push({ ...rule, times: rule.times ?? 1 });
   }
 
   expireToken(interactionToken: string): void {
@@ -490,6 +496,14 @@ export class FakeDiscord {
     record.status = status;
     this.requests.push(record);
     for (const waiter of [...this.waiters]) if (waiter.predicate(record)) waiter.resolve(record);
+
+    // Applied, but the answer is held back: as when a client dies before the response reaches it.
+    const hold = this.holdRules.find((r) => r.times > 0 && r.match(record));
+    if (hold) {
+      hold.times--;
+      await new Promise((resolve) => setTimeout(resolve, hold.ms));
+      if (res.destroyed) return;
+    }
 
     if (status === 204) {
       res.writeHead(204, extraHeaders);

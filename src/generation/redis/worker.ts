@@ -63,6 +63,10 @@ export class QueueWorker {
     this.worker.on('failed', (job, error) => {
       this.options.logger.error({ err: error, requestId: job?.id }, 'a queue step failed');
     });
+    this.worker.on('stalled', (jobId) => {
+      // Its worker died or hung past the lock: the job goes back in line for any worker to resume.
+      this.options.logger.warn({ requestId: jobId }, 'took over a job whose worker stopped answering');
+    });
     this.worker.on('error', (error) => {
       this.options.logger.warn({ err: error }, 'queue worker error');
     });

@@ -1,0 +1,182 @@
+import { ApplicationCommandOptionType } from 'discord.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createApp, type App } from '../../src/app.js';
+import { loadConfig, type Role } from '../../src/config.js';
+import { newJob } from '../../src/generation/ports.js';
+import { FakeAiml, type FakeAimlOptions } from '../fakes/aiml.js';
+import { FakeDiscord, type FakeGuild } from '../fakes/discord.js';
+import { fastOptions, isFinalEdit } from '../support/harness.js';
+import { captureLogs, eventually } from '../support/log.js';
+import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { spawnBot, type BotProcess } from '../support/processes.js';
+import { createTestRedisSpace, type TestRedisSpace } from '../support/redis.js';
+
+const guilds: FakeGuild[] = [1, 2, 3].map((n) => ({
+  id: `10000000000000${String(n).padStart(4, '0')}`,
+  channels: [{ id: `10000000000001${String(n).padStart(4, '0')}`, name: 'music', type: 0 }],
+}));
+
+interface Cluster {
+  discord: FakeDiscord;
+  aiml: FakeAiml;
+  database: TestDatabase;
+  redis: TestRedisSpace;
+  env: Record<string, string>;
+  apps: App[];
+  processes: BotProcess[];
+  start(role: Role, env?: Record<string, string>): Promise<App>;
+}
+
+let cluster: Cluster | undefined;
+afterEach(async () => {
+  if (!cluster) return;
+  const { apps, processes, discord, aiml, database, redis } = cluster;
+  cluster = undefined;
+  await Promise.all(processes.map((p) => p.kill('SIGKILL')));
+  for (const app of apps) await app.stop();
+  await Promise.all([discord.close(), aiml.close(), database.drop(), redis.drop()]);
+});
+
+/** Fakes, a PostgreSQL database and a Redis key space, shared by the processes a test starts. */
+async function startCluster(aimlOptions: FakeAimlOptions = {}): Promise<Cluster> {
+  const discord = await FakeDiscord.start({ guilds });
+  const aiml = await FakeAiml.start({ generationMs: 300, ...aimlOptions });
+  const database = await createTestDatabase();
+  const redis = createTestRedisSpace();
+  const env = {
+    DISCORD_TOKEN: discord.token,
+    AIML_API_KEY: aiml.apiKey,
+    AIML_API_URL: aiml.baseUrl,
+    DISCORD_API_URL: discord.apiUrl,
+    DATABASE_URL: database.url,
+    ...redis.env,
+  };
+  const created: Cluster = {
+    discord,
+    aiml,
+    database,
+    redis,
+    env,
+    apps: [],
+    processes: [],
+    async start(role, extra = {}) {
+      const config = loadConfig({ ...env, LOG_LEVEL: 'debug', ROLE: role, HTTP_PORT: '0', ...extra });
+      const app = await createApp(config, { ...fastOptions, logger: captureLogs().logger });
+      created.apps.push(app);
+      await app.start();
+      return app;
+    },
+  };
+  cluster = created;
+  return created;
+}
+
+function music(c: Cluster, guild: FakeGuild, userId: string, prompt: string) {
+  return c.discord.chatInput({
+    name: 'music',
+    guildId: guild.id,
+    user: { id: userId, username: `member${userId.slice(-2)}` },
+    options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: prompt }],
+  });
+}
+
+const creates = (c: Cluster) => c.aiml.requests.filter((r) => r.route === 'create');
+const finalEdits = (c: Cluster, token: string) => c.discord.requests.filter(isFinalEdit(token));
+
+async function health(app: App): Promise<Record<string, unknown>> {
+  const response = await fetch(`${app.httpUrl ?? ''}/healthz`);
+  return (await response.json()) as Record<string, unknown>;
+}
+
+describe('gateway and worker roles on Redis and PostgreSQL', () => {
+  it('the gateway defers and enqueues; workers with no gateway connection deliver each request once', async () => {
+    const c = await startCluster();
+    const gateway = await c.start('gateway');
+    const workers = [await c.start('worker'), await c.start('worker')];
+    // Only the gateway holds a gateway session; workers talk to Discord over REST alone.
+    expect(c.discord.sessions).toBe(1);
+    expect(workers.map((w) => w.client)).toEqual([undefined, undefined]);
+
+    const asked = guilds.flatMap((guild, g) =>
+      [0, 1, 2, 3].map((n) => music(c, guild, `2000000000000000${g}${n}`, `song ${g}-${n}`)),
+    );
+    for (const interaction of asked) {
+      const final = await c.discord.waitForRequest(isFinalEdit(interaction.token), 15_000);
+      expect(final.files).toHaveLength(1);
+    }
+    expect(asked.map((i) => finalEdits(c, i.token).length)).toEqual(asked.map(() => 1));
+    expect(creates(c)).toHaveLength(asked.length);
+    await eventually(async () => {
+      const statuses = await workers[0]!.database.db.selectFrom('usage').select('status').execute();
+      return statuses.length === asked.length && statuses.every((r) => r.status === 'completed');
+    });
+
+    expect(await health(gateway)).toMatchObject({
+      healthy: true,
+      role: 'gateway',
+      queue: 'redis',
+      gateway: 'connected',
+      redis: 'ok',
+      queueDepth: 0,
+    });
+    const workerHealth = await health(workers[0]!);
+    expect(workerHealth).toMatchObject({ healthy: true, role: 'worker', queue: 'redis', redis: 'ok' });
+    expect(workerHealth).not.toHaveProperty('gateway');
+    const metrics = await (await fetch(`${workers[0]!.httpUrl ?? ''}/metrics`)).text();
+    expect(metrics).toContain('tracksmith_info{role="worker"} 1');
+    expect(metrics).toMatch(/^tracksmith_shared_queue_jobs\{state="delayed"\} 0$/m);
+  });
+
+  it('queuing a request again, or a worker sweeping the ledger at start, never makes it twice', async () => {
+    const c = await startCluster();
+    const gateway = await c.start('gateway');
+    await c.start('worker');
+    const interaction = music(c, guilds[0]!, '200000000000000001', 'only once');
+    await c.discord.waitForRequest(isFinalEdit(interaction.token));
+    const row = await gateway.database.db.selectFrom('usage').selectAll().executeTakeFirstOrThrow();
+    const again = newJob(
+      row.id,
+      { prompt: row.prompt, lengthSeconds: row.length_seconds },
+      {
+        guildId: row.guild_id,
+        channelId: row.channel_id,
+        userId: row.user_id,
+        reply: { applicationId: row.application_id ?? '', interactionToken: interaction.token },
+        uploadLimitBytes: 8 * 1024 * 1024,
+      },
+      row.requested_at,
+    );
+    await gateway.queue.enqueue(again);
+    await gateway.queue.enqueue(again);
+    await c.start('worker');
+    // Give a wrongly repeated job ample time to show itself.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(creates(c)).toHaveLength(1);
+    expect(finalEdits(c, interaction.token)).toHaveLength(1);
+    expect(await gateway.queue.cancel(row.id, row.user_id)).toBe('not-running');
+  });
+
+  it('a worker killed mid-delivery loses its lock; another finishes the job and sends the track once', async () => {
+    const c = await startCluster();
+    await c.start('gateway');
+    const lock = { QUEUE_LOCK_SECONDS: '1' };
+    const doomed = await spawnBot('worker', { ...c.env, ...lock });
+    c.processes.push(doomed);
+    const interaction = music(c, guilds[1]!, '200000000000000007', 'survives a crash');
+    // Discord applies the final edit, but the worker dies before the answer reaches it: the track
+    // is in the reply and the ledger does not know.
+    c.discord.holdNext({ match: isFinalEdit(interaction.token), ms: 60_000 });
+    await c.discord.waitForRequest(isFinalEdit(interaction.token), 15_000);
+    await doomed.kill('SIGKILL');
+
+    const survivor = await c.start('worker', lock);
+    await eventually(async () => {
+      const row = await survivor.database.db.selectFrom('usage').selectAll().executeTakeFirst();
+      return row?.status === 'completed';
+    }, 15_000);
+    const row = await survivor.database.db.selectFrom('usage').selectAll().executeTakeFirstOrThrow();
+    expect(row.delivery).toBe('attachment via reply (found after a restart)');
+    expect(finalEdits(c, interaction.token)).toHaveLength(1);
+    expect(creates(c)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,214 @@
+import { ApplicationCommandOptionType } from 'discord.js';
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isFinalEdit } from '../support/harness.js';
+import { makeGuilds, startProcessCluster, type ProcessCluster } from '../support/cluster.js';
+
+/**
+ * `npm run test:scale`: the bot as separate processes (one gateway, three workers) on PostgreSQL
+ * and Redis, between the fake Discord and the fake AIML API. 200 requests from 20 servers, one of
+ * which floods the line first; once as is, once with a worker SIGKILLed mid-run and restarted.
+ */
+const GUILDS = makeGuilds(20);
+const FLOOD = 48;
+const PER_GUILD = 8;
+const GLOBAL_LIMIT = 24;
+/** Each server's `concurrent` (the default). */
+const GUILD_LIMIT = 10;
+
+let cluster: ProcessCluster | undefined;
+afterEach(async () => {
+  await cluster?.close();
+  cluster = undefined;
+});
+
+interface Asked {
+  guild: number;
+  prompt: string;
+  token: string;
+}
+
+/** The flood server's requests first, then the other servers' in turn, as members would type them. */
+function plan(): { guild: number; user: number; prompt: string }[] {
+  const asks = Array.from({ length: FLOOD }, (_, n) => ({ guild: 0, user: n % 3, prompt: `scale g0 n${n}` }));
+  for (let n = 0; n < PER_GUILD; n++) {
+    for (let g = 1; g < GUILDS.length; g++) asks.push({ guild: g, user: n % 3, prompt: `scale g${g} n${n}` });
+  }
+  return asks;
+}
+
+/** 4–5 s per track, so that every request is in line before the first slot frees. */
+const generationMs = ({ prompt }: { prompt: string }) =>
+  4_000 + (Number(/n(\d+)/.exec(prompt)?.[1] ?? 0) % 7) * 150;
+
+async function run(c: ProcessCluster, midRun?: (delivered: number) => Promise<void>): Promise<Asked[]> {
+  const asked = plan().map(({ guild, user, prompt }) => {
+    const target = GUILDS[guild];
+    if (!target) throw new Error('no such guild');
+    const { token } = c.discord.chatInput({
+      name: 'music',
+      guildId: target.id,
+      user: { id: `2000000000000${String(guild).padStart(3, '0')}${user}`, username: `g${guild}u${user}` },
+      options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: prompt }],
+    });
+    return { guild, prompt, token };
+  });
+  let delivered = 0;
+  let fired = false;
+  const finals = asked.map(async (a) => {
+    await c.discord.waitForRequest(isFinalEdit(a.token), 150_000);
+    delivered++;
+    if (midRun && !fired && delivered >= 60) {
+      fired = true;
+      await midRun(delivered);
+    }
+  });
+  await Promise.all(finals);
+  return asked;
+}
+
+async function ledger(c: ProcessCluster) {
+  const client = new pg.Client({ connectionString: c.database.url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{
+      id: string;
+      prompt: string;
+      guild_id: string;
+      status: string;
+      delivery: string | null;
+      track_number: number | null;
+    }>('select id, prompt, guild_id, status, delivery, track_number from usage');
+    return rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Settles once the last worker has written the last delivery to the ledger. */
+async function settledLedger(c: ProcessCluster, count: number) {
+  for (let tries = 0; tries < 100; tries++) {
+    const rows = await ledger(c);
+    if (rows.length >= count && rows.every((r) => r.status === 'completed')) return rows;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return ledger(c);
+}
+
+/** Servers in the order the provider received their tracks: the order the fair gate let them in. */
+function creationOrder(c: ProcessCluster): number[] {
+  return c.aiml.requests
+    .filter((r) => r.route === 'create' && r.status === 200)
+    .map((r) => Number(/scale g(\d+) /.exec(JSON.stringify(r.body))?.[1] ?? -1));
+}
+
+function checkExactlyOnce(c: ProcessCluster, asked: Asked[], rows: Awaited<ReturnType<typeof ledger>>) {
+  // Every reply got its track once, and nothing else was posted anywhere.
+  const finals = asked.map((a) => c.discord.requests.filter(isFinalEdit(a.token)).length);
+  expect(finals.filter((n) => n !== 1)).toEqual([]);
+  expect(c.discord.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/messages'))).toEqual([]);
+  // Every request reached the provider once.
+  const created = c.aiml.requests.filter((r) => r.route === 'create' && r.status === 200);
+  expect(created).toHaveLength(asked.length);
+  // One ledger row per request: none lost, none doubled, all delivered as attachments.
+  expect(rows).toHaveLength(asked.length);
+  expect(new Set(rows.map((r) => r.prompt)).size).toBe(asked.length);
+  expect(rows.filter((r) => r.status !== 'completed' || !r.delivery?.startsWith('attachment'))).toEqual([]);
+  // Per-server numbers run 1..n with no gap and no repeat.
+  const byGuild = new Map<string, number[]>();
+  for (const row of rows)
+    byGuild.set(row.guild_id, [...(byGuild.get(row.guild_id) ?? []), row.track_number ?? 0]);
+  for (const numbers of byGuild.values()) {
+    expect(numbers.sort((a, b) => a - b)).toEqual(numbers.map((_, i) => i + 1));
+  }
+}
+
+/**
+ * The fair order, with a little slack for jobs let in together reaching the provider in a
+ * different order: the flooding server gets no more than its own limit before the others start;
+ * every server starts early; and no server ever gets ahead of another waiting one by more than 2.
+ */
+function checkFairness(order: number[], slack: number) {
+  const firstIndex = GUILDS.map((_, g) => order.indexOf(g));
+  expect(order.slice(0, GLOBAL_LIMIT).filter((g) => g === 0).length).toBeLessThanOrEqual(GUILD_LIMIT);
+  expect(Math.max(...firstIndex)).toBeLessThan(GUILD_LIMIT + GUILDS.length + slack);
+  const total = (g: number) => (g === 0 ? FLOOD : PER_GUILD);
+  const counts = GUILDS.map(() => 0);
+  let worst = 0;
+  for (const g of order) {
+    counts[g] = (counts[g] ?? 0) + 1;
+    // Among servers that still have tracks to make, how far the most served leads the least.
+    // The flooding server's first GUILD_LIMIT came before anyone else asked, so they do not count.
+    const ns = counts.flatMap((n, i) => (n < total(i) ? [i === 0 ? Math.max(0, n - GUILD_LIMIT) : n] : []));
+    if (ns.length < 2) continue;
+    worst = Math.max(worst, Math.max(...ns) - Math.min(...ns));
+  }
+  if (worst > slack) console.log(`creation order by server: ${order.join(' ')}`);
+  expect(worst).toBeLessThanOrEqual(slack);
+  return worst;
+}
+
+const env = {
+  MAX_CONCURRENT_GENERATIONS: String(GLOBAL_LIMIT),
+  QUEUE_LOCK_SECONDS: '2',
+  WORKER_CONCURRENCY: '16',
+  LOG_LEVEL: 'info',
+};
+
+describe('scale: 1 gateway and 3 workers as processes, on PostgreSQL and Redis', () => {
+  it('delivers 200 requests from 20 servers exactly once, in the fair order', async () => {
+    const c = (cluster = await startProcessCluster({
+      workers: 3,
+      guilds: GUILDS,
+      aiml: { generationMs },
+      env,
+    }));
+    const started = Date.now();
+    const asked = await run(c);
+    const seconds = (Date.now() - started) / 1000;
+    const rows = await settledLedger(c, asked.length);
+    checkExactlyOnce(c, asked, rows);
+    const worst = checkFairness(creationOrder(c), 2);
+    // Every worker took part.
+    for (const worker of c.workers) expect(worker.logs.some((l) => l.msg === 'track delivered')).toBe(true);
+    console.log(
+      `scale: ${asked.length} delivered in ${seconds.toFixed(1)} s; largest lead between servers ${worst}`,
+    );
+  });
+
+  it('loses and doubles nothing when a worker is SIGKILLed mid-run and restarted', async () => {
+    const c = (cluster = await startProcessCluster({
+      workers: 3,
+      guilds: GUILDS,
+      aiml: { generationMs },
+      env,
+    }));
+    const victim = c.workers[1];
+    if (!victim) throw new Error('no second worker');
+    let killedAt = 0;
+    const started = Date.now();
+    const asked = await run(c, async (delivered) => {
+      killedAt = delivered;
+      await victim.kill('SIGKILL');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      c.workers.push(await c.startWorker());
+    });
+    const seconds = (Date.now() - started) / 1000;
+    expect(victim.child.signalCode).toBe('SIGKILL');
+    expect(killedAt).toBeGreaterThanOrEqual(60);
+    const rows = await settledLedger(c, asked.length);
+    checkExactlyOnce(c, asked, rows);
+    // The killed worker's jobs sat out its lock before another took them: allow a little more.
+    const worst = checkFairness(creationOrder(c), 3);
+    const restarted = c.workers.at(-1);
+    expect(restarted?.logs.some((l) => l.msg === 'track delivered')).toBe(true);
+    const takenOver = c.workers
+      .filter((w) => w !== victim)
+      .flatMap((w) => w.logs.filter((l) => l.msg === 'took over a job whose worker stopped answering'));
+    expect(takenOver.length).toBeGreaterThan(0);
+    console.log(
+      `scale with a kill after ${killedAt} deliveries: ${asked.length} delivered in ${seconds.toFixed(1)} s; ` +
+        `${takenOver.length} jobs taken over from the killed worker; largest lead ${worst}`,
+    );
+  });
+});
