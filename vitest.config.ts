@@ -18,6 +18,8 @@ export default defineConfig({
           ...shared,
           name: 'e2e-redis',
           include: ['test/e2e/**/*.test.ts'],
+          // The command-line tests start their own processes and use no queue.
+          exclude: ['test/e2e/cli.test.ts'],
           env: { TEST_QUEUE: 'redis' },
         },
       },

@@ -62,7 +62,9 @@ export interface App {
 
 /** Builds the whole object graph once; nothing below here reaches for a global. */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const logger = options.logger ?? createLogger(config.LOG_LEVEL);
+  const base = options.logger ?? createLogger(config.LOG_LEVEL);
+  // With several processes writing to one log store, each line says which kind wrote it.
+  const logger = config.ROLE === 'all' ? base : base.child({ role: config.ROLE });
   const clock = options.clock ?? systemClock;
   const database = await openDatabase({
     url: config.DATABASE_URL,
@@ -149,6 +151,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     maxConcurrentDeliveries: config.MAX_CONCURRENT_DELIVERIES,
   });
 
+  /** The request's ledger row while it is still to be made; undefined once it has ended. */
+  const openRow = async (id: string) => {
+    const row = await usage.get(id);
+    return row && isUnfinished(row) ? row : undefined;
+  };
   const shared =
     config.REDIS_URL === undefined
       ? undefined
@@ -165,8 +172,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           steps,
           provider,
           load: async (id) => {
-            const row = await usage.get(id);
-            return row && isUnfinished(row) ? jobFromRow(row, await parentRow(row)) : undefined;
+            const row = await openRow(id);
+            return row && jobFromRow(row, await parentRow(row));
           },
           guildLimit: async (guildId) => (await settings.get(guildId)).concurrent,
           clock,
@@ -203,7 +210,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           progressIntervalMs,
           observer: metrics,
         })
-      : new RedisJobQueue(shared, worker && (() => worker.byPhase()));
+      : new RedisJobQueue(
+          shared,
+          async (id) => (await openRow(id)) !== undefined,
+          worker && (() => worker.byPhase()),
+        );
   metrics.bind({ depth: () => queue.depth() });
 
   const router: Router | undefined =

@@ -57,7 +57,10 @@ async function main(): Promise<void> {
     if (error instanceof DiscordjsError && error.code === DiscordjsErrorCodes.TokenInvalid) {
       app.logger.fatal('Discord rejected DISCORD_TOKEN. Copy the bot token again from the Developer Portal.');
     } else {
-      app.logger.fatal({ err: error }, 'could not connect to Discord');
+      app.logger.fatal(
+        { err: error },
+        `could not start: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     await app.stop().catch(() => undefined);
     process.exit(1);

@@ -14,10 +14,10 @@ const root = resolve(import.meta.dirname, '../..');
 const tsx = join(root, 'node_modules/.bin/tsx');
 
 /** Runs an entry point with exactly `env` (no inherited variables) from an empty directory, so no .env is read. */
-async function runEntry(entry: string, env: Record<string, string>) {
+async function runEntry(entry: string, env: Record<string, string>, args: string[] = []) {
   const cwd = await mkdtemp(join(tmpdir(), 'tracksmith-cli-'));
   try {
-    const { stdout, stderr } = await run(tsx, [join(root, entry)], {
+    const { stdout, stderr } = await run(tsx, [join(root, entry), ...args], {
       cwd,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
       timeout: 30_000,
@@ -43,6 +43,37 @@ describe('entry points', () => {
       'Invalid configuration:\n  - DISCORD_TOKEN is required\n  - AIML_API_KEY is required',
     );
     expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a gateway or worker needs REDIS_URL; a bad role or flag is refused with the usage', async () => {
+    const secrets = { DISCORD_TOKEN: 'token', AIML_API_KEY: 'key' };
+    const worker = await runEntry('src/main.ts', secrets, ['--role', 'worker']);
+    expect(worker.code).toBe(1);
+    expect(worker.stderr).toContain(
+      'REDIS_URL is required for the worker role: gateways and workers share work through Redis',
+    );
+    const role = await runEntry('src/main.ts', secrets, ['--role', 'leader']);
+    expect(role.code).toBe(1);
+    expect(role.stderr).toContain('ROLE must be one of all, gateway, worker');
+    const flag = await runEntry('src/main.ts', secrets, ['--rol', 'worker']);
+    expect(flag.code).toBe(1);
+    expect(flag.stderr).toContain('Usage: npm start -- [--role all|gateway|worker]');
+    for (const result of [worker, role, flag]) expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a worker whose Redis refuses the connection exits 1 and says so', async () => {
+    const result = await runEntry(
+      'src/main.ts',
+      {
+        DISCORD_TOKEN: 'token',
+        AIML_API_KEY: 'key',
+        REDIS_URL: 'redis://127.0.0.1:1',
+        DATABASE_URL: 'sqlite::memory:',
+      },
+      ['--role', 'worker'],
+    );
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/could not start: Redis \(REDIS_URL\) is unreachable: .*ECONNREFUSED/);
   });
 
   it('deploy-commands registers /music in DEV_GUILD_ID, with its limits', async () => {

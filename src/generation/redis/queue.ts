@@ -62,19 +62,26 @@ export class RedisQueueParts {
     return `${this.options.prefix}:cancel:${id}`;
   }
 
-  /** Resolves once Redis answers; a Redis that stays out of reach fails the start with a plain reason. */
+  /**
+   * Resolves once Redis answers. At start a Redis that refuses or stays silent fails the start
+   * with a plain reason; later outages are ridden out by reconnecting.
+   */
   async connect(timeoutMs = 10_000): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
+    let onError: ((error: Error) => void) | undefined;
+    const failed = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () => reject(new Error(`Redis (REDIS_URL) did not answer within ${timeoutMs / 1000} s`)),
         timeoutMs,
       );
+      onError = (error) => reject(new Error(`Redis (REDIS_URL) is unreachable: ${error.message}`));
+      this.redis.once('error', onError);
     });
     try {
-      await Promise.race([this.queue.waitUntilReady().then(() => this.redis.ping()), late]);
+      await Promise.race([this.queue.waitUntilReady().then(() => this.redis.ping()), failed]);
     } finally {
       clearTimeout(timer);
+      if (onError) this.redis.off('error', onError);
     }
   }
 
@@ -109,17 +116,22 @@ export class RedisJobQueue implements JobQueue {
 
   constructor(
     private readonly parts: RedisQueueParts,
+    /** Whether the ledger still has the request open: it ends there before its queue job does. */
+    private readonly isOpen: (id: string) => Promise<boolean>,
     /** This process's own steps in flight, when it also runs a worker. */
     private readonly local?: () => QueueDepth['byPhase'],
   ) {}
 
   async enqueue(job: Job): Promise<void> {
-    await this.parts.queue.add('request', firstStep(job), { jobId: job.id });
+    const queued = await this.parts.queue.add('request', firstStep(job), { jobId: job.id });
+    // A job that gave up (its step kept throwing, say while the store was down) while the ledger
+    // still calls the request unfinished is given another go.
+    if (await queued.isFailed()) await queued.retry('failed');
   }
 
   async cancel(id: string, byUserId: string): Promise<CancelResult> {
     const job = await this.parts.queue.getJob(id);
-    if (!job) return 'not-running';
+    if (!job || !(await this.isOpen(id))) return 'not-running';
     const state = await job.getState();
     if (state === 'completed' || state === 'failed' || state === 'unknown') return 'not-running';
     if (job.data.step === 'deliver') return 'too-late';
