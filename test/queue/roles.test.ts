@@ -156,6 +156,25 @@ describe('gateway and worker roles on Redis and PostgreSQL', () => {
     expect(await gateway.queue.cancel(row.id, row.user_id)).toBe('not-running');
   });
 
+  it('a worker runs at most WORKER_CONCURRENCY steps at once', async () => {
+    const c = await startCluster();
+    // Every download takes 600 ms, and all four tracks finish together.
+    for (let i = 0; i < 4; i++) c.aiml.script({ generationMs: 300, cdn: { delayMs: 600 } });
+    await c.start('all', { WORKER_CONCURRENCY: '2', MAX_CONCURRENT_GENERATIONS: '10' });
+    const asked = [0, 1, 2, 3].map((n) => music(c, guilds[n % 3]!, `20000000000000010${n}`, `bounded ${n}`));
+    for (const interaction of asked) await c.discord.waitForRequest(isFinalEdit(interaction.token), 15_000);
+    const downloads = c.aiml.requests.filter((r) => r.route === 'cdn').map((r) => r.at);
+    expect(downloads).toHaveLength(4);
+    // Deliveries alone may run 8 at once here; the worker's two step slots are what hold them back.
+    const [first, second, third, fourth] = downloads.sort((a, b) => a - b);
+    expect(second! - first!).toBeLessThan(500);
+    // All four were ready before the third download began, yet it waited for a slot.
+    const ready = Math.max(...[...c.aiml.jobs.values()].map((job) => job.completedAt ?? Infinity));
+    expect(ready).toBeLessThan(third!);
+    expect(third! - first!).toBeGreaterThanOrEqual(550);
+    expect(fourth! - second!).toBeGreaterThanOrEqual(550);
+  });
+
   it('a worker killed mid-delivery loses its lock; another finishes the job and sends the track once', async () => {
     const c = await startCluster();
     await c.start('gateway');
