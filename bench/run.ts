@@ -3,6 +3,10 @@
  * in the same run. Prints the tables and writes the figures to bench-results.json. Times inside a
  * bench are scaled (BENCH_SCALE) so minutes of service time run in seconds; results are reported
  * in service time.
+ *
+ * BENCH_ONLY=lag,workers runs just the named benches (lag, ack, scale, delivery, workers).
+ * BENCH_WORKER_JOBS (default 300) sizes the workers bench; it needs PostgreSQL and Redis on
+ * 127.0.0.1, as `npm run test:scale` does.
  */
 import { writeFile } from 'node:fs/promises';
 import { ackBench } from './ack.js';
@@ -10,43 +14,76 @@ import { deliveryBench } from './delivery.js';
 import { lagBench } from './lag.js';
 import { scaleBench } from './scale.js';
 import { machine, printTable } from './support.js';
+import { workersBench } from './workers.js';
 
 const number = (name: string, fallback: number) => {
   const value = Number(process.env[name]);
   return Number.isFinite(value) && value > 0 ? value : fallback;
 };
 
+const only =
+  process.env.BENCH_ONLY?.split(',')
+    .map((name) => name.trim())
+    .filter(Boolean) ?? [];
+const benches = ['lag', 'ack', 'scale', 'delivery', 'workers'];
+// A misspelt name would otherwise run nothing and still write an (empty) bench-results.json.
+const unknown = only.filter((name) => !benches.includes(name));
+if (unknown.length > 0) throw new Error(`BENCH_ONLY: no bench ${unknown.join(', ')} (${benches.join(', ')})`);
+const wanted = (name: string) => only.length === 0 || only.includes(name);
+
 const startedAt = Date.now();
 console.log(`Tracksmith benchmarks on ${machine()}`);
 const results: Record<string, unknown> = { machine: machine(), startedAt: new Date(startedAt).toISOString() };
 
-const lag = await lagBench({
-  scale: number('BENCH_SCALE', 0.1),
-  waves: number('BENCH_WAVES', 3),
-  perWave: number('BENCH_PER_WAVE', 40),
-  pollRateLimit: number('BENCH_POLL_RATE_LIMIT', 4),
-  seed: 42,
-});
-printTable(
-  '1. Detection lag (service seconds; waves after the first; lag = provider done → member sees it)',
-  lag,
-);
-results.lag = lag;
+if (wanted('lag')) {
+  const lag = await lagBench({
+    scale: number('BENCH_SCALE', 0.1),
+    waves: number('BENCH_WAVES', 3),
+    perWave: number('BENCH_PER_WAVE', 40),
+    pollRateLimit: number('BENCH_POLL_RATE_LIMIT', 4),
+    seed: 42,
+  });
+  printTable(
+    '1. Detection lag (service seconds; waves after the first; lag = provider done → member sees it)',
+    lag,
+  );
+  results.lag = lag;
+}
 
-const ack = await ackBench(number('BENCH_BURST', 500));
-printTable('2. Acknowledgement of a burst of /music (dispatch → defer callback at Discord)', ack);
-results.ack = ack;
+if (wanted('ack')) {
+  const ack = await ackBench(number('BENCH_BURST', 500));
+  printTable('2. Acknowledgement of a burst of /music (dispatch → defer callback at Discord)', ack);
+  results.ack = ack;
+}
 
-const scale = await scaleBench(number('BENCH_IN_FLIGHT', 5000), 0.5, number('BENCH_SCALE_RATE_LIMIT', 500));
-printTable(
-  '3. Tracking 5,000 generations in flight, all finishing together (drain in service seconds)',
-  scale,
-);
-results.scale = scale;
+if (wanted('scale')) {
+  const scale = await scaleBench(number('BENCH_IN_FLIGHT', 5000), 0.5, number('BENCH_SCALE_RATE_LIMIT', 500));
+  printTable(
+    '3. Tracking 5,000 generations in flight, all finishing together (drain in service seconds)',
+    scale,
+  );
+  results.scale = scale;
+}
 
-const delivery = await deliveryBench(number('BENCH_DELIVERIES', 96), 0.2);
-printTable('4. Delivery of 1-8 MiB tracks finishing together (download + upload)', delivery);
-results.delivery = delivery;
+if (wanted('delivery')) {
+  const delivery = await deliveryBench(number('BENCH_DELIVERIES', 96), 0.2);
+  printTable('4. Delivery of 1-8 MiB tracks finishing together (download + upload)', delivery);
+  results.delivery = delivery;
+}
+
+if (wanted('workers')) {
+  const workers = await workersBench({
+    jobs: number('BENCH_WORKER_JOBS', 300),
+    workerCounts: [1, 2, 4],
+    seed: 42,
+  });
+  printTable('5. Gateway and workers as processes vs the single process (real seconds, unscaled)', workers);
+  console.log(
+    'deliveriesPerS = requests / (last final edit − first /music sent); p50/p99LagS = final edit at ' +
+      'Discord − provider marked the job done; processes = bot processes beside PostgreSQL and Redis',
+  );
+  results.workers = workers;
+}
 
 results.seconds = (Date.now() - startedAt) / 1000;
 await writeFile('bench-results.json', `${JSON.stringify(results, null, 2)}\n`);

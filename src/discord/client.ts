@@ -37,12 +37,6 @@ export function createDiscordClient(options: DiscordClientOptions): Client {
   client.on(Events.Error, (error) => {
     logger.error({ err: error }, 'discord.js error');
   });
-  client.rest.on('rateLimited', (info) => {
-    logger.warn(
-      { route: info.route, retryAfter: info.retryAfter, global: info.global },
-      'Discord rate limit hit',
-    );
-  });
   return client;
 }
 

@@ -11,7 +11,13 @@ import {
 } from './render.js';
 
 export interface DiscordReporterOptions {
+  /** Bot-authenticated routes: channel messages. */
   rest: REST;
+  /**
+   * Interaction-token routes (the deferred reply). Discord does not count them against the bot's
+   * global limit of 50 requests a second, so they get a client without that limit.
+   */
+  interactionRest: REST;
   logger: Logger;
   /** Persists the reply's message ID, learned from the first edit, for use after the token expires. */
   rememberReplyMessage(job: Job, messageId: string): Promise<void>;
@@ -27,7 +33,7 @@ export type DeliveryRoute = 'reply' | 'channel-edit' | 'new-message';
  * be edited, it posts a new message that mentions only the requester.
  */
 export function createDiscordReporter(options: DiscordReporterOptions): Reporter {
-  const { rest, logger } = options;
+  const { rest, interactionRest, logger } = options;
 
   /** The message that carries the track from now on: remembered for later edits and /tracks. */
   const adopt = async (job: Job, messageId: string) => {
@@ -37,11 +43,14 @@ export function createDiscordReporter(options: DiscordReporterOptions): Reporter
 
   const editReply = async (job: Job, payload: MessagePayload) => {
     const { applicationId, interactionToken } = job.origin.reply;
-    const message = (await rest.patch(Routes.webhookMessage(applicationId, interactionToken, '@original'), {
-      body: payload.body,
-      files: payload.files,
-      auth: false,
-    })) as APIMessage;
+    const message = (await interactionRest.patch(
+      Routes.webhookMessage(applicationId, interactionToken, '@original'),
+      {
+        body: payload.body,
+        files: payload.files,
+        auth: false,
+      },
+    )) as APIMessage;
     if (job.origin.reply.messageId === undefined) await adopt(job, message.id);
   };
 
@@ -95,9 +104,12 @@ export function createDiscordReporter(options: DiscordReporterOptions): Reporter
       const { applicationId, interactionToken, messageId } = job.origin.reply;
       const read = async (): Promise<APIMessage> => {
         try {
-          return (await rest.get(Routes.webhookMessage(applicationId, interactionToken, '@original'), {
-            auth: false,
-          })) as APIMessage;
+          return (await interactionRest.get(
+            Routes.webhookMessage(applicationId, interactionToken, '@original'),
+            {
+              auth: false,
+            },
+          )) as APIMessage;
         } catch (error) {
           if (messageId === undefined || !isExpiredToken(error)) throw error;
           return (await rest.get(Routes.channelMessage(job.origin.channelId, messageId))) as APIMessage;
