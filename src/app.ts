@@ -19,7 +19,7 @@ import { RedisJobQueue, RedisQueueParts } from './generation/redis/queue.js';
 import { QueueWorker } from './generation/redis/worker.js';
 import { JobSteps } from './generation/steps.js';
 import { Tracker } from './generation/tracker.js';
-import { reserveSlot } from './limits/reserve.js';
+import { createReserver } from './limits/reserve.js';
 import { DEFAULT_SETTINGS } from './limits/settings.js';
 import { DEFAULT_UPLOAD_LIMIT_BYTES } from './discord/limits.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
@@ -235,6 +235,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         );
   metrics.bind({ depth: () => queue.depth() });
 
+  const reserveInLine = createReserver(database.db);
   const router: Router | undefined =
     client &&
     createRouter(options.handlers ?? allHandlers, {
@@ -246,7 +247,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       now: () => clock.now(),
       newId: randomUUID,
       async reserve(request) {
-        const reservation = await reserveSlot(database.db, { ...request, now: clock.now() });
+        const reservation = await reserveInLine({ ...request, now: clock.now() });
         if (reservation.ok) concurrentByGuild.set(request.guildId, reservation.settings.concurrent);
         return reservation;
       },

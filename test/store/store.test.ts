@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { reserveSlot, type ReservationRequest } from '../../src/limits/reserve.js';
+import { createReserver, reserveSlot, type ReservationRequest } from '../../src/limits/reserve.js';
 import { DatabaseUrlError, openDatabase, type Database } from '../../src/store/db.js';
 import { createSettingsRepository } from '../../src/store/settings-repository.js';
 import { createTracksRepository } from '../../src/store/tracks-repository.js';
@@ -147,6 +147,28 @@ describe.each(['sqlite', 'postgres'] as const)('store on %s', (dialect) => {
     );
     const rows = await db.selectFrom('usage').selectAll().execute();
     expect(rows).toHaveLength(3);
+  });
+
+  it('a server that floods the bot does not hold up the reservations of another', async () => {
+    const { db } = await open();
+    const reserve = createReserver(db);
+    const done: string[] = [];
+    const flood = Array.from({ length: 30 }, (_, i) =>
+      reserve(request(i, { userId: `2000000000000003${String(i).padStart(2, '0')}` })).then((r) => {
+        done.push(`flood-${i}`);
+        return r;
+      }),
+    );
+    const other = reserve(request(99, { guildId: '100000000000000009' })).then((r) => {
+      done.push('other');
+      return r;
+    });
+    const results = await Promise.all([...flood, other]);
+    expect(results.every((r) => r.ok)).toBe(true);
+    // Without the line, thirty transactions waiting on one server's lock fill the pool of ten
+    // (on SQLite, the one connection's queue) and the other server waits for nearly all of them.
+    expect(done.indexOf('other')).toBeLessThan(5);
+    expect(done.filter((d) => d.startsWith('flood'))).toEqual(flood.map((_, i) => `flood-${i}`));
   });
 
   it('holds the limit across processes sharing the store', async () => {
