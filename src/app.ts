@@ -43,6 +43,8 @@ export interface AppOptions {
   durations?: Partial<DurationModelOptions>;
   progressIntervalMs?: number;
   handlers?: Handlers;
+  /** How long a gateway waits for Redis to take a request (default 10 s). */
+  enqueueTimeoutMs?: number;
 }
 
 export interface App {
@@ -181,6 +183,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           url: config.REDIS_URL,
           prefix: config.REDIS_PREFIX,
           globalLimit: config.MAX_CONCURRENT_GENERATIONS,
+          ...(options.enqueueTimeoutMs === undefined ? {} : { enqueueTimeoutMs: options.enqueueTimeoutMs }),
+          onOutage: (error) => logger.error({ err: error }, 'Redis is unreachable; retrying'),
+          onRecovery: () => logger.info('Redis is back'),
         });
   const worker =
     shared === undefined || role === 'gateway'

@@ -9,7 +9,7 @@ import { fastOptions, isFinalEdit } from '../support/harness.js';
 import { captureLogs, eventually } from '../support/log.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { spawnBot, type BotProcess } from '../support/processes.js';
-import { createTestRedisSpace, type TestRedisSpace } from '../support/redis.js';
+import { createTestRedisSpace, startRedisRelay, type TestRedisSpace } from '../support/redis.js';
 
 const guilds: FakeGuild[] = [1, 2, 3].map((n) => ({
   id: `10000000000000${String(n).padStart(4, '0')}`,
@@ -173,6 +173,41 @@ describe('gateway and worker roles on Redis and PostgreSQL', () => {
     expect(ready).toBeLessThan(third!);
     expect(third! - first!).toBeGreaterThanOrEqual(550);
     expect(fourth! - second!).toBeGreaterThanOrEqual(550);
+  });
+
+  it('tells the member plainly, and frees the slot, when Redis does not take the request', async () => {
+    const c = await startCluster();
+    const relay = await startRedisRelay();
+    try {
+      const config = loadConfig({ ...c.env, REDIS_URL: relay.url, LOG_LEVEL: 'debug', ROLE: 'all' });
+      const logs = captureLogs();
+      const app = await createApp(config, {
+        ...fastOptions,
+        enqueueTimeoutMs: 300,
+        logger: logs.logger,
+      });
+      c.apps.push(app);
+      await app.start();
+      await relay.cut();
+      const interaction = music(c, guilds[0]!, '200000000000000009', 'lost in the outage');
+      const notice = await c.discord.waitForRequest(
+        (r) =>
+          r.method === 'PATCH' &&
+          r.path.endsWith(`${interaction.token}/messages/@original`) &&
+          String((r.body as { content?: string }).content).includes('could not queue'),
+      );
+      expect((notice.body as { content: string }).content).toBe(
+        'The bot could not queue this track just now. Please try again in a minute.',
+      );
+      expect((notice.body as { allowed_mentions?: unknown }).allowed_mentions).toEqual({ parse: [] });
+      const row = await app.database.db.selectFrom('usage').selectAll().executeTakeFirstOrThrow();
+      expect([row.status, row.error]).toEqual(['failed', 'the request could not be queued']);
+      expect(creates(c)).toHaveLength(0);
+      // Every connection retries, and the outage is logged once.
+      expect(logs.text().split('Redis is unreachable; retrying')).toHaveLength(2);
+    } finally {
+      await relay.close();
+    }
   });
 
   it('a worker killed mid-delivery loses its lock; another finishes the job and sends the track once', async () => {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 
 /**
@@ -51,4 +52,38 @@ async function scan(redis: Redis, pattern: string): Promise<string[]> {
     found.push(...batch);
   } while (cursor !== '0');
   return found;
+}
+
+/** A TCP relay to the test Redis that a test can cut, as a network fault or a Redis outage would. */
+export interface RedisRelay {
+  url: string;
+  /** Drops every connection and refuses new ones. */
+  cut(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startRedisRelay(): Promise<RedisRelay> {
+  const target = new URL(testRedisUrl);
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(Number(target.port || 6379), target.hostname);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => socket.destroy());
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    });
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    cut: stop,
+    close: () => (server.listening ? stop() : Promise.resolve()),
+  };
 }

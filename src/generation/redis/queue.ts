@@ -32,6 +32,13 @@ export interface RedisQueueOptions {
   prefix: string;
   /** `MAX_CONCURRENT_GENERATIONS`, across every worker. */
   globalLimit: number;
+  /**
+   * How long a gateway waits for Redis to take a request before telling the member it could not
+   * be queued (the ledger then ends it, so a late arrival in the queue does nothing). Default 10 s.
+   */
+  enqueueTimeoutMs?: number;
+  onOutage?: (error: Error) => void;
+  onRecovery?: () => void;
 }
 
 /** The connections and names that the gateway's producer and the workers share. */
@@ -39,6 +46,8 @@ export class RedisQueueParts {
   readonly redis: Redis;
   readonly queue: Queue<StepData>;
   readonly gate: RedisFairGate;
+  /** Where the connections' errors go: once per outage. */
+  readonly reportError: (error: Error) => void;
 
   constructor(readonly options: RedisQueueOptions) {
     // BullMQ's blocking reads need commands that wait for a reconnect rather than fail.
@@ -55,6 +64,21 @@ export class RedisQueueParts {
         removeOnFail: { age: 7 * 24 * 3600 },
       },
     });
+    // An outage is reported once, and its end once; ioredis and BullMQ would otherwise print
+    // every reconnection attempt.
+    let down = false;
+    this.reportError = (error) => {
+      if (down) return;
+      down = true;
+      options.onOutage?.(error);
+    };
+    this.redis.on('error', this.reportError);
+    this.redis.on('ready', () => {
+      if (!down) return;
+      down = false;
+      options.onRecovery?.();
+    });
+    this.queue.on('error', this.reportError);
     this.gate = new RedisFairGate(this.redis, `${options.prefix}:gate:`, options.globalLimit);
   }
 
@@ -67,20 +91,18 @@ export class RedisQueueParts {
    * with a plain reason; later outages are ridden out by reconnecting.
    */
   async connect(timeoutMs = 10_000): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
     let onError: ((error: Error) => void) | undefined;
-    const failed = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`Redis (REDIS_URL) did not answer within ${timeoutMs / 1000} s`)),
-        timeoutMs,
-      );
+    const refused = new Promise<never>((_, reject) => {
       onError = (error) => reject(new Error(`Redis (REDIS_URL) is unreachable: ${error.message}`));
       this.redis.once('error', onError);
     });
     try {
-      await Promise.race([this.queue.waitUntilReady().then(() => this.redis.ping()), failed]);
+      await withTimeout(
+        Promise.race([this.queue.waitUntilReady().then(() => this.redis.ping()), refused]),
+        timeoutMs,
+        `Redis (REDIS_URL) did not answer within ${timeoutMs / 1000} s`,
+      );
     } finally {
-      clearTimeout(timer);
       if (onError) this.redis.off('error', onError);
     }
   }
@@ -95,9 +117,17 @@ export class RedisQueueParts {
     );
   }
 
+  /** Closes cleanly when Redis answers, and drops the connection when it does not. */
   async close(): Promise<void> {
-    await this.queue.close();
-    await this.redis.quit().catch(() => undefined);
+    try {
+      await withTimeout(
+        this.queue.close().then(() => this.redis.quit()),
+        3_000,
+        'Redis did not answer the close',
+      );
+    } catch {
+      this.redis.disconnect();
+    }
   }
 }
 
@@ -123,7 +153,11 @@ export class RedisJobQueue implements JobQueue {
   ) {}
 
   async enqueue(job: Job): Promise<void> {
-    const queued = await this.parts.queue.add('request', firstStep(job), { jobId: job.id });
+    const queued = await withTimeout(
+      this.parts.queue.add('request', firstStep(job), { jobId: job.id }),
+      this.parts.options.enqueueTimeoutMs ?? 10_000,
+      'Redis did not take the request in time',
+    );
     // A job that gave up (its step kept throwing, say while the store was down) while the ledger
     // still calls the request unfinished is given another go.
     if (await queued.isFailed()) await queued.retry('failed');
@@ -159,5 +193,18 @@ export class RedisJobQueue implements JobQueue {
 
   async stop(): Promise<void> {
     // The connection belongs to the parts; the app closes them after the worker.
+  }
+}
+
+/** `work`, or a rejection with `message` once `ms` have passed. */
+export async function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -6,7 +6,7 @@ import type { Clock, Job, JobObserver, JobPhase, Provider } from '../ports.js';
 import { firstPollDelay, type ScheduleOptions } from '../schedule.js';
 import type { JobSteps, ProgressSink, Run } from '../steps.js';
 import { checkGeneration, type CheckState } from '../tracker.js';
-import { QUEUE_NAME, type RedisQueueParts, type StepData } from './queue.js';
+import { QUEUE_NAME, withTimeout, type RedisQueueParts, type StepData } from './queue.js';
 
 export interface QueueWorkerOptions {
   parts: RedisQueueParts;
@@ -67,9 +67,7 @@ export class QueueWorker {
       // Its worker died or hung past the lock: the job goes back in line for any worker to resume.
       this.options.logger.warn({ requestId: jobId }, 'took over a job whose worker stopped answering');
     });
-    this.worker.on('error', (error) => {
-      this.options.logger.warn({ err: error }, 'queue worker error');
-    });
+    this.worker.on('error', parts.reportError);
   }
 
   byPhase(): Partial<Record<JobPhase, number>> {
@@ -80,7 +78,15 @@ export class QueueWorker {
 
   /** Finishes the steps in hand and takes no more; parked jobs wait in Redis for any worker. */
   async stop(): Promise<void> {
-    await this.worker?.close();
+    const { worker } = this;
+    if (!worker) return;
+    try {
+      await withTimeout(worker.close(), 5_000, 'the queue worker did not close in time');
+    } catch (error) {
+      // Redis is out of reach, or a step hangs: leave; the locks expire and another worker resumes.
+      this.options.logger.warn({ err: error }, 'closing the queue worker without waiting');
+      void worker.close(true).catch(() => undefined);
+    }
   }
 
   private async process(bullJob: BullJob<StepData>, token: string | undefined): Promise<void> {
