@@ -114,14 +114,39 @@ function creationOrder(c: ProcessCluster): number[] {
     .map((r) => Number(/scale g(\d+) /.exec(JSON.stringify(r.body))?.[1] ?? -1));
 }
 
-function checkExactlyOnce(c: ProcessCluster, asked: Asked[], rows: Awaited<ReturnType<typeof ledger>>) {
+/**
+ * Returns the prompts the provider was asked for twice. Only a worker killed inside a submission
+ * (after the provider accepted it, before the ledger recorded it) may cause one: the provider's API
+ * has no idempotency key, so its successor cannot know. `killedInSubmission` says whether the
+ * killed worker had begun submitting that request.
+ */
+function checkExactlyOnce(
+  c: ProcessCluster,
+  asked: Asked[],
+  rows: Awaited<ReturnType<typeof ledger>>,
+  killedInSubmission: (requestId: string) => boolean = () => false,
+): string[] {
   // Every reply got its track once, and nothing else was posted anywhere.
   const finals = asked.map((a) => c.discord.requests.filter(isFinalEdit(a.token)).length);
   expect(finals.filter((n) => n !== 1)).toEqual([]);
   expect(c.discord.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/messages'))).toEqual([]);
-  // Every request reached the provider once.
-  const created = c.aiml.requests.filter((r) => r.route === 'create' && r.status === 200);
-  expect(created).toHaveLength(asked.length);
+  // Every request reached the provider once, but for the window above.
+  const creates = new Map<string, number>();
+  for (const r of c.aiml.requests) {
+    if (r.route !== 'create' || r.status !== 200) continue;
+    const prompt = (r.body as { prompt: string }).prompt;
+    creates.set(prompt, (creates.get(prompt) ?? 0) + 1);
+  }
+  expect(creates.size).toBe(asked.length);
+  const twice = [...creates].filter(([, n]) => n > 1).map(([prompt]) => prompt);
+  for (const prompt of twice) {
+    const row = rows.find((r) => r.prompt === prompt);
+    expect({
+      prompt,
+      times: creates.get(prompt),
+      killedInSubmission: killedInSubmission(row?.id ?? ''),
+    }).toEqual({ prompt, times: 2, killedInSubmission: true });
+  }
   // One ledger row per request: none lost, none doubled, all delivered as attachments.
   expect(rows).toHaveLength(asked.length);
   expect(new Set(rows.map((r) => r.prompt)).size).toBe(asked.length);
@@ -133,6 +158,7 @@ function checkExactlyOnce(c: ProcessCluster, asked: Asked[], rows: Awaited<Retur
   for (const numbers of byGuild.values()) {
     expect(numbers.sort((a, b) => a - b)).toEqual(numbers.map((_, i) => i + 1));
   }
+  return twice;
 }
 
 /**
@@ -216,7 +242,11 @@ describe('scale: 1 gateway and 3 workers as processes, on PostgreSQL and Redis',
     expect(victim.child.signalCode).toBe('SIGKILL');
     expect(killedAt).toBeGreaterThanOrEqual(60);
     const rows = await settledLedger(c, asked.length);
-    checkExactlyOnce(c, asked, rows);
+    const resubmitted = checkExactlyOnce(c, asked, rows, (requestId) =>
+      victim.logs.some((l) => l.msg === 'job accepted' && l.requestId === requestId),
+    );
+    // At most the submissions the killed worker had in hand; in most runs none.
+    expect(resubmitted.length).toBeLessThanOrEqual(2);
     // The killed worker's jobs sat out its lock before another took them: allow a little more.
     const worst = checkFairness(creationOrder(c), 4);
     const restarted = c.workers.at(-1);
@@ -224,10 +254,12 @@ describe('scale: 1 gateway and 3 workers as processes, on PostgreSQL and Redis',
     const takenOver = c.workers
       .filter((w) => w !== victim)
       .flatMap((w) => w.logs.filter((l) => l.msg === 'took over a job whose worker stopped answering'));
-    expect(takenOver.length).toBeGreaterThan(0);
+    // How many steps the victim held at the kill is chance (most jobs sit parked, held by no worker):
+    // reported, not asserted.
     console.log(
       `scale with a kill after ${killedAt} deliveries: ${asked.length} delivered in ${seconds.toFixed(1)} s; ` +
-        `${takenOver.length} jobs taken over from the killed worker; largest lead ${worst}`,
+        `${takenOver.length} jobs taken over from the killed worker; ` +
+        `${resubmitted.length} submitted twice (killed mid-submission); largest lead ${worst}`,
     );
   });
 });

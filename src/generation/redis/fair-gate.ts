@@ -185,6 +185,11 @@ export class RedisFairGate {
     return (await this.redis.eval(releaseScript, 0, this.prefix, id, String(this.globalLimit))) as string[];
   }
 
+  /** Whether the job holds a slot. */
+  async holdsSlot(id: string): Promise<boolean> {
+    return (await this.redis.hexists(`${this.prefix}running`, id)) === 1;
+  }
+
   /** Jobs waiting for a slot, and jobs holding one, across every worker. */
   async counts(): Promise<{ waiting: number; running: number }> {
     const [entries, running] = await Promise.all([

@@ -125,6 +125,11 @@ export class QueueWorker {
     }
     await bullJob.updateData(data);
     await bullJob.moveToDelayed(next.parkUntil, token);
+    // A slot may have freed for this job while it was still active, when the worker that freed it
+    // could not wake it; now that it is parked, it wakes itself rather than sleep to its recheck.
+    if (data.step === 'admit' && (await this.options.parts.gate.holdsSlot(id))) {
+      await bullJob.promote().catch(() => undefined);
+    }
     throw new DelayedError();
   }
 
