@@ -4,11 +4,12 @@
  * bench are scaled (BENCH_SCALE) so minutes of service time run in seconds; results are reported
  * in service time.
  *
- * BENCH_ONLY=lag,workers runs just the named benches (lag, ack, scale, delivery, workers).
+ * BENCH_ONLY=lag,workers runs just the named benches (lag, ack, scale, delivery, workers) and
+ * updates only their figures in bench-results.json.
  * BENCH_WORKER_JOBS (default 300) sizes the workers bench; it needs PostgreSQL and Redis on
  * 127.0.0.1, as `npm run test:scale` does.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { ackBench } from './ack.js';
 import { deliveryBench } from './delivery.js';
 import { lagBench } from './lag.js';
@@ -86,5 +87,12 @@ if (wanted('workers')) {
 }
 
 results.seconds = (Date.now() - startedAt) / 1000;
-await writeFile('bench-results.json', `${JSON.stringify(results, null, 2)}\n`);
+// A partial run updates its own benches' figures and keeps the rest from the last run.
+const earlier: Record<string, unknown> =
+  only.length === 0
+    ? {}
+    : await readFile('bench-results.json', 'utf8')
+        .then((text) => JSON.parse(text) as Record<string, unknown>)
+        .catch(() => ({}));
+await writeFile('bench-results.json', `${JSON.stringify({ ...earlier, ...results }, null, 2)}\n`);
 console.log(`\nDone in ${Math.round((Date.now() - startedAt) / 1000)} s; figures in bench-results.json`);

@@ -45,6 +45,8 @@ export interface AppOptions {
   handlers?: Handlers;
   /** How long a gateway waits for Redis to take a request (default 10 s). */
   enqueueTimeoutMs?: number;
+  /** Tries a request's queue steps get before a worker gives up on it (default 12, from 1 s apart). */
+  queueRetry?: { attempts?: number; firstDelayMs?: number };
 }
 
 export interface App {
@@ -184,6 +186,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           prefix: config.REDIS_PREFIX,
           globalLimit: config.MAX_CONCURRENT_GENERATIONS,
           ...(options.enqueueTimeoutMs === undefined ? {} : { enqueueTimeoutMs: options.enqueueTimeoutMs }),
+          ...(options.queueRetry === undefined ? {} : { stepRetry: options.queueRetry }),
           onOutage: (error) => logger.error({ err: error }, 'Redis is unreachable; retrying'),
           onRecovery: () => logger.info('Redis is back'),
         });

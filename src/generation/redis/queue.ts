@@ -1,4 +1,4 @@
-import { Queue } from 'bullmq';
+import { Queue, type Job as BullJob } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { CancelResult, Job, JobPhase, JobQueue, QueueDepth } from '../ports.js';
 import { RedisFairGate } from './fair-gate.js';
@@ -37,6 +37,11 @@ export interface RedisQueueOptions {
    * be queued (the ledger then ends it, so a late arrival in the queue does nothing). Default 10 s.
    */
   enqueueTimeoutMs?: number;
+  /**
+   * Tries a request's steps get, between them, before the worker gives up on it (default 12,
+   * about 34 minutes of waits doubling from 1 s): enough to ride out a store or network outage.
+   */
+  stepRetry?: { attempts?: number; firstDelayMs?: number };
   onOutage?: (error: Error) => void;
   onRecovery?: () => void;
 }
@@ -57,8 +62,8 @@ export class RedisQueueParts {
       prefix: options.prefix,
       defaultJobOptions: {
         // A step that throws (a store outage, say) is tried again, further apart each time.
-        attempts: 12,
-        backoff: { type: 'exponential', delay: 1_000 },
+        attempts: options.stepRetry?.attempts ?? 12,
+        backoff: { type: 'exponential', delay: options.stepRetry?.firstDelayMs ?? 1_000 },
         // Kept a day after they end, so that a repeated enqueue of the same request is a no-op.
         removeOnComplete: { age: 24 * 3600 },
         removeOnFail: { age: 7 * 24 * 3600 },
@@ -117,6 +122,11 @@ export class RedisQueueParts {
     );
   }
 
+  /** Starts a job that gave up over again, with its full allowance of tries. */
+  async startOver(job: BullJob<StepData>): Promise<void> {
+    await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+  }
+
   /** Closes cleanly when Redis answers, and drops the connection when it does not. */
   async close(): Promise<void> {
     try {
@@ -160,7 +170,7 @@ export class RedisJobQueue implements JobQueue {
     );
     // A job that gave up (its step kept throwing, say while the store was down) while the ledger
     // still calls the request unfinished is given another go.
-    if (await queued.isFailed()) await queued.retry('failed');
+    if (await queued.isFailed()) await this.parts.startOver(queued);
   }
 
   async cancel(id: string, byUserId: string): Promise<CancelResult> {

@@ -35,6 +35,12 @@ export interface QueueWorkerOptions {
 
 type Next = { parkUntil: number } | 'done';
 
+const gaveUpMessage =
+  'The bot kept hitting a fault on its side while making this track, and gave up. Please try again in a few minutes.';
+
+/** For a run that ends without showing progress first. */
+const noProgress: ProgressSink = { request: () => undefined, settle: () => Promise.resolve() };
+
 /**
  * Carries requests from the shared queue through their steps: wait for a slot in the fair gate,
  * submit, check (each check a delayed job, not a sleeping promise), deliver. Every step starts from
@@ -62,6 +68,7 @@ export class QueueWorker {
     });
     this.worker.on('failed', (job, error) => {
       this.options.logger.error({ err: error, requestId: job?.id }, 'a queue step failed');
+      if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) void this.giveUp(job);
     });
     this.worker.on('stalled', (jobId) => {
       // Its worker died or hung past the lock: the job goes back in line for any worker to resume.
@@ -97,14 +104,8 @@ export class QueueWorker {
       await this.release(id);
       return;
     }
-    const logger = this.options.logger.child({
-      requestId: id,
-      guildId: job.origin.guildId,
-      userId: job.origin.userId,
-      ...(job.generationId ? { generationId: job.generationId } : {}),
-    });
     const data: StepData = { ...bullJob.data };
-    const run: Run = { job, logger, progress: this.progressSink(() => run, data) };
+    const run: Run = { job, logger: this.loggerFor(job), progress: this.progressSink(() => run, data) };
     this.running.set(id, job);
     let next: Next;
     try {
@@ -221,16 +222,68 @@ export class QueueWorker {
     // deliver
     const completed = data.completed;
     if (completed === undefined) throw new Error('deliver step without a finished generation');
-    if (data.deliveryStarted && (await steps.holdsTrack(run))) {
-      job.creditsUsed = completed.creditsUsed;
-      job.generationMs = Math.round(completed.durationMs);
-      await steps.confirmDelivered(run);
-      return 'done';
-    }
+    if (await this.deliveredBefore(run, data)) return 'done';
     data.deliveryStarted = true;
     await save(data);
     await steps.finish(run, { kind: 'completed', ...completed });
     return 'done';
+  }
+
+  /**
+   * Whether an earlier try at delivery (by a worker that died, or a step that threw after the
+   * edit) already put the track in the reply; if so the ledger is brought up to date.
+   */
+  private async deliveredBefore(run: Run, data: StepData): Promise<boolean> {
+    const { completed } = data;
+    if (!data.deliveryStarted || completed === undefined || !(await this.options.steps.holdsTrack(run))) {
+      return false;
+    }
+    run.job.creditsUsed = completed.creditsUsed;
+    run.job.generationMs = Math.round(completed.durationMs);
+    await this.options.steps.confirmDelivered(run);
+    return true;
+  }
+
+  /**
+   * A request whose steps kept throwing until its tries ran out: the member is told and its place
+   * in the fair gate given up. When even that cannot be done (the store is still down), the job
+   * starts over, so the request is never left failed in Redis and open in the ledger.
+   */
+  private async giveUp(bullJob: BullJob<StepData>): Promise<void> {
+    const id = bullJob.id ?? '';
+    try {
+      const job = await this.options.load(id);
+      if (job) {
+        const run: Run = { job, logger: this.loggerFor(job), progress: noProgress };
+        if (!(await this.deliveredBefore(run, bullJob.data))) {
+          run.logger.error(
+            { tries: bullJob.attemptsMade },
+            'giving up on a request whose steps kept failing',
+          );
+          await this.options.steps.fail(run, gaveUpMessage);
+        }
+        this.options.observer?.finished(job);
+      }
+      await this.release(id);
+    } catch (error) {
+      this.options.logger.error(
+        { err: error, requestId: id },
+        'could not end a request whose steps kept failing; starting it over',
+      );
+      await this.options.parts.startOver(bullJob).catch((retryError: unknown) => {
+        // Redis too is out of reach: the next worker to start sweeps the ledger and queues it again.
+        this.options.logger.error({ err: retryError, requestId: id }, 'could not start the request over');
+      });
+    }
+  }
+
+  private loggerFor(job: Job): Logger {
+    return this.options.logger.child({
+      requestId: job.id,
+      guildId: job.origin.guildId,
+      userId: job.origin.userId,
+      ...(job.generationId ? { generationId: job.generationId } : {}),
+    });
   }
 
   /**
