@@ -22,68 +22,64 @@ const number = (name: string, fallback: number) => {
   return Number.isFinite(value) && value > 0 ? value : fallback;
 };
 
+/** Every bench, in the order a full run takes them: its table's title, and how to run it. */
+const benches: { name: string; title: string; note?: string; run: () => Promise<object[]> }[] = [
+  {
+    name: 'lag',
+    title: '1. Detection lag (service seconds; waves after the first; lag = provider done → member sees it)',
+    run: () =>
+      lagBench({
+        scale: number('BENCH_SCALE', 0.1),
+        waves: number('BENCH_WAVES', 3),
+        perWave: number('BENCH_PER_WAVE', 40),
+        pollRateLimit: number('BENCH_POLL_RATE_LIMIT', 4),
+        seed: 42,
+      }),
+  },
+  {
+    name: 'ack',
+    title: '2. Acknowledgement of a burst of /music (dispatch → defer callback at Discord)',
+    run: () => ackBench(number('BENCH_BURST', 500)),
+  },
+  {
+    name: 'scale',
+    title: '3. Tracking 5,000 generations in flight, all finishing together (drain in service seconds)',
+    run: () => scaleBench(number('BENCH_IN_FLIGHT', 5000), 0.5, number('BENCH_SCALE_RATE_LIMIT', 500)),
+  },
+  {
+    name: 'delivery',
+    title: '4. Delivery of 1-8 MiB tracks finishing together (download + upload)',
+    run: () => deliveryBench(number('BENCH_DELIVERIES', 96), 0.2),
+  },
+  {
+    name: 'workers',
+    title: '5. Gateway and workers as processes vs the single process (real seconds, unscaled)',
+    note:
+      'deliveriesPerS = requests / (last final edit − first /music sent); p50/p99LagS = final edit at ' +
+      'Discord − provider marked the job done; processes = bot processes beside PostgreSQL and Redis',
+    run: () => workersBench({ jobs: number('BENCH_WORKER_JOBS', 300), workerCounts: [1, 2, 4], seed: 42 }),
+  },
+];
+
 const only =
   process.env.BENCH_ONLY?.split(',')
     .map((name) => name.trim())
     .filter(Boolean) ?? [];
-const benches = ['lag', 'ack', 'scale', 'delivery', 'workers'];
+const names = benches.map((bench) => bench.name);
 // A misspelt name would otherwise run nothing and still write an (empty) bench-results.json.
-const unknown = only.filter((name) => !benches.includes(name));
-if (unknown.length > 0) throw new Error(`BENCH_ONLY: no bench ${unknown.join(', ')} (${benches.join(', ')})`);
-const wanted = (name: string) => only.length === 0 || only.includes(name);
+const unknown = only.filter((name) => !names.includes(name));
+if (unknown.length > 0) throw new Error(`BENCH_ONLY: no bench ${unknown.join(', ')} (${names.join(', ')})`);
 
 const startedAt = Date.now();
 console.log(`Tracksmith benchmarks on ${machine()}`);
 const results: Record<string, unknown> = { machine: machine(), startedAt: new Date(startedAt).toISOString() };
 
-if (wanted('lag')) {
-  const lag = await lagBench({
-    scale: number('BENCH_SCALE', 0.1),
-    waves: number('BENCH_WAVES', 3),
-    perWave: number('BENCH_PER_WAVE', 40),
-    pollRateLimit: number('BENCH_POLL_RATE_LIMIT', 4),
-    seed: 42,
-  });
-  printTable(
-    '1. Detection lag (service seconds; waves after the first; lag = provider done → member sees it)',
-    lag,
-  );
-  results.lag = lag;
-}
-
-if (wanted('ack')) {
-  const ack = await ackBench(number('BENCH_BURST', 500));
-  printTable('2. Acknowledgement of a burst of /music (dispatch → defer callback at Discord)', ack);
-  results.ack = ack;
-}
-
-if (wanted('scale')) {
-  const scale = await scaleBench(number('BENCH_IN_FLIGHT', 5000), 0.5, number('BENCH_SCALE_RATE_LIMIT', 500));
-  printTable(
-    '3. Tracking 5,000 generations in flight, all finishing together (drain in service seconds)',
-    scale,
-  );
-  results.scale = scale;
-}
-
-if (wanted('delivery')) {
-  const delivery = await deliveryBench(number('BENCH_DELIVERIES', 96), 0.2);
-  printTable('4. Delivery of 1-8 MiB tracks finishing together (download + upload)', delivery);
-  results.delivery = delivery;
-}
-
-if (wanted('workers')) {
-  const workers = await workersBench({
-    jobs: number('BENCH_WORKER_JOBS', 300),
-    workerCounts: [1, 2, 4],
-    seed: 42,
-  });
-  printTable('5. Gateway and workers as processes vs the single process (real seconds, unscaled)', workers);
-  console.log(
-    'deliveriesPerS = requests / (last final edit − first /music sent); p50/p99LagS = final edit at ' +
-      'Discord − provider marked the job done; processes = bot processes beside PostgreSQL and Redis',
-  );
-  results.workers = workers;
+for (const bench of benches) {
+  if (only.length > 0 && !only.includes(bench.name)) continue;
+  const rows = await bench.run();
+  printTable(bench.title, rows);
+  if (bench.note !== undefined) console.log(bench.note);
+  results[bench.name] = rows;
 }
 
 results.seconds = (Date.now() - startedAt) / 1000;

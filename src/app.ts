@@ -29,7 +29,7 @@ import { createMetrics } from './observability/metrics.js';
 import { openDatabase, type Database } from './store/db.js';
 import { createSettingsRepository } from './store/settings-repository.js';
 import { createTracksRepository, parentOf } from './store/tracks-repository.js';
-import { createUsageRepository, type UsageRow } from './store/usage-repository.js';
+import { createUsageRepository, isUnfinished, type UsageRow } from './store/usage-repository.js';
 
 /** Knobs that are not configuration but that tests and benchmarks need to turn. */
 export interface AppOptions {
@@ -275,9 +275,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   /** Picks up what an earlier process accepted and did not finish. */
   const resumeUnfinished = async () => {
     const unfinished = await usage.unfinished();
-    // Resumed jobs wait in line under their server's own `concurrent`, like new ones.
-    for (const guildId of new Set(unfinished.map((row) => row.guild_id))) {
-      concurrentByGuild.set(guildId, (await settings.get(guildId)).concurrent);
+    // Resumed jobs wait in line under their server's own `concurrent`, like new ones. (The Redis
+    // gate's workers read it at each admission instead.)
+    if (shared === undefined) {
+      for (const guildId of new Set(unfinished.map((row) => row.guild_id))) {
+        concurrentByGuild.set(guildId, (await settings.get(guildId)).concurrent);
+      }
     }
     for (const row of unfinished) await queue.enqueue(jobFromRow(row, await parentRow(row)));
     if (unfinished.length > 0) logger.info({ jobs: unfinished.length }, 'resumed unfinished requests');
@@ -326,10 +329,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         const history = await usage.recentDurations(durations.capacity);
         for (const { lengthSeconds, generationMs } of history.reverse())
           durations.add(lengthSeconds, generationMs);
+        // Queued again on each start: in process they were lost with the process; in Redis the
+        // same IDs are no-ops unless Redis lost them.
+        await resumeUnfinished();
       }
-      // Queued again on each start: in process they were lost with the process; in Redis the same
-      // IDs are no-ops unless Redis lost them.
-      if (role !== 'gateway') await resumeUnfinished();
       worker?.start();
       if (config.HTTP_PORT !== undefined) {
         http = await startHttpServer({
@@ -361,8 +364,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     },
   };
 }
-
-const isUnfinished = (row: UsageRow) => row.status === 'queued' || row.status === 'submitted';
 
 /** Rebuilds an accepted request from its ledger row, as it was when the last process stopped. */
 function jobFromRow(row: UsageRow, parent: UsageRow | undefined): Job {

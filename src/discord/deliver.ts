@@ -41,16 +41,13 @@ export function createDiscordReporter(options: DiscordReporterOptions): Reporter
     await options.rememberReplyMessage(job, messageId);
   };
 
+  /** The deferred reply, reached with the interaction token (no bot authorisation). */
+  const replyRoute = ({ origin: { reply } }: Job) =>
+    Routes.webhookMessage(reply.applicationId, reply.interactionToken, '@original');
+
   const editReply = async (job: Job, payload: MessagePayload) => {
-    const { applicationId, interactionToken } = job.origin.reply;
-    const message = (await interactionRest.patch(
-      Routes.webhookMessage(applicationId, interactionToken, '@original'),
-      {
-        body: payload.body,
-        files: payload.files,
-        auth: false,
-      },
-    )) as APIMessage;
+    const request = { body: payload.body, files: payload.files, auth: false };
+    const message = (await interactionRest.patch(replyRoute(job), request)) as APIMessage;
     if (job.origin.reply.messageId === undefined) await adopt(job, message.id);
   };
 
@@ -101,15 +98,10 @@ export function createDiscordReporter(options: DiscordReporterOptions): Reporter
     failed: (job, message) => finalMessage(job, renderFailed(job, message)),
     cancelled: (job) => finalMessage(job, renderCancelled(job)),
     async holdsTrack(job) {
-      const { applicationId, interactionToken, messageId } = job.origin.reply;
+      const { messageId } = job.origin.reply;
       const read = async (): Promise<APIMessage> => {
         try {
-          return (await interactionRest.get(
-            Routes.webhookMessage(applicationId, interactionToken, '@original'),
-            {
-              auth: false,
-            },
-          )) as APIMessage;
+          return (await interactionRest.get(replyRoute(job), { auth: false })) as APIMessage;
         } catch (error) {
           if (messageId === undefined || !isExpiredToken(error)) throw error;
           return (await rest.get(Routes.channelMessage(job.origin.channelId, messageId))) as APIMessage;

@@ -3,15 +3,16 @@ import type { FairGate } from './gate.js';
 import { ProgressThrottle, worthAnEdit } from './progress.js';
 import {
   CANCELLABLE_PHASES,
+  countByPhase,
+  hasEnded,
   type CancelResult,
   type Clock,
   type Job,
   type JobObserver,
-  type JobPhase,
   type JobQueue,
   type QueueDepth,
 } from './ports.js';
-import type { JobSteps, Run as StepRun } from './steps.js';
+import { jobLogger, type JobSteps, type Run as StepRun } from './steps.js';
 import type { Tracker } from './tracker.js';
 
 export interface InProcessQueueOptions {
@@ -66,15 +67,10 @@ export class InProcessQueue implements JobQueue {
     return Promise.resolve(this.cancelNow(id, byUserId));
   }
 
-  depth(): Promise<QueueDepth> {
-    return Promise.resolve(this.snapshot());
-  }
-
   /** Jobs of this process by phase, and how many wait for a slot. */
-  snapshot(): QueueDepth {
-    const byPhase: Partial<Record<JobPhase, number>> = {};
-    for (const { job } of this.runs.values()) byPhase[job.phase] = (byPhase[job.phase] ?? 0) + 1;
-    return { byPhase, waiting: this.options.gate.waiting() };
+  depth(): Promise<QueueDepth> {
+    const byPhase = countByPhase([...this.runs.values()].map((run) => run.job));
+    return Promise.resolve({ byPhase, waiting: this.options.gate.waiting() });
   }
 
   /** Stops admitting and tracking, and waits for the steps in flight (a submission, an edit) to end. */
@@ -98,13 +94,7 @@ export class InProcessQueue implements JobQueue {
   }
 
   private launch(job: Job): void {
-    const logger = this.options.logger.child({
-      requestId: job.id,
-      guildId: job.origin.guildId,
-      channelId: job.origin.channelId,
-      userId: job.origin.userId,
-      ...(job.generationId ? { generationId: job.generationId } : {}),
-    });
+    const logger = jobLogger(this.options.logger, job);
     let wake!: () => void;
     const cancelled = new Promise<void>((resolve) => (wake = resolve));
     const run: Run = {
@@ -127,9 +117,7 @@ export class InProcessQueue implements JobQueue {
       .finally(() => {
         this.runs.delete(job.id);
         // A job left for the next start (shutdown) has not ended.
-        if (job.phase === 'completed' || job.phase === 'failed' || job.phase === 'cancelled') {
-          this.options.observer?.finished(job);
-        }
+        if (hasEnded(job)) this.options.observer?.finished(job);
       });
   }
 

@@ -57,6 +57,18 @@ export type JobPhase =
 /** Phases in which a member may still cancel: the provider has not finished the track. */
 export const CANCELLABLE_PHASES: readonly JobPhase[] = ['queued', 'submitting', 'generating'];
 
+/** Whether the job has ended (rather than been left for the next start, or still running). */
+export function hasEnded(job: Pick<Job, 'phase'>): boolean {
+  return job.phase === 'completed' || job.phase === 'failed' || job.phase === 'cancelled';
+}
+
+/** How many of `jobs` are in each phase. */
+export function countByPhase(jobs: Iterable<Pick<Job, 'phase'>>): Partial<Record<JobPhase, number>> {
+  const counts: Partial<Record<JobPhase, number>> = {};
+  for (const { phase } of jobs) counts[phase] = (counts[phase] ?? 0) + 1;
+  return counts;
+}
+
 /** Where a track came from when it builds on an earlier one. */
 export interface Lineage {
   kind: 'regenerate' | 'remix';

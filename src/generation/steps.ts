@@ -35,6 +35,17 @@ export interface StepsOptions {
   maxConcurrentDeliveries: number;
 }
 
+/** A job's own logger: every line it writes carries who asked, where, and (once known) the generation. */
+export function jobLogger(logger: Logger, job: Job): Logger {
+  return logger.child({
+    requestId: job.id,
+    guildId: job.origin.guildId,
+    channelId: job.origin.channelId,
+    userId: job.origin.userId,
+    ...(job.generationId ? { generationId: job.generationId } : {}),
+  });
+}
+
 const unexpected = 'Something went wrong on our side while making this track. Please try again.';
 
 /**

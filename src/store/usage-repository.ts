@@ -9,6 +9,9 @@ const IN_FLIGHT: UsageStatus[] = ['queued', 'submitted'];
 export type UsageRow = Selectable<UsageTable>;
 export type NewUsageRow = Insertable<UsageTable>;
 
+/** Whether the request is still to be made (what `unfinished()` returns). */
+export const isUnfinished = (row: Pick<UsageRow, 'status'>): boolean => IN_FLIGHT.includes(row.status);
+
 /** Drivers return aggregates as numbers, bigints or (PostgreSQL) strings: always read through Number(). */
 type Aggregate = number | bigint | string;
 

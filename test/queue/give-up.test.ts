@@ -4,27 +4,19 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordedRequest } from '../fakes/discord.js';
 import { isFinalEdit, startHarness, type Harness } from '../support/harness.js';
 import { eventually } from '../support/log.js';
-import { createTestRedisSpace, type TestRedisSpace } from '../support/redis.js';
 
 /**
  * A queue step that throws is tried again, further apart each time; these tests shorten the
  * allowance to 3 tries from 20 ms so that running out of it takes a moment, not half an hour.
  */
 let harness: Harness | undefined;
-let space: TestRedisSpace | undefined;
 afterEach(async () => {
   await harness?.close();
-  await space?.drop();
   harness = undefined;
-  space = undefined;
 });
 
 async function start(env: Record<string, string> = {}): Promise<Harness> {
-  space = createTestRedisSpace();
-  harness = await startHarness({
-    env: { ...space.env, ...env },
-    app: { queueRetry: { attempts: 3, firstDelayMs: 20 } },
-  });
+  harness = await startHarness({ redis: true, env, app: { queueRetry: { attempts: 3, firstDelayMs: 20 } } });
   return harness;
 }
 

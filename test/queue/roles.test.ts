@@ -3,25 +3,20 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfig, type Role } from '../../src/config.js';
 import { newJob } from '../../src/generation/ports.js';
-import { FakeAiml, type FakeAimlOptions } from '../fakes/aiml.js';
-import { FakeDiscord, type FakeGuild } from '../fakes/discord.js';
+import type { FakeAimlOptions } from '../fakes/aiml.js';
+import type { FakeGuild } from '../fakes/discord.js';
+import { startSharedServices, type SharedServices } from '../support/cluster.js';
 import { fastOptions, isFinalEdit } from '../support/harness.js';
 import { captureLogs, eventually } from '../support/log.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { spawnBot, type BotProcess } from '../support/processes.js';
-import { createTestRedisSpace, startRedisRelay, type TestRedisSpace } from '../support/redis.js';
+import { startRedisRelay } from '../support/redis.js';
 
 const guilds: FakeGuild[] = [1, 2, 3].map((n) => ({
   id: `10000000000000${String(n).padStart(4, '0')}`,
   channels: [{ id: `10000000000001${String(n).padStart(4, '0')}`, name: 'music', type: 0 }],
 }));
 
-interface Cluster {
-  discord: FakeDiscord;
-  aiml: FakeAiml;
-  database: TestDatabase;
-  redis: TestRedisSpace;
-  env: Record<string, string>;
+interface Cluster extends SharedServices {
   apps: App[];
   processes: BotProcess[];
   start(role: Role, env?: Record<string, string>): Promise<App>;
@@ -29,38 +24,33 @@ interface Cluster {
 
 let cluster: Cluster | undefined;
 afterEach(async () => {
-  if (!cluster) return;
-  const { apps, processes, discord, aiml, database, redis } = cluster;
+  const ending = cluster;
   cluster = undefined;
-  await Promise.all(processes.map((p) => p.kill('SIGKILL')));
-  for (const app of apps) await app.stop();
-  await Promise.all([discord.close(), aiml.close(), database.drop(), redis.drop()]);
+  if (!ending) return;
+  await Promise.all(ending.processes.map((p) => p.kill('SIGKILL')));
+  for (const app of ending.apps) await app.stop();
+  await ending.close();
 });
 
-/** Fakes, a PostgreSQL database and a Redis key space, shared by the processes a test starts. */
+/** Fakes, a PostgreSQL database and a Redis key space, shared by the apps and processes a test starts. */
 async function startCluster(aimlOptions: FakeAimlOptions = {}): Promise<Cluster> {
-  const discord = await FakeDiscord.start({ guilds });
-  const aiml = await FakeAiml.start({ generationMs: 300, ...aimlOptions });
-  const database = await createTestDatabase();
-  const redis = createTestRedisSpace();
-  const env = {
-    DISCORD_TOKEN: discord.token,
-    AIML_API_KEY: aiml.apiKey,
-    AIML_API_URL: aiml.baseUrl,
-    DISCORD_API_URL: discord.apiUrl,
-    DATABASE_URL: database.url,
-    ...redis.env,
-  };
+  const services = await startSharedServices({
+    guilds,
+    aiml: { generationMs: 300, ...aimlOptions },
+    redis: true,
+  });
   const created: Cluster = {
-    discord,
-    aiml,
-    database,
-    redis,
-    env,
+    ...services,
     apps: [],
     processes: [],
     async start(role, extra = {}) {
-      const config = loadConfig({ ...env, LOG_LEVEL: 'debug', ROLE: role, HTTP_PORT: '0', ...extra });
+      const config = loadConfig({
+        ...services.env,
+        LOG_LEVEL: 'debug',
+        ROLE: role,
+        HTTP_PORT: '0',
+        ...extra,
+      });
       const app = await createApp(config, { ...fastOptions, logger: captureLogs().logger });
       created.apps.push(app);
       await app.start();

@@ -199,14 +199,15 @@ const env = {
   LOG_LEVEL: 'info',
 };
 
+/** One gateway and three workers as processes, on PostgreSQL and Redis. */
+async function startScaleCluster(): Promise<ProcessCluster> {
+  cluster = await startProcessCluster({ workers: 3, guilds: GUILDS, aiml: { generationMs }, env });
+  return cluster;
+}
+
 describe('scale: 1 gateway and 3 workers as processes, on PostgreSQL and Redis', () => {
   it('delivers 200 requests from 20 servers exactly once, in the fair order', async () => {
-    const c = (cluster = await startProcessCluster({
-      workers: 3,
-      guilds: GUILDS,
-      aiml: { generationMs },
-      env,
-    }));
+    const c = await startScaleCluster();
     const started = Date.now();
     const asked = await run(c);
     const seconds = (Date.now() - started) / 1000;
@@ -222,12 +223,7 @@ describe('scale: 1 gateway and 3 workers as processes, on PostgreSQL and Redis',
   });
 
   it('loses and doubles nothing when a worker is SIGKILLed mid-run and restarted', async () => {
-    const c = (cluster = await startProcessCluster({
-      workers: 3,
-      guilds: GUILDS,
-      aiml: { generationMs },
-      env,
-    }));
+    const c = await startScaleCluster();
     const victim = c.workers[1];
     if (!victim) throw new Error('no second worker');
     // Downloads take 400 ms, so that the kill can land while the victim holds a delivery.

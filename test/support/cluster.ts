@@ -5,23 +5,61 @@ import { spawnBot, type BotProcess } from './processes.js';
 import { createTestRedisSpace, type TestRedisSpace } from './redis.js';
 
 /**
- * The bot deployed as separate processes, as `compose.yaml` deploys it: one gateway and N workers
- * sharing PostgreSQL and Redis, or (with `workers: 0`) the single process of the default setup.
- * The fakes run in the calling process, so a test or benchmark sees every request on the wire.
+ * What every process of a deployment shares: the fakes (in the calling process, so a test or
+ * benchmark sees every request on the wire), a PostgreSQL database and, for gateways and workers,
+ * a Redis key space; and the environment that points a bot at them.
  */
-export interface ProcessCluster {
+export interface SharedServices {
   discord: FakeDiscord;
   aiml: FakeAiml;
   database: TestDatabase;
   redis: TestRedisSpace | undefined;
-  /** The environment every process of the cluster gets. */
+  /** The environment every process gets. */
   env: Record<string, string>;
+  /** Closes the fakes and drops the database and the Redis keys. */
+  close(): Promise<void>;
+}
+
+export async function startSharedServices(options: {
+  guilds: FakeGuild[];
+  aiml?: FakeAimlOptions;
+  redis: boolean;
+  env?: Record<string, string>;
+}): Promise<SharedServices> {
+  const discord = await FakeDiscord.start({ guilds: options.guilds });
+  const aiml = await FakeAiml.start(options.aiml);
+  const database = await createTestDatabase();
+  const redis = options.redis ? createTestRedisSpace() : undefined;
+  return {
+    discord,
+    aiml,
+    database,
+    redis,
+    env: {
+      DISCORD_TOKEN: discord.token,
+      AIML_API_KEY: aiml.apiKey,
+      AIML_API_URL: aiml.baseUrl,
+      DISCORD_API_URL: discord.apiUrl,
+      DATABASE_URL: database.url,
+      ...redis?.env,
+      ...options.env,
+    },
+    async close() {
+      await Promise.all([discord.close(), aiml.close(), database.drop(), redis?.drop()]);
+    },
+  };
+}
+
+/**
+ * The bot deployed as separate processes, as `compose.yaml` deploys it: one gateway and N workers
+ * sharing PostgreSQL and Redis, or (with `workers: 0`) the single process of the default setup.
+ */
+export interface ProcessCluster extends SharedServices {
   /** The gateway (or the single process). */
   gateway: BotProcess;
   workers: BotProcess[];
   /** Starts one more worker on the same configuration. */
   startWorker(): Promise<BotProcess>;
-  close(): Promise<void>;
 }
 
 /** `count` servers with one channel each, with IDs spread over the snowflake range. */
@@ -42,47 +80,32 @@ export async function startProcessCluster(options: {
   aiml?: FakeAimlOptions;
   env?: Record<string, string>;
 }): Promise<ProcessCluster> {
-  const discord = await FakeDiscord.start({ guilds: options.guilds });
-  const aiml = await FakeAiml.start(options.aiml);
-  const database = await createTestDatabase();
-  const redis = options.workers > 0 ? createTestRedisSpace() : undefined;
-  const env: Record<string, string> = {
-    DISCORD_TOKEN: discord.token,
-    AIML_API_KEY: aiml.apiKey,
-    AIML_API_URL: aiml.baseUrl,
-    DISCORD_API_URL: discord.apiUrl,
-    DATABASE_URL: database.url,
-    ...redis?.env,
-    ...options.env,
-  };
+  const services = await startSharedServices({ ...options, redis: options.workers > 0 });
+  const { env } = services;
   const processes: BotProcess[] = [];
   const track = (bot: BotProcess) => {
     processes.push(bot);
     return bot;
   };
   try {
-    const gateway = track(await spawnBot(redis ? 'gateway' : 'all', env));
+    const gateway = track(await spawnBot(services.redis ? 'gateway' : 'all', env));
     // Workers start together, as replicas of one service do; their migrations take turns on a lock.
     const workers = await Promise.all(
       Array.from({ length: options.workers }, async () => track(await spawnBot('worker', env))),
     );
     return {
-      discord,
-      aiml,
-      database,
-      redis,
-      env,
+      ...services,
       gateway,
       workers,
       startWorker: async () => track(await spawnBot('worker', env)),
       async close() {
         await Promise.all(processes.map((p) => p.kill('SIGTERM')));
-        await Promise.all([discord.close(), aiml.close(), database.drop(), redis?.drop()]);
+        await services.close();
       },
     };
   } catch (error) {
     await Promise.all(processes.map((p) => p.kill('SIGKILL')));
-    await Promise.all([discord.close(), aiml.close(), database.drop(), redis?.drop()]);
+    await services.close();
     throw error;
   }
 }

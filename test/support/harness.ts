@@ -39,11 +39,14 @@ export async function startHarness(
     aiml?: FakeAimlOptions;
     /** Keep the store in a temporary file (removed on close), so that a restart finds it. */
     fileStore?: boolean;
+    /** Run the jobs on the Redis queue, in a key space of the test's own (dropped on close). */
+    redis?: boolean;
   } = {},
 ): Promise<Harness> {
   const dir = options.fileStore ? await mkdtemp(join(tmpdir(), 'tracksmith-e2e-')) : undefined;
   // `TEST_QUEUE=redis npx vitest run test/e2e` runs the end-to-end suite on the Redis queue.
-  const redis = process.env.TEST_QUEUE === 'redis' ? createTestRedisSpace() : undefined;
+  const onRedis = options.redis ?? process.env.TEST_QUEUE === 'redis';
+  const redis = onRedis ? createTestRedisSpace() : undefined;
   const discord = await FakeDiscord.start(options.discord);
   const aiml = await FakeAiml.start(options.aiml);
   const config = loadConfig({

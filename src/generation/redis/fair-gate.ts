@@ -1,4 +1,13 @@
-import type { Redis } from 'ioredis';
+import type { Redis, Result } from 'ioredis';
+
+// The scripts are registered once per connection and then sent by their SHA (ioredis's
+// `defineCommand`), so a step carries a hash to Redis rather than the whole script.
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    tracksmithGateEnter(...args: string[]): Result<[number, ...string[]], Context>;
+    tracksmithGateRelease(...args: string[]): Result<string[], Context>;
+  }
+}
 
 /**
  * The fair gate of `../gate.ts`, kept in Redis so that every worker process admits from one line:
@@ -162,27 +171,27 @@ export class RedisFairGate {
     /** Namespaces every key, e.g. `tracksmith:gate:`. */
     private readonly prefix: string,
     private readonly globalLimit: number,
-  ) {}
+  ) {
+    redis.defineCommand('tracksmithGateEnter', { numberOfKeys: 0, lua: enterScript });
+    redis.defineCommand('tracksmithGateRelease', { numberOfKeys: 0, lua: releaseScript });
+  }
 
   /** Joins the line (once per ID; again is a no-op) and admits whatever the limits now allow. */
   async enter(id: string, guildId: string, userId: string, guildLimit: number): Promise<Admission> {
-    const reply = (await this.redis.eval(
-      enterScript,
-      0,
+    const [position, ...admitted] = await this.redis.tracksmithGateEnter(
       this.prefix,
       id,
       guildId,
       userId,
       String(guildLimit),
       String(this.globalLimit),
-    )) as [number, ...string[]];
-    const [position, ...admitted] = reply;
+    );
     return { position, admitted };
   }
 
   /** Gives the slot back, or leaves the line; safe to repeat. Returns the jobs admitted in its place. */
   async release(id: string): Promise<string[]> {
-    return (await this.redis.eval(releaseScript, 0, this.prefix, id, String(this.globalLimit))) as string[];
+    return this.redis.tracksmithGateRelease(this.prefix, id, String(this.globalLimit));
   }
 
   /** Whether the job holds a slot. */

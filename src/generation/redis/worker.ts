@@ -2,9 +2,17 @@ import { DelayedError, Worker, type Job as BullJob } from 'bullmq';
 import type { Logger } from '../../log.js';
 import type { DurationModel } from '../durations.js';
 import { worthAnEdit } from '../progress.js';
-import type { Clock, Job, JobObserver, JobPhase, Provider } from '../ports.js';
+import {
+  countByPhase,
+  hasEnded,
+  type Clock,
+  type Job,
+  type JobObserver,
+  type JobPhase,
+  type Provider,
+} from '../ports.js';
 import { firstPollDelay, type ScheduleOptions } from '../schedule.js';
-import type { JobSteps, ProgressSink, Run } from '../steps.js';
+import { jobLogger, type JobSteps, type ProgressSink, type Run } from '../steps.js';
 import { checkGeneration, type CheckState } from '../tracker.js';
 import { QUEUE_NAME, withTimeout, type RedisQueueParts, type StepData } from './queue.js';
 
@@ -78,9 +86,7 @@ export class QueueWorker {
   }
 
   byPhase(): Partial<Record<JobPhase, number>> {
-    const counts: Partial<Record<JobPhase, number>> = {};
-    for (const job of this.running.values()) counts[job.phase] = (counts[job.phase] ?? 0) + 1;
-    return counts;
+    return countByPhase(this.running.values());
   }
 
   /** Finishes the steps in hand and takes no more; parked jobs wait in Redis for any worker. */
@@ -105,7 +111,11 @@ export class QueueWorker {
       return;
     }
     const data: StepData = { ...bullJob.data };
-    const run: Run = { job, logger: this.loggerFor(job), progress: this.progressSink(() => run, data) };
+    const run: Run = {
+      job,
+      logger: jobLogger(this.options.logger, job),
+      progress: this.progressSink(() => run, data),
+    };
     this.running.set(id, job);
     let next: Next;
     try {
@@ -119,9 +129,7 @@ export class QueueWorker {
     }
     if (next === 'done') {
       await this.release(id);
-      if (job.phase === 'completed' || job.phase === 'failed' || job.phase === 'cancelled') {
-        this.options.observer?.finished(job);
-      }
+      if (hasEnded(job)) this.options.observer?.finished(job);
       return;
     }
     await bullJob.updateData(data);
@@ -254,7 +262,7 @@ export class QueueWorker {
     try {
       const job = await this.options.load(id);
       if (job) {
-        const run: Run = { job, logger: this.loggerFor(job), progress: noProgress };
+        const run: Run = { job, logger: jobLogger(this.options.logger, job), progress: noProgress };
         if (!(await this.deliveredBefore(run, bullJob.data))) {
           run.logger.error(
             { tries: bullJob.attemptsMade },
@@ -275,15 +283,6 @@ export class QueueWorker {
         this.options.logger.error({ err: retryError, requestId: id }, 'could not start the request over');
       });
     }
-  }
-
-  private loggerFor(job: Job): Logger {
-    return this.options.logger.child({
-      requestId: job.id,
-      guildId: job.origin.guildId,
-      userId: job.origin.userId,
-      ...(job.generationId ? { generationId: job.generationId } : {}),
-    });
   }
 
   /**
