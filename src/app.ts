@@ -77,6 +77,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       logger.warn({ err: error }, 'a store connection broke; it will be replaced'),
   });
   logger.info({ store: database.location }, 'store ready');
+  if (config.ROLE !== 'all' && database.dialect === 'sqlite') {
+    // A gateway and a worker on separate hosts would each see a ledger of their own: the worker
+    // would find no row for the gateway's requests and drop them.
+    logger.warn(
+      { store: database.location },
+      'the store is SQLite: every gateway and worker must run on this host and open this file; use PostgreSQL (DATABASE_URL=postgres://…) across hosts',
+    );
+  }
   const settings = createSettingsRepository(database.db);
   const usage = createUsageRepository(database.db);
   const tracks = createTracksRepository(database.db);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isInMemoryStore } from './store/db.js';
 
 /**
  * Every setting the bot reads from the environment. This is the only module that looks at
@@ -100,6 +101,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if ((role === 'gateway' || role === 'worker') && present.REDIS_URL === undefined) {
     problems.push(
       `REDIS_URL is required for the ${role} role: gateways and workers share work through Redis`,
+    );
+  }
+  if ((role === 'gateway' || role === 'worker') && isInMemoryStore(present.DATABASE_URL)) {
+    problems.push(
+      `DATABASE_URL ${present.DATABASE_URL} keeps the ledger inside one process, and the ${role} role shares it with others: use postgres://… (or a SQLite file on one host)`,
     );
   }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);

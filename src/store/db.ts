@@ -27,7 +27,14 @@ export interface Database {
   readonly db: Db;
   /** Where the data lives, for logs (never contains credentials). */
   readonly location: string;
+  /** SQLite lives on one host; PostgreSQL can be shared by processes on many. */
+  readonly dialect: 'sqlite' | 'postgres';
   close(): Promise<void>;
+}
+
+/** Whether `url` names a SQLite store that lives only inside the process that opens it. */
+export function isInMemoryStore(url: string | undefined): boolean {
+  return url === 'sqlite::memory:' || url === ':memory:';
 }
 
 /** Thrown for a DATABASE_URL the bot cannot use; the message is meant for the operator. */
@@ -46,7 +53,7 @@ export async function openDatabase(options: {
   /** Told about a pooled PostgreSQL connection that broke while idle (the pool replaces it). */
   onConnectionError?: (error: Error) => void;
 }): Promise<Database> {
-  const { dialect, location } = dialectFor(options.url, options.dataDir, options.onConnectionError);
+  const { dialect, location, kind } = dialectFor(options.url, options.dataDir, options.onConnectionError);
   const db = new Kysely<Schema>({ dialect });
   const migrator = new Migrator({ db, provider: migrationProvider });
   const { error, results } = await migrator.migrateToLatest();
@@ -55,15 +62,16 @@ export async function openDatabase(options: {
     await db.destroy();
     throw new Error(`database migration ${failed?.migrationName ?? ''} failed`, { cause: error });
   }
-  return { db, location, close: () => db.destroy() };
+  return { db, location, dialect: kind, close: () => db.destroy() };
 }
 
 function dialectFor(
   url: string | undefined,
   dataDir: string,
   onConnectionError: ((error: Error) => void) | undefined,
-): { dialect: Dialect; location: string } {
-  if (url && /^postgres(ql)?:/i.test(url)) return postgresDialect(url, onConnectionError);
+): { dialect: Dialect; location: string; kind: Database['dialect'] } {
+  if (url && /^postgres(ql)?:/i.test(url))
+    return { ...postgresDialect(url, onConnectionError), kind: 'postgres' };
   const file = sqliteFile(url, dataDir);
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const database = new SQLite(file);
@@ -71,7 +79,11 @@ function dialectFor(
   database.pragma('journal_mode = WAL');
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
-  return { dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }), location: file };
+  return {
+    dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }),
+    location: file,
+    kind: 'sqlite',
+  };
 }
 
 /**
@@ -160,7 +172,7 @@ class ImmediateSqliteDriver extends SqliteDriver {
 
 function sqliteFile(url: string | undefined, dataDir: string): string {
   if (!url) return resolve(join(dataDir, 'tracksmith.sqlite'));
-  if (url === 'sqlite::memory:' || url === ':memory:') return ':memory:';
+  if (isInMemoryStore(url)) return ':memory:';
   if (url.startsWith('sqlite://')) {
     const path = decodeURIComponent(url.slice('sqlite://'.length));
     if (!isAbsolute(path))

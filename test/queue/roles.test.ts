@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ApplicationCommandOptionType } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
@@ -197,6 +200,28 @@ describe('gateway and worker roles on Redis and PostgreSQL', () => {
       expect(logs.text().split('Redis is unreachable; retrying')).toHaveLength(2);
     } finally {
       await relay.close();
+    }
+  });
+
+  it('warns that a gateway or worker on SQLite must share one host and one file', async () => {
+    const c = await startCluster();
+    const dir = await mkdtemp(join(tmpdir(), 'tracksmith-roles-'));
+    try {
+      const opened = async (role: Role, env: Record<string, string>) => {
+        const logs = captureLogs();
+        const config = loadConfig({ ...c.env, ROLE: role, ...env });
+        await (await createApp(config, { ...fastOptions, logger: logs.logger })).stop();
+        return logs.lines.filter((l) => l.level === 40).map((l) => l.msg);
+      };
+      const file = `sqlite://${join(dir, 'bot.sqlite')}`;
+      expect(await opened('worker', { DATABASE_URL: file })).toEqual([
+        'the store is SQLite: every gateway and worker must run on this host and open this file; use PostgreSQL (DATABASE_URL=postgres://…) across hosts',
+      ]);
+      // PostgreSQL, or one process doing everything, has nothing to warn about.
+      expect(await opened('gateway', {})).toEqual([]);
+      expect(await opened('all', { DATABASE_URL: file })).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

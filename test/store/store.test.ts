@@ -85,6 +85,7 @@ describe.each(['sqlite', 'postgres'] as const)('store on %s', (dialect) => {
         ? join(dir, 'nested', 'test.sqlite')
         : expect.stringMatching(/^postgres:\/\/127\.0\.0\.1:5432\/tracksmith_test_/),
     );
+    expect(second.dialect).toBe(dialect);
     expect(await createSettingsRepository(second.db).get(guild)).toMatchObject({
       userDaily: 3,
       exemptRoleId: '500000000000000001',
@@ -152,6 +153,13 @@ describe.each(['sqlite', 'postgres'] as const)('store on %s', (dialect) => {
   it('a server that floods the bot does not hold up the reservations of another', async () => {
     const { db } = await open();
     const reserve = createReserver(db);
+    // Two servers at once open two pooled connections first, so that the race below is not
+    // decided by how long PostgreSQL takes to start a backend for the second server.
+    await Promise.all(
+      ['100000000000000007', '100000000000000008'].map((guildId, i) =>
+        reserve(request(200 + i, { guildId })),
+      ),
+    );
     const done: string[] = [];
     const flood = Array.from({ length: 30 }, (_, i) =>
       reserve(request(i, { userId: `2000000000000003${String(i).padStart(2, '0')}` })).then((r) => {
@@ -166,8 +174,10 @@ describe.each(['sqlite', 'postgres'] as const)('store on %s', (dialect) => {
     const results = await Promise.all([...flood, other]);
     expect(results.every((r) => r.ok)).toBe(true);
     // Without the line, thirty transactions waiting on one server's lock fill the pool of ten
-    // (on SQLite, the one connection's queue) and the other server waits for nearly all of them.
-    expect(done.indexOf('other')).toBeLessThan(5);
+    // (on SQLite, the one connection's queue) and the other server waits for twenty or more of
+    // them. With it, the other server runs beside the flood's first few; a third is ample slack
+    // for a loaded machine.
+    expect(done.indexOf('other')).toBeLessThan(10);
     expect(done.filter((d) => d.startsWith('flood'))).toEqual(flood.map((_, i) => `flood-${i}`));
   });
 

@@ -37,6 +37,16 @@ describe('loadConfig', () => {
     expect(config.REDIS_URL).toBe('redis://127.0.0.1:6379');
   });
 
+  it('refuses an in-memory store for a process that shares its work with others', () => {
+    const split = { ...valid, ROLE: 'worker', REDIS_URL: 'redis://127.0.0.1:6379' };
+    expect(() => loadConfig({ ...split, DATABASE_URL: 'sqlite::memory:' })).toThrow(
+      'DATABASE_URL sqlite::memory: keeps the ledger inside one process, and the worker role shares it with others: use postgres://… (or a SQLite file on one host)',
+    );
+    // One process may keep everything in memory; a file or PostgreSQL may be shared.
+    expect(loadConfig({ ...valid, DATABASE_URL: 'sqlite::memory:' }).DATABASE_URL).toBe('sqlite::memory:');
+    expect(loadConfig({ ...split, DATABASE_URL: 'sqlite:///srv/bot.sqlite' }).ROLE).toBe('worker');
+  });
+
   it('lists every missing and invalid variable in one error', () => {
     let caught: unknown;
     try {
