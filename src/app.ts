@@ -39,6 +39,8 @@ export interface AppOptions {
   providerRetry?: Partial<RetryOptions>;
   download?: { timeoutMs?: number; retries?: number; minRetryDelayMs?: number };
   discordRest?: Partial<RESTOptions>;
+  /** Waits before sending again a final edit that Discord never answered (default 1 s, 4 s). */
+  discordNetworkRetryDelaysMs?: readonly number[];
   maxConcurrentPolls?: number;
   durations?: Partial<DurationModelOptions>;
   progressIntervalMs?: number;
@@ -174,6 +176,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       interactionRest,
       logger: logger.child({ component: 'deliver' }),
       rememberReplyMessage: (job, messageId) => usage.setReplyMessage(job.id, messageId),
+      ...(options.discordNetworkRetryDelaysMs === undefined
+        ? {}
+        : { networkRetryDelaysMs: options.discordNetworkRetryDelaysMs }),
     }),
     ledger,
     clock,

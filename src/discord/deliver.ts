@@ -21,6 +21,11 @@ export interface DiscordReporterOptions {
   logger: Logger;
   /** Persists the reply's message ID, learned from the first edit, for use after the token expires. */
   rememberReplyMessage(job: Job, messageId: string): Promise<void>;
+  /**
+   * Waits before each new try of a final edit that Discord never answered (the connection broke
+   * or timed out). Default: 1 s, then 4 s.
+   */
+  networkRetryDelaysMs?: readonly number[];
 }
 
 /** The routes a final message can take, from the preferred one down. */
@@ -51,9 +56,31 @@ export function createDiscordReporter(options: DiscordReporterOptions): Reporter
     if (job.origin.reply.messageId === undefined) await adopt(job, message.id);
   };
 
+  /**
+   * Runs an edit again when Discord never answered it. Editing a message to the same content twice
+   * is harmless, so only edits are sent again; a new message could be posted twice.
+   */
+  const editAgainOnNetworkFault = async (job: Job, edit: () => Promise<void>): Promise<void> => {
+    const delays = options.networkRetryDelaysMs ?? [1_000, 4_000];
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await edit();
+        return;
+      } catch (error) {
+        const delay = delays[attempt];
+        if (delay === undefined || !isNetworkFault(error)) throw error;
+        logger.warn(
+          { requestId: job.id, reason: describe(error) },
+          'Discord did not answer an edit; sending it again',
+        );
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  };
+
   const finalMessage = async (job: Job, payload: MessagePayload): Promise<DeliveryRoute> => {
     try {
-      await editReply(job, payload);
+      await editAgainOnNetworkFault(job, () => editReply(job, payload));
       return 'reply';
     } catch (error) {
       if (!isExpiredToken(error) && !isUnknownMessage(error)) throw error;
@@ -67,9 +94,11 @@ export function createDiscordReporter(options: DiscordReporterOptions): Reporter
     const messageId = job.origin.reply.messageId;
     if (messageId !== undefined) {
       try {
-        await rest.patch(Routes.channelMessage(channelId, messageId), {
-          body: payload.body,
-          files: payload.files,
+        await editAgainOnNetworkFault(job, async () => {
+          await rest.patch(Routes.channelMessage(channelId, messageId), {
+            body: payload.body,
+            files: payload.files,
+          });
         });
         return 'channel-edit';
       } catch (error) {
@@ -133,6 +162,33 @@ function isUnknownMessage(error: unknown): boolean {
 
 function isForbidden(error: unknown): boolean {
   return error instanceof DiscordAPIError && error.status === 403;
+}
+
+/** Error codes of a request that Discord never answered: the connection broke, was refused or timed out. */
+const networkFaultCodes = new Set([
+  'EPIPE',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+
+/** Whether the request failed on the way (no answer from Discord), as opposed to Discord refusing it. */
+export function isNetworkFault(error: unknown): boolean {
+  // undici may wrap the socket's error as the cause of its own.
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 3; cause = cause.cause, depth++) {
+    if (cause instanceof DiscordAPIError) return false;
+    // discord.js aborts a request that outlives its timeout.
+    if (cause.name === 'AbortError') return true;
+    const { code } = cause as { code?: unknown };
+    if (typeof code === 'string' && networkFaultCodes.has(code)) return true;
+  }
+  return false;
 }
 
 function describe(error: unknown): string {

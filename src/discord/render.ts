@@ -158,7 +158,10 @@ export function renderDelivered(job: Job, delivery: Delivery): MessagePayload {
   const size = delivery.sizeBytes === undefined ? 'larger than' : `${mebibytes(delivery.sizeBytes)}, over`;
   fields.push({
     name: 'Download',
-    value: `The file is ${size} this server's ${mebibytes(delivery.limitBytes)} upload limit, so here is a link instead: ${delivery.url}`,
+    value:
+      delivery.because === 'too-large'
+        ? `The file is ${size} this server's ${mebibytes(delivery.limitBytes)} upload limit, so here is a link instead: ${delivery.url}`
+        : `Discord would not take the upload, so here is a link instead: ${delivery.url}`,
   });
   return { body: { content: '', embeds: [embed], components, allowed_mentions: noPings() }, files: [] };
 }

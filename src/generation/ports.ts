@@ -124,8 +124,17 @@ export interface JobLedger {
 
 export type Delivery =
   | { kind: 'file'; data: Buffer; fileName: string }
-  /** The file exists but is larger than the reply may carry, so the member gets its address. */
-  | { kind: 'link'; url: string; sizeBytes: number | undefined; limitBytes: number };
+  /**
+   * The member gets the file's address instead: it is larger than the reply may carry, or Discord
+   * would not take the upload (a link is a few hundred bytes where the file is megabytes).
+   */
+  | {
+      kind: 'link';
+      url: string;
+      sizeBytes: number | undefined;
+      limitBytes: number;
+      because: 'too-large' | 'upload-failed';
+    };
 
 /** How outcomes leave the core. The Discord layer implements it; the core never sees discord.js. */
 export interface Reporter {

@@ -190,7 +190,13 @@ export class JobSteps {
         if (seconds !== undefined) job.actualSeconds = seconds;
         delivery = { kind: 'file', data: file.data, fileName: fileNameFor(job.request.prompt) };
       } else {
-        delivery = { kind: 'link', url: audioUrl, sizeBytes: file.sizeBytes, limitBytes };
+        delivery = {
+          kind: 'link',
+          url: audioUrl,
+          sizeBytes: file.sizeBytes,
+          limitBytes,
+          because: 'too-large',
+        };
       }
     } catch (error) {
       logger.warn({ err: error }, 'download failed');
@@ -207,7 +213,22 @@ export class JobSteps {
     }
     // The edit goes first and the ledger after: after a crash in between, the resumed job finds
     // the track in the reply (see `confirmDelivered`) or edits the same reply again.
-    const route = await this.report(run, 'delivery', () => this.options.reporter.delivered(job, delivery));
+    let route = await this.report(run, 'delivery', () => this.options.reporter.delivered(job, delivery));
+    if (route === undefined && delivery.kind === 'file') {
+      // The upload kept failing (the reporter has sent again what it safely could). The track is
+      // made and paid for, so the member gets its address rather than nothing.
+      const asLink: Delivery = {
+        kind: 'link',
+        url: audioUrl,
+        sizeBytes: delivery.data.length,
+        limitBytes,
+        because: 'upload-failed',
+      };
+      route = await this.report(run, 'delivery as a link', () =>
+        this.options.reporter.delivered(job, asLink),
+      );
+      if (route !== undefined) delivery = asLink;
+    }
     if (route === undefined) {
       job.phase = 'failed';
       await this.record(run, 'completion', () =>

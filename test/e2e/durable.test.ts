@@ -28,6 +28,10 @@ function music(h: Harness, prompt: string) {
 const hasEmbed = (r: RecordedRequest) =>
   ((r.body as { embeds?: unknown[] } | undefined)?.embeds?.length ?? 0) > 0;
 
+/** The final edit of the reply that carries the file. */
+const uploadTo = (token: string) => (r: RecordedRequest) =>
+  r.method === 'PATCH' && r.path.endsWith(`/${token}/messages/@original`) && r.files.length > 0;
+
 function ledger(h: Harness) {
   return h.app.database.db.selectFrom('usage').selectAll().orderBy('requested_at').execute();
 }
@@ -172,6 +176,44 @@ describe('requests survive restarts and expired tokens', () => {
     expect(statuses).toEqual([429, 500, 200]);
   });
 
+  it('sends the final edit again when its connection drops mid-upload, and the track arrives once', async () => {
+    const h = await durableHarness();
+    h.aiml.script({ outcome: 'stuck' });
+    const interaction = music(h, 'a shaky connection');
+    await h.discord.waitForRequest((r) => r.path.includes(interaction.token) && r.method === 'PATCH');
+    h.discord.dropNext({ match: uploadTo(interaction.token), times: 2 });
+    h.aiml.completeNow([...h.aiml.jobs.keys()][0]!);
+    const final = await h.discord.waitForRequest((r) => uploadTo(interaction.token)(r) && r.status === 200);
+    expect(final.files).toHaveLength(1);
+    expect(h.discord.dropped).toHaveLength(2);
+    expect(h.discord.requests.filter(uploadTo(interaction.token))).toHaveLength(1);
+    expect(h.logs.text().split('Discord did not answer an edit; sending it again')).toHaveLength(3);
+    const rows = await ledgerWhen(h, (r) => r[0]?.status === 'completed');
+    expect(rows[0]).toMatchObject({ status: 'completed', delivery: 'attachment via reply' });
+  });
+
+  it('sends a link to the file when the upload keeps failing', async () => {
+    const h = await durableHarness();
+    h.aiml.script({ outcome: 'stuck' });
+    const interaction = music(h, 'too shaky to upload');
+    await h.discord.waitForRequest((r) => r.path.includes(interaction.token) && r.method === 'PATCH');
+    // The first try and both tries again.
+    h.discord.dropNext({ match: uploadTo(interaction.token), times: 3 });
+    const [generationId] = [...h.aiml.jobs.keys()];
+    h.aiml.completeNow(generationId!);
+    const final = await h.discord.waitForRequest(
+      (r) => r.path.includes(interaction.token) && hasEmbed(r) && r.files.length === 0 && r.status === 200,
+    );
+    const embed = (final.body as { embeds: { fields: { name: string; value: string }[] }[] }).embeds[0];
+    expect(embed?.fields.at(-1)).toEqual({
+      name: 'Download',
+      value: `Discord would not take the upload, so here is a link instead: ${h.aiml.job(generationId!)?.audioUrl ?? ''}`,
+    });
+    expect(h.discord.dropped).toHaveLength(3);
+    const rows = await ledgerWhen(h, (r) => r[0]?.status === 'completed');
+    expect(rows[0]).toMatchObject({ status: 'completed', delivery: 'link via reply' });
+  });
+
   it('says so in the log and the ledger when the bot may not post in the channel', async () => {
     const h = await durableHarness();
     h.aiml.script({ outcome: 'stuck' });
@@ -180,14 +222,17 @@ describe('requests survive restarts and expired tokens', () => {
     const reply = h.discord.originalResponse(interaction.token)!;
     h.discord.expireToken(interaction.token);
     h.discord.messages.delete(reply.id);
+    // Refused with the file, and again with the link that stands in for it.
     h.discord.failNext({
       method: 'POST',
       path: /^\/channels\/\d+\/messages$/,
       status: 403,
       body: { message: 'Missing Permissions', code: 50013 },
+      times: 2,
     });
     h.aiml.completeNow([...h.aiml.jobs.keys()][0]!);
-    await eventually(() => h.logs.text().includes('delivery could not be sent'), 10_000);
+    await eventually(() => h.logs.text().includes('delivery as a link could not be sent'), 10_000);
+    expect(h.logs.text()).toContain('delivery could not be sent');
     const rows = await ledgerWhen(h, (r) => r[0]?.status === 'failed');
     expect(rows[0]).toMatchObject({
       status: 'failed',

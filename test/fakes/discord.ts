@@ -164,6 +164,8 @@ export interface DispatchedInteraction {
 
 export class FakeDiscord {
   readonly requests: RecordedRequest[] = [];
+  /** Requests whose connection `dropNext` broke: never applied, never answered. */
+  readonly dropped: RecordedRequest[] = [];
   readonly dispatched: DispatchedInteraction[] = [];
   readonly messages = new Map<string, FakeMessage>();
   readonly commands: { global: unknown[]; guild: Map<string, unknown[]> } = { global: [], guild: new Map() };
@@ -184,6 +186,7 @@ export class FakeDiscord {
   }>();
   private readonly failRules: FailRule[] = [];
   private readonly holdRules: { match: (r: RecordedRequest) => boolean; ms: number; times: number }[] = [];
+  private readonly dropRules: { match: (r: RecordedRequest) => boolean; times: number }[] = [];
   private readonly guilds: FakeGuild[];
   private readonly heartbeatIntervalMs: number;
   private readonly recommendedShards: number;
@@ -313,6 +316,15 @@ export class FakeDiscord {
     retryAfterSeconds?: number;
   }): void {
     this.failRules.push({ ...rule, times: rule.times ?? 1 });
+  }
+
+  /**
+   * Breaks the connection of the next matching requests once their body has arrived, without
+   * applying them or answering: as when a connection drops mid-upload. They are kept in `dropped`,
+   * not in `requests`, since Discord never saw them.
+   */
+  dropNext(rule: { match: (r: RecordedRequest) => boolean; times?: number }): void {
+    this.dropRules.push({ ...rule, times: rule.times ?? 1 });
   }
 
   /** Applies the next matching request at once but answers it only after `ms`. */
@@ -453,6 +465,14 @@ export class FakeDiscord {
       files,
       status: 0,
     };
+
+    const drop = this.dropRules.find((r) => r.times > 0 && r.match(record));
+    if (drop) {
+      drop.times--;
+      this.dropped.push(record);
+      req.socket.destroy();
+      return;
+    }
 
     let status: number;
     let payload: unknown;

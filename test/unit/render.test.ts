@@ -66,10 +66,22 @@ describe('render', () => {
       url: 'https://cdn.example/track.mp3',
       sizeBytes: 15 * 1024 * 1024,
       limitBytes: 10 * 1024 * 1024,
+      because: 'too-large',
     });
     expect(payload.files).toEqual([]);
     expect(payload.body.embeds?.[0]?.fields?.at(-1)?.value).toBe(
       "The file is 15 MiB, over this server's 10 MiB upload limit, so here is a link instead: https://cdn.example/track.mp3",
+    );
+    const refused = renderDelivered(job('ambient'), {
+      kind: 'link',
+      url: 'https://cdn.example/track.mp3',
+      sizeBytes: 4 * 1024 * 1024,
+      limitBytes: 10 * 1024 * 1024,
+      because: 'upload-failed',
+    });
+    expect(refused.files).toEqual([]);
+    expect(refused.body.embeds?.[0]?.fields?.at(-1)?.value).toBe(
+      'Discord would not take the upload, so here is a link instead: https://cdn.example/track.mp3',
     );
   });
 
