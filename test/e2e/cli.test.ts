@@ -61,6 +61,20 @@ describe('entry points', () => {
     for (const result of [worker, role, flag]) expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('a gateway or worker refuses a store that lives inside one process', async () => {
+    const secrets = { DISCORD_TOKEN: 'token', AIML_API_KEY: 'key' };
+    const memory = await runEntry(
+      'src/main.ts',
+      { ...secrets, REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: 'sqlite::memory:' },
+      ['--role', 'gateway'],
+    );
+    expect(memory.code).toBe(1);
+    expect(memory.stderr).toContain(
+      'DATABASE_URL sqlite::memory: keeps the ledger inside one process, and the gateway role shares it with others',
+    );
+    expect(memory.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('a worker whose Redis refuses the connection exits 1 and says so', async () => {
     const result = await runEntry(
       'src/main.ts',
@@ -68,11 +82,13 @@ describe('entry points', () => {
         DISCORD_TOKEN: 'token',
         AIML_API_KEY: 'key',
         REDIS_URL: 'redis://127.0.0.1:1',
-        DATABASE_URL: 'sqlite::memory:',
       },
       ['--role', 'worker'],
     );
     expect(result.code).toBe(1);
+    // The store is the default SQLite file in the (temporary) working directory, which a worker may
+    // use only on one host: it says so before it reaches for Redis.
+    expect(result.stdout).toContain('the store is SQLite: every gateway and worker must run on this host');
     expect(result.stdout).toMatch(/could not start: Redis \(REDIS_URL\) is unreachable: .*ECONNREFUSED/);
   });
 
