@@ -28,6 +28,14 @@ function music(h: Harness, prompt: string) {
 const hasEmbed = (r: RecordedRequest) =>
   ((r.body as { embeds?: unknown[] } | undefined)?.embeds?.length ?? 0) > 0;
 
+/** A request the provider goes on making until the test completes it, once its reply shows progress. */
+async function generating(h: Harness, prompt: string) {
+  h.aiml.script({ outcome: 'stuck' });
+  const interaction = music(h, prompt);
+  await h.discord.waitForRequest((r) => r.path.includes(interaction.token) && r.method === 'PATCH');
+  return interaction;
+}
+
 /** The final edit of the reply that carries the file. */
 const uploadTo = (token: string) => (r: RecordedRequest) =>
   r.method === 'PATCH' && r.path.endsWith(`/${token}/messages/@original`) && r.files.length > 0;
@@ -117,9 +125,7 @@ describe('requests survive restarts and expired tokens', () => {
 
   it('after the interaction token expires, the same reply is edited through the channel', async () => {
     const h = await durableHarness();
-    h.aiml.script({ outcome: 'stuck' });
-    const interaction = music(h, 'late track');
-    await h.discord.waitForRequest((r) => r.path.includes(interaction.token) && r.method === 'PATCH');
+    const interaction = await generating(h, 'late track');
     const reply = h.discord.originalResponse(interaction.token)!;
     h.discord.expireToken(interaction.token);
     h.aiml.completeNow([...h.aiml.jobs.keys()][0]!);
@@ -138,9 +144,7 @@ describe('requests survive restarts and expired tokens', () => {
 
   it('when the reply was deleted, a new message carries the track and pings only the requester', async () => {
     const h = await durableHarness();
-    h.aiml.script({ outcome: 'stuck' });
-    const interaction = music(h, 'deleted reply');
-    await h.discord.waitForRequest((r) => r.path.includes(interaction.token) && r.method === 'PATCH');
+    const interaction = await generating(h, 'deleted reply');
     const reply = h.discord.originalResponse(interaction.token)!;
     h.discord.messages.delete(reply.id);
     h.aiml.completeNow([...h.aiml.jobs.keys()][0]!);
@@ -160,9 +164,7 @@ describe('requests survive restarts and expired tokens', () => {
 
   it('rides out a Discord 500 and a 429 on the final edit', async () => {
     const h = await durableHarness();
-    h.aiml.script({ outcome: 'stuck' });
-    const interaction = music(h, 'flaky discord');
-    await h.discord.waitForRequest((r) => r.path.includes(interaction.token) && r.method === 'PATCH');
+    const interaction = await generating(h, 'flaky discord');
     h.discord.failNext({ method: 'PATCH', path: /@original$/, status: 429, retryAfterSeconds: 0.2 });
     h.discord.failNext({ method: 'PATCH', path: /@original$/, status: 500 });
     h.aiml.completeNow([...h.aiml.jobs.keys()][0]!);
@@ -178,9 +180,7 @@ describe('requests survive restarts and expired tokens', () => {
 
   it('sends the final edit again when its connection drops mid-upload, and the track arrives once', async () => {
     const h = await durableHarness();
-    h.aiml.script({ outcome: 'stuck' });
-    const interaction = music(h, 'a shaky connection');
-    await h.discord.waitForRequest((r) => r.path.includes(interaction.token) && r.method === 'PATCH');
+    const interaction = await generating(h, 'a shaky connection');
     h.discord.dropNext({ match: uploadTo(interaction.token), times: 2 });
     h.aiml.completeNow([...h.aiml.jobs.keys()][0]!);
     const final = await h.discord.waitForRequest((r) => uploadTo(interaction.token)(r) && r.status === 200);
@@ -194,9 +194,7 @@ describe('requests survive restarts and expired tokens', () => {
 
   it('sends a link to the file when the upload keeps failing', async () => {
     const h = await durableHarness();
-    h.aiml.script({ outcome: 'stuck' });
-    const interaction = music(h, 'too shaky to upload');
-    await h.discord.waitForRequest((r) => r.path.includes(interaction.token) && r.method === 'PATCH');
+    const interaction = await generating(h, 'too shaky to upload');
     // The first try and both tries again.
     h.discord.dropNext({ match: uploadTo(interaction.token), times: 3 });
     const [generationId] = [...h.aiml.jobs.keys()];
@@ -216,9 +214,7 @@ describe('requests survive restarts and expired tokens', () => {
 
   it('says so in the log and the ledger when the bot may not post in the channel', async () => {
     const h = await durableHarness();
-    h.aiml.script({ outcome: 'stuck' });
-    const interaction = music(h, 'nowhere to go');
-    await h.discord.waitForRequest((r) => r.path.includes(interaction.token) && r.method === 'PATCH');
+    const interaction = await generating(h, 'nowhere to go');
     const reply = h.discord.originalResponse(interaction.token)!;
     h.discord.expireToken(interaction.token);
     h.discord.messages.delete(reply.id);

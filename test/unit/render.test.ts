@@ -60,29 +60,27 @@ describe('render', () => {
     expect(description.endsWith('\\…')).toBe(false);
   });
 
-  it('offers a link with the size and the limit when the file is too large', () => {
+  it.each([
+    {
+      because: 'too-large' as const,
+      sizeBytes: 15 * 1024 * 1024,
+      says: "The file is 15 MiB, over this server's 10 MiB upload limit, so here is a link instead: https://cdn.example/track.mp3",
+    },
+    {
+      because: 'upload-failed' as const,
+      sizeBytes: 4 * 1024 * 1024,
+      says: 'Discord would not take the upload, so here is a link instead: https://cdn.example/track.mp3',
+    },
+  ])('offers a link, and says why, when the file is $because', ({ because, sizeBytes, says }) => {
     const payload = renderDelivered(job('ambient'), {
       kind: 'link',
       url: 'https://cdn.example/track.mp3',
-      sizeBytes: 15 * 1024 * 1024,
+      sizeBytes,
       limitBytes: 10 * 1024 * 1024,
-      because: 'too-large',
+      because,
     });
     expect(payload.files).toEqual([]);
-    expect(payload.body.embeds?.[0]?.fields?.at(-1)?.value).toBe(
-      "The file is 15 MiB, over this server's 10 MiB upload limit, so here is a link instead: https://cdn.example/track.mp3",
-    );
-    const refused = renderDelivered(job('ambient'), {
-      kind: 'link',
-      url: 'https://cdn.example/track.mp3',
-      sizeBytes: 4 * 1024 * 1024,
-      limitBytes: 10 * 1024 * 1024,
-      because: 'upload-failed',
-    });
-    expect(refused.files).toEqual([]);
-    expect(refused.body.embeds?.[0]?.fields?.at(-1)?.value).toBe(
-      'Discord would not take the upload, so here is a link instead: https://cdn.example/track.mp3',
-    );
+    expect(payload.body.embeds?.[0]?.fields?.at(-1)?.value).toBe(says);
   });
 
   it('shows progress with a relative timestamp and failures with the reason', () => {
