@@ -10,6 +10,7 @@ import {
   type Interaction,
 } from 'discord.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isNetworkFault } from '../../src/discord/deliver.js';
 import { FakeDiscord } from './discord.js';
 import { rejectionOf } from '../support/errors.js';
 
@@ -120,6 +121,29 @@ describe('fake Discord, driven by the real discord.js client', () => {
     fake.expireToken(sent.token);
     const expired = await rejectionOf(interaction.editReply('y'), DiscordAPIError);
     expect([expired.status, expired.code]).toEqual([401, 50027]);
+  });
+
+  it('drops a connection mid-request without applying or answering it', async () => {
+    const pending = nextInteraction();
+    const sent = fake.chatInput({ name: 'music' });
+    const interaction = await pending;
+    if (!interaction.isChatInputCommand()) throw new Error('expected a chat input command');
+    await interaction.deferReply();
+    await interaction.editReply('before');
+    const path = `/webhooks/${fake.applicationId}/${sent.token}/messages/@original`;
+    fake.dropNext({ match: (r) => r.method === 'PATCH' && r.path === path });
+    const before = fake.requests.length;
+    // The socket closes under the request: discord.js sees a network error, not an answer.
+    const error = await rejectionOf(interaction.editReply('lost'), Error);
+    expect(error).not.toBeInstanceOf(DiscordAPIError);
+    expect(error).not.toBeInstanceOf(HTTPError);
+    expect(isNetworkFault(error)).toBe(true);
+    expect(fake.dropped.map((r) => (r.body as { content?: string }).content)).toEqual(['lost']);
+    expect(fake.requests).toHaveLength(before);
+    expect(fake.originalResponse(sent.token)?.content).toBe('before');
+    // Only the next matching request was dropped.
+    await interaction.editReply('after');
+    expect(fake.originalResponse(sent.token)?.content).toBe('after');
   });
 
   it('edits, fetches and deletes channel messages with the bot token', async () => {
