@@ -6,7 +6,7 @@ import { createAimlClient, type RetryOptions } from './aiml/client.js';
 import type { Config, Role } from './config.js';
 import type { Handlers } from './discord/command.js';
 import { createDiscordClient } from './discord/client.js';
-import { createDiscordReporter } from './discord/deliver.js';
+import { createDiscordReporter, type NetworkRetryOptions } from './discord/deliver.js';
 import { createRouter, type Router } from './discord/router.js';
 import { createDownloader } from './generation/download.js';
 import { defaultDurationModel, DurationModel, type DurationModelOptions } from './generation/durations.js';
@@ -39,8 +39,8 @@ export interface AppOptions {
   providerRetry?: Partial<RetryOptions>;
   download?: { timeoutMs?: number; retries?: number; minRetryDelayMs?: number };
   discordRest?: Partial<RESTOptions>;
-  /** Waits before sending again a final edit that Discord never answered (default 1 s, 4 s). */
-  discordNetworkRetryDelaysMs?: readonly number[];
+  /** New tries of a final edit that Discord never answered (default 2, after 1 s and 4 s). */
+  discordNetworkRetry?: NetworkRetryOptions;
   maxConcurrentPolls?: number;
   durations?: Partial<DurationModelOptions>;
   progressIntervalMs?: number;
@@ -176,9 +176,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       interactionRest,
       logger: logger.child({ component: 'deliver' }),
       rememberReplyMessage: (job, messageId) => usage.setReplyMessage(job.id, messageId),
-      ...(options.discordNetworkRetryDelaysMs === undefined
-        ? {}
-        : { networkRetryDelaysMs: options.discordNetworkRetryDelaysMs }),
+      ...(options.discordNetworkRetry === undefined ? {} : { networkRetry: options.discordNetworkRetry }),
     }),
     ledger,
     clock,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isInMemoryStore } from './store/db.js';
+import { isInMemoryStore } from './store/store-url.js';
 
 /**
  * Every setting the bot reads from the environment. This is the only module that looks at
@@ -98,12 +98,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         return `${key} ${message}`;
       });
   const role = present.ROLE;
-  if ((role === 'gateway' || role === 'worker') && present.REDIS_URL === undefined) {
+  const splitRole = role === 'gateway' || role === 'worker';
+  if (splitRole && present.REDIS_URL === undefined) {
     problems.push(
       `REDIS_URL is required for the ${role} role: gateways and workers share work through Redis`,
     );
   }
-  if ((role === 'gateway' || role === 'worker') && isInMemoryStore(present.DATABASE_URL)) {
+  if (splitRole && isInMemoryStore(present.DATABASE_URL)) {
     problems.push(
       `DATABASE_URL ${present.DATABASE_URL} keeps the ledger inside one process, and the ${role} role shares it with others: use postgres://… (or a SQLite file on one host)`,
     );

@@ -1,4 +1,5 @@
 import { DiscordAPIError, RESTJSONErrorCodes, Routes, type APIMessage, type REST } from 'discord.js';
+import pRetry from 'p-retry';
 import type { Delivery, Job, Reporter } from '../generation/ports.js';
 import type { Logger } from '../log.js';
 import {
@@ -22,10 +23,15 @@ export interface DiscordReporterOptions {
   /** Persists the reply's message ID, learned from the first edit, for use after the token expires. */
   rememberReplyMessage(job: Job, messageId: string): Promise<void>;
   /**
-   * Waits before each new try of a final edit that Discord never answered (the connection broke
-   * or timed out). Default: 1 s, then 4 s.
+   * New tries of a final edit that Discord never answered (the connection broke or timed out),
+   * each wait four times the one before. Default: 2 tries, after 1 s and 4 s.
    */
-  networkRetryDelaysMs?: readonly number[];
+  networkRetry?: NetworkRetryOptions;
+}
+
+export interface NetworkRetryOptions {
+  retries: number;
+  minTimeoutMs: number;
 }
 
 /** The routes a final message can take, from the preferred one down. */
@@ -60,23 +66,22 @@ export function createDiscordReporter(options: DiscordReporterOptions): Reporter
    * Runs an edit again when Discord never answered it. Editing a message to the same content twice
    * is harmless, so only edits are sent again; a new message could be posted twice.
    */
-  const editAgainOnNetworkFault = async (job: Job, edit: () => Promise<void>): Promise<void> => {
-    const delays = options.networkRetryDelaysMs ?? [1_000, 4_000];
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await edit();
-        return;
-      } catch (error) {
-        const delay = delays[attempt];
-        if (delay === undefined || !isNetworkFault(error)) throw error;
-        logger.warn(
-          { requestId: job.id, reason: describe(error) },
-          'Discord did not answer an edit; sending it again',
-        );
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
-    }
-  };
+  const { retries, minTimeoutMs } = options.networkRetry ?? { retries: 2, minTimeoutMs: 1_000 };
+  const editAgainOnNetworkFault = (job: Job, edit: () => Promise<void>): Promise<void> =>
+    pRetry(edit, {
+      retries,
+      minTimeout: minTimeoutMs,
+      factor: 4,
+      shouldRetry: ({ error }) => isNetworkFault(error),
+      onFailedAttempt: ({ error, retriesLeft }) => {
+        if (retriesLeft > 0 && isNetworkFault(error)) {
+          logger.warn(
+            { requestId: job.id, reason: describe(error) },
+            'Discord did not answer an edit; sending it again',
+          );
+        }
+      },
+    });
 
   const finalMessage = async (job: Job, payload: MessagePayload): Promise<DeliveryRoute> => {
     try {

@@ -122,6 +122,9 @@ export interface JobLedger {
   failed(job: Job, reason: string): Promise<void>;
 }
 
+/** Why a track went out as a link rather than a file. */
+export type LinkReason = 'too-large' | 'upload-failed';
+
 export type Delivery =
   | { kind: 'file'; data: Buffer; fileName: string }
   /**
@@ -133,7 +136,7 @@ export type Delivery =
       url: string;
       sizeBytes: number | undefined;
       limitBytes: number;
-      because: 'too-large' | 'upload-failed';
+      because: LinkReason;
     };
 
 /** How outcomes leave the core. The Discord layer implements it; the core never sees discord.js. */

@@ -3,7 +3,7 @@ import type { Logger } from '../log.js';
 import { DownloadError, type Downloader } from './download.js';
 import { Limiter } from './limiter.js';
 import { audioDurationSeconds } from './mp3.js';
-import type { Clock, Delivery, Job, JobLedger, Provider, Reporter } from './ports.js';
+import type { Clock, Delivery, Job, JobLedger, LinkReason, Provider, Reporter } from './ports.js';
 import type { TrackOutcome } from './tracker.js';
 
 /** One job as a step sees it: its state, its logger, and how it asks for a progress edit. */
@@ -182,6 +182,13 @@ export class JobSteps {
     job.phase = 'downloading';
     run.progress.request();
     const limitBytes = job.origin.uploadLimitBytes;
+    const linkInstead = (because: LinkReason, sizeBytes: number | undefined): Delivery => ({
+      kind: 'link',
+      url: audioUrl,
+      sizeBytes,
+      limitBytes,
+      because,
+    });
     let delivery: Delivery;
     try {
       const file = await this.options.download(audioUrl, limitBytes);
@@ -190,13 +197,7 @@ export class JobSteps {
         if (seconds !== undefined) job.actualSeconds = seconds;
         delivery = { kind: 'file', data: file.data, fileName: fileNameFor(job.request.prompt) };
       } else {
-        delivery = {
-          kind: 'link',
-          url: audioUrl,
-          sizeBytes: file.sizeBytes,
-          limitBytes,
-          because: 'too-large',
-        };
+        delivery = linkInstead('too-large', file.sizeBytes);
       }
     } catch (error) {
       logger.warn({ err: error }, 'download failed');
@@ -217,13 +218,7 @@ export class JobSteps {
     if (route === undefined && delivery.kind === 'file') {
       // The upload kept failing (the reporter has sent again what it safely could). The track is
       // made and paid for, so the member gets its address rather than nothing.
-      const asLink: Delivery = {
-        kind: 'link',
-        url: audioUrl,
-        sizeBytes: delivery.data.length,
-        limitBytes,
-        because: 'upload-failed',
-      };
+      const asLink = linkInstead('upload-failed', delivery.data.length);
       route = await this.report(run, 'delivery as a link', () =>
         this.options.reporter.delivered(job, asLink),
       );

@@ -19,6 +19,7 @@ import {
 } from 'kysely';
 import pg from 'pg';
 import { migrationProvider } from './migrations.js';
+import { isInMemoryStore, isPostgresUrl } from './store-url.js';
 import type { Schema } from './schema.js';
 
 export type Db = Kysely<Schema>;
@@ -30,11 +31,6 @@ export interface Database {
   /** SQLite lives on one host; PostgreSQL can be shared by processes on many. */
   readonly dialect: 'sqlite' | 'postgres';
   close(): Promise<void>;
-}
-
-/** Whether `url` names a SQLite store that lives only inside the process that opens it. */
-export function isInMemoryStore(url: string | undefined): boolean {
-  return url === 'sqlite::memory:' || url === ':memory:';
 }
 
 /** Thrown for a DATABASE_URL the bot cannot use; the message is meant for the operator. */
@@ -53,7 +49,7 @@ export async function openDatabase(options: {
   /** Told about a pooled PostgreSQL connection that broke while idle (the pool replaces it). */
   onConnectionError?: (error: Error) => void;
 }): Promise<Database> {
-  const { dialect, location, kind } = dialectFor(options.url, options.dataDir, options.onConnectionError);
+  const { dialect, location } = dialectFor(options.url, options.dataDir, options.onConnectionError);
   const db = new Kysely<Schema>({ dialect });
   const migrator = new Migrator({ db, provider: migrationProvider });
   const { error, results } = await migrator.migrateToLatest();
@@ -62,16 +58,20 @@ export async function openDatabase(options: {
     await db.destroy();
     throw new Error(`database migration ${failed?.migrationName ?? ''} failed`, { cause: error });
   }
-  return { db, location, dialect: kind, close: () => db.destroy() };
+  return {
+    db,
+    location,
+    dialect: isPostgresUrl(options.url) ? 'postgres' : 'sqlite',
+    close: () => db.destroy(),
+  };
 }
 
 function dialectFor(
   url: string | undefined,
   dataDir: string,
   onConnectionError: ((error: Error) => void) | undefined,
-): { dialect: Dialect; location: string; kind: Database['dialect'] } {
-  if (url && /^postgres(ql)?:/i.test(url))
-    return { ...postgresDialect(url, onConnectionError), kind: 'postgres' };
+): { dialect: Dialect; location: string } {
+  if (isPostgresUrl(url)) return postgresDialect(url, onConnectionError);
   const file = sqliteFile(url, dataDir);
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const database = new SQLite(file);
@@ -79,11 +79,7 @@ function dialectFor(
   database.pragma('journal_mode = WAL');
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
-  return {
-    dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }),
-    location: file,
-    kind: 'sqlite',
-  };
+  return { dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }), location: file };
 }
 
 /**

@@ -47,6 +47,16 @@ function nextInteraction(): Promise<Interaction> {
   });
 }
 
+/** A /music the fake dispatches and the client defers. */
+async function deferredMusic() {
+  const pending = nextInteraction();
+  const sent = fake.chatInput({ name: 'music' });
+  const interaction = await pending;
+  if (!interaction.isChatInputCommand()) throw new Error('expected a chat input command');
+  await interaction.deferReply();
+  return { sent, interaction };
+}
+
 describe('fake Discord, driven by the real discord.js client', () => {
   it('logs in over the gateway and caches the configured guild', () => {
     expect(fake.sessions).toBe(1);
@@ -107,11 +117,7 @@ describe('fake Discord, driven by the real discord.js client', () => {
   });
 
   it('answers injected failures and expired tokens the way Discord does', async () => {
-    const pending = nextInteraction();
-    const sent = fake.chatInput({ name: 'music' });
-    const interaction = await pending;
-    if (!interaction.isChatInputCommand()) throw new Error('expected a chat input command');
-    await interaction.deferReply();
+    const { sent, interaction } = await deferredMusic();
 
     // discord.js raises HTTPError, not DiscordAPIError, for a 5xx.
     fake.failNext({ method: 'PATCH', path: /@original$/, status: 500 });
@@ -124,11 +130,7 @@ describe('fake Discord, driven by the real discord.js client', () => {
   });
 
   it('drops a connection mid-request without applying or answering it', async () => {
-    const pending = nextInteraction();
-    const sent = fake.chatInput({ name: 'music' });
-    const interaction = await pending;
-    if (!interaction.isChatInputCommand()) throw new Error('expected a chat input command');
-    await interaction.deferReply();
+    const { sent, interaction } = await deferredMusic();
     await interaction.editReply('before');
     const path = `/webhooks/${fake.applicationId}/${sent.token}/messages/@original`;
     fake.dropNext({ match: (r) => r.method === 'PATCH' && r.path === path });

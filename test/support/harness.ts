@@ -25,7 +25,7 @@ export const fastOptions: AppOptions = {
   providerRetry: { retries: 3, minTimeoutMs: 20, maxTimeoutMs: 100 },
   download: { timeoutMs: 2_000, retries: 1, minRetryDelayMs: 20 },
   discordRest: { retries: 1, timeout: 5_000 },
-  discordNetworkRetryDelaysMs: [50, 100],
+  discordNetworkRetry: { retries: 2, minTimeoutMs: 50 },
 };
 
 /**
