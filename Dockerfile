@@ -1,8 +1,7 @@
 # syntax=docker/dockerfile:1
-# Build stage: compile TypeScript with the full toolchain (better-sqlite3 and friends build here too).
+# Build stage: compile TypeScript. No compiler toolchain: better-sqlite3 13 ships prebuilt binaries.
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
-RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./

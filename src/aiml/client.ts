@@ -1,6 +1,6 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { got, RequestError } from 'got';
+import got, { RequestError } from 'got';
 import pRetry, { AbortError } from 'p-retry';
 import type { ZodType } from 'zod';
 import type { Logger } from '../log.js';
@@ -125,9 +125,7 @@ export function createAimlClient(options: AimlClientOptions): AimlClient {
             }
           },
         },
-      ).catch((error: unknown) => {
-        throw error instanceof AbortError ? error.originalError : error;
-      });
+      );
       return { generationId: body.id, status: body.status };
     },
 

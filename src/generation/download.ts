@@ -1,4 +1,4 @@
-import { got, RequestError } from 'got';
+import got, { RequestError } from 'got';
 import pRetry, { AbortError } from 'p-retry';
 import { UserFacingError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -132,9 +132,7 @@ export function createDownloader(options: DownloaderOptions): Downloader {
           options.logger.warn({ attempt: attemptNumber, reason: error.message }, 'download attempt failed');
         },
       },
-    ).catch((error: unknown) => {
-      throw error instanceof AbortError ? error.originalError : error;
-    });
+    );
   };
 }
 

@@ -4,7 +4,6 @@ import SQLite from 'better-sqlite3';
 import {
   CompiledQuery,
   Kysely,
-  Migrator,
   PostgresAdapter,
   PostgresDialect,
   sql,
@@ -17,6 +16,7 @@ import {
   type SqliteDialectConfig,
   type Transaction,
 } from 'kysely';
+import { Migrator } from 'kysely/migration';
 import pg from 'pg';
 import { migrationProvider } from './migrations.js';
 import { isInMemoryStore, isPostgresUrl } from './store-url.js';
