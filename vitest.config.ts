@@ -5,6 +5,8 @@ const shared = {
   hookTimeout: 30_000,
   // End-to-end files each start their own fakes on ephemeral ports, so they can run in parallel.
   pool: 'forks' as const,
+  // One line and a stop when PostgreSQL or Redis is missing, before any test file runs.
+  globalSetup: ['test/support/services-check.ts'],
 };
 
 export default defineConfig({

@@ -5,7 +5,7 @@ import pg from 'pg';
  * The machines run PostgreSQL on 127.0.0.1:5432 with trust auth (`.ci/run` starts it when it is
  * down). Each test gets a database of its own, dropped afterwards, so runs never see each other.
  */
-const adminUrl = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const testPostgresUrl = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export interface TestDatabase {
   url: string;
@@ -13,7 +13,7 @@ export interface TestDatabase {
 }
 
 async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: adminUrl });
+  const client = new pg.Client({ connectionString: testPostgresUrl });
   await client.connect();
   try {
     return await work(client);
@@ -25,7 +25,7 @@ async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
 export async function createTestDatabase(): Promise<TestDatabase> {
   const name = `tracksmith_test_${process.pid}_${randomBytes(4).toString('hex')}`;
   await admin((client) => client.query(`create database ${name}`));
-  const url = new URL(adminUrl);
+  const url = new URL(testPostgresUrl);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
