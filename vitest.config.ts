@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 const shared = {
@@ -11,6 +12,9 @@ const shared = {
 
 export default defineConfig({
   test: {
+    // Most of a test's time is spent waiting on loopback peers and child processes, not on CPU,
+    // so more files than cores run at once (vitest's default on 2 cores is one).
+    maxWorkers: Math.max(4, availableParallelism() * 2),
     projects: [
       { test: { ...shared, name: 'tracksmith', include: ['test/**/*.test.ts'], exclude: ['test/scale/**'] } },
       {
@@ -20,8 +24,9 @@ export default defineConfig({
           ...shared,
           name: 'e2e-redis',
           include: ['test/e2e/**/*.test.ts'],
-          // The command-line tests start their own processes and use no queue.
-          exclude: ['test/e2e/cli.test.ts'],
+          // The command-line and crash tests start the bot as processes of their own, which take
+          // no queue setting from here: a second pass would repeat the first.
+          exclude: ['test/e2e/cli.test.ts', 'test/e2e/crash.test.ts'],
           env: { TEST_QUEUE: 'redis' },
         },
       },

@@ -35,7 +35,9 @@ afterEach(async () => {
   discord = undefined;
 });
 
-describe('entry points', () => {
+// Each case starts the real entry points as processes (tsx compiling on start), several in a row:
+// on a busy 2-core machine that alone can pass the default 20 s guard.
+describe('entry points', { timeout: 90_000 }, () => {
   it('the bot exits 1 with every missing variable listed, and no stack trace, on an empty environment', async () => {
     const result = await runEntry('src/main.ts', {});
     expect(result.code).toBe(1);

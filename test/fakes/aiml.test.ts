@@ -111,15 +111,22 @@ describe('FakeAiml', () => {
   it('moves on with real time when no clock is given', async () => {
     const fake = await FakeAiml.start({ generationMs: 80, queuedMs: 10 });
     fakes.push(fake);
-    const id = await submit(fake);
-    const seen: unknown[] = [];
+    // The submission's own answer is taken at the instant the job is made, so it is 'queued'
+    // however slow the machine; the polls then see it finish without anyone moving a clock.
+    const { body: submitted } = await create(fake, {
+      model,
+      prompt: 'warm lo-fi piano',
+      music_length_ms: 12_000,
+    });
+    expect(submitted.status).toBe('queued');
+    const id = submitted.id as string;
+    const seen: unknown[] = ['queued'];
     for (;;) {
       const { body } = await poll(fake, id);
       if (seen.at(-1) !== body.status) seen.push(body.status);
       if (body.status === 'completed') break;
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
-    expect(seen[0]).toBe('queued');
     expect(seen.at(-1)).toBe('completed');
   });
 
