@@ -1,9 +1,10 @@
 # syntax=docker/dockerfile:1
-# Build stage: compile TypeScript. No compiler toolchain: better-sqlite3 13 ships prebuilt binaries.
+# Build stage: compile TypeScript. No compiler toolchain and no install scripts: better-sqlite3 13
+# loads the prebuilt binary inside its package, and tsc needs nothing built.
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY commands ./commands
