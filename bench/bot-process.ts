@@ -9,6 +9,7 @@ import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createDiscordClient } from '../src/discord/client.js';
 import { createLogger } from '../src/log.js';
+import { installProcessGuards } from '../src/process-guards.js';
 import { scaledOptions } from './fixtures.js';
 
 let peakRss = process.memoryUsage().rss;
@@ -29,6 +30,7 @@ if (process.env.BENCH_VARIANT === 'floor') {
   stop = () => client.destroy();
 } else {
   const app = await createApp(config, scaledOptions(Number(process.env.BENCH_SCALE ?? '1')));
+  installProcessGuards(app.logger);
   await app.start();
   stop = () => app.stop();
 }

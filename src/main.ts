@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { DiscordjsError, DiscordjsErrorCodes } from 'discord.js';
 import { createApp } from './app.js';
 import { ConfigError, loadConfigFromProcess, type Config } from './config.js';
+import { installProcessGuards } from './process-guards.js';
 
 /** How long a shutdown may take before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
     console.error(`Could not open the store: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   }
+  installProcessGuards(app.logger);
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

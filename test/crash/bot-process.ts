@@ -5,8 +5,10 @@
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
+import { installProcessGuards } from '../../src/process-guards.js';
 import { fastOptions } from '../support/harness.js';
 
 const app = await createApp(loadConfig(process.env), { ...fastOptions, logger: createLogger('warn') });
+installProcessGuards(app.logger);
 await app.start();
 process.stdout.write('ready\n');
