@@ -9,14 +9,12 @@ import {
 } from 'discord.js';
 import { type CommandContext, type SlashCommand, serverSlashCommand } from '../src/discord/command.js';
 import { noPings } from '../src/discord/render.js';
-import { normalizeBlockedWord } from '../src/limits/policy.js';
 import {
   DEFAULT_SETTINGS,
   describeSetting,
   CLEAR_EXEMPT_ROLE_OPTION,
   EXEMPT_ROLE_OPTION,
   NUMERIC_SETTINGS,
-  validateSettingsChange,
   type NumericSettingKey,
   type SettingKey,
   type SettingsChange,
@@ -131,6 +129,7 @@ async function execute(interaction: ChatInputCommandInteraction, context: Comman
   const group = interaction.options.getSubcommandGroup(false);
   const subcommand = interaction.options.getSubcommand(false);
   const now = context.now();
+  const actor = { userId: interaction.user.id, source: 'discord' } as const;
 
   if (group === 'blocked-words') {
     if (subcommand === 'list') {
@@ -142,25 +141,26 @@ async function execute(interaction: ChatInputCommandInteraction, context: Comman
       );
       return;
     }
-    const checked = normalizeBlockedWord(interaction.options.get('word')?.value);
-    if (!checked.ok) {
-      await reply(checked.problem);
+    const word = interaction.options.get('word')?.value;
+    const outcome =
+      subcommand === 'add'
+        ? await context.settingsService.addBlockedWord(guildId, word, actor, now)
+        : await context.settingsService.removeBlockedWord(guildId, word);
+    if (!outcome.ok) {
+      await reply(outcome.problem);
       return;
     }
-    if (subcommand === 'add') {
-      const added = await context.settings.addBlockedWord(guildId, checked.word, interaction.user.id, now);
-      await reply(
-        added
-          ? `Prompts containing \`${checked.word}\` will be refused.`
-          : `\`${checked.word}\` was already blocked.`,
-      );
-      return;
-    }
-    if (subcommand === 'remove') {
-      const removed = await context.settings.removeBlockedWord(guildId, checked.word);
-      await reply(removed ? `\`${checked.word}\` is allowed again.` : `\`${checked.word}\` was not blocked.`);
-      return;
-    }
+    const shown = `\`${outcome.word}\``;
+    await reply(
+      subcommand === 'add'
+        ? outcome.changed
+          ? `Prompts containing ${shown} will be refused.`
+          : `${shown} was already blocked.`
+        : outcome.changed
+          ? `${shown} is allowed again.`
+          : `${shown} was not blocked.`,
+    );
+    return;
   }
 
   switch (subcommand) {
@@ -196,14 +196,12 @@ async function execute(interaction: ChatInputCommandInteraction, context: Comman
         await reply('Give at least one setting to change, for example `/music-settings set user-daily: 5`.');
         return;
       }
-      const current = await context.settings.get(guildId);
-      const problems = validateSettingsChange(current, change);
-      if (problems.length > 0) {
-        await reply(`Nothing was changed:\n${problems.map((p) => `- ${p}`).join('\n')}`);
+      const outcome = await context.settingsService.change(guildId, change, actor, now);
+      if (!outcome.ok) {
+        await reply(`Nothing was changed:\n${outcome.problems.map((p) => `- ${p}`).join('\n')}`);
         return;
       }
-      const { changes, settings } = await context.settings.update(guildId, change, interaction.user.id, now);
-      context.settingsChanged(guildId, settings);
+      const { changes } = outcome;
       await reply(
         changes.length === 0
           ? 'Those were already the settings; nothing changed.'
@@ -212,8 +210,8 @@ async function execute(interaction: ChatInputCommandInteraction, context: Comman
       return;
     }
     case 'reset': {
-      const { changes, settings } = await context.settings.reset(guildId, interaction.user.id, now);
-      context.settingsChanged(guildId, settings);
+      const outcome = await context.settingsService.reset(guildId, actor, now);
+      const changes = outcome.ok ? outcome.changes : [];
       await reply(
         changes.length === 0
           ? 'Every setting was already at its default.'
@@ -247,7 +245,8 @@ function readChange(interaction: ChatInputCommandInteraction): SettingsChange {
 }
 
 function describeChange(change: SettingsChangeRecord): string {
-  return `${relativeTime(change.changedAt)} <@${change.userId}> **${optionName(change.setting)}**: ${change.oldValue ?? '?'} → ${change.newValue ?? '?'}`;
+  const where = change.source === 'web' ? ' (on the web)' : '';
+  return `${relativeTime(change.changedAt)} <@${change.userId}>${where} **${optionName(change.setting)}**: ${change.oldValue ?? '?'} → ${change.newValue ?? '?'}`;
 }
 
 async function usageEmbed(context: CommandContext, guildId: string, now: number): Promise<APIEmbed> {

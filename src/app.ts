@@ -21,6 +21,7 @@ import { JobSteps } from './generation/steps.js';
 import { Tracker } from './generation/tracker.js';
 import { createReserver } from './limits/reserve.js';
 import { DEFAULT_SETTINGS } from './limits/settings.js';
+import { createSettingsService } from './limits/settings-service.js';
 import { DEFAULT_UPLOAD_LIMIT_BYTES } from './discord/limits.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
 import { createLogger, type Logger } from './log.js';
@@ -29,6 +30,10 @@ import { createMetrics } from './observability/metrics.js';
 import { openDatabase, type Database } from './store/db.js';
 import { createSettingsRepository } from './store/settings-repository.js';
 import { createTracksRepository, parentOf } from './store/tracks-repository.js';
+import { createWebRepository } from './store/web-repository.js';
+import { encodePeaks } from './audio/waveform.js';
+import { createAccessChecker } from './web/access.js';
+import { startWebServer, type WebServer } from './web/server.js';
 import { createUsageRepository, isUnfinished, type UsageRow } from './store/usage-repository.js';
 
 /** Knobs that are not configuration but that tests and benchmarks need to turn. */
@@ -49,6 +54,8 @@ export interface AppOptions {
   enqueueTimeoutMs?: number;
   /** Tries a request's queue steps get before a worker gives up on it (default 12, from 1 s apart). */
   queueRetry?: { attempts?: number; firstDelayMs?: number };
+  /** The web side's rate limits per client address (default 10 sign-ins and 30 posts a minute). */
+  webLimits?: { signInPerMinute: number; postsPerMinute: number };
 }
 
 export interface App {
@@ -60,6 +67,8 @@ export interface App {
   readonly database: Database;
   /** Where `/healthz` and `/metrics` are served, once started with `HTTP_PORT`. */
   readonly httpUrl: string | undefined;
+  /** The web side's public address, once started with `WEB_PORT`. */
+  readonly webUrl: string | undefined;
   /** Connects to Discord (and Redis); resolves once the gateway session is ready. */
   start(): Promise<void>;
   /** Stops taking commands, stops tracking, waits for in-flight writes, then disconnects and closes the store. */
@@ -90,6 +99,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const settings = createSettingsRepository(database.db);
   const usage = createUsageRepository(database.db);
   const tracks = createTracksRepository(database.db);
+  const webStore = createWebRepository(database.db);
   const ledger: JobLedger = {
     submitted: (job) => usage.markSubmitted(job.id, job.generationId ?? '', clock.now()),
     numbered: (job) => tracks.assignNumber(job.id),
@@ -176,6 +186,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       interactionRest,
       logger: logger.child({ component: 'deliver' }),
       rememberReplyMessage: (job, messageId) => usage.setReplyMessage(job.id, messageId),
+      rememberTrackMedia: (job, media) =>
+        webStore.rememberMedia(job.id, job.origin.guildId, {
+          channel_id: media.channelId,
+          message_id: media.messageId,
+          audio_url: media.audio?.url ?? null,
+          audio_name: media.audio?.name ?? null,
+          audio_bytes: media.audio?.bytes ?? null,
+          peaks: media.peaks === undefined ? null : encodePeaks(media.peaks),
+        }),
       ...(options.discordNetworkRetry === undefined ? {} : { networkRetry: options.discordNetworkRetry }),
     }),
     ledger,
@@ -254,6 +273,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         );
   metrics.bind({ depth: () => queue.depth() });
 
+  const settingsService = createSettingsService({
+    repository: settings,
+    changed(guildId, changed) {
+      concurrentByGuild.set(guildId, changed.concurrent);
+    },
+  });
   const reserveInLine = createReserver(database.db);
   const router: Router | undefined =
     client &&
@@ -270,15 +295,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         if (reservation.ok) concurrentByGuild.set(request.guildId, reservation.settings.concurrent);
         return reservation;
       },
-      settingsChanged(guildId, changed) {
-        concurrentByGuild.set(guildId, changed.concurrent);
-      },
+      settingsService,
     });
   client?.on(Events.InteractionCreate, (interaction) => {
     metrics.interaction(InteractionType[interaction.type]);
     void router?.handle(interaction);
   });
   let http: HttpServer | undefined;
+  let web: WebServer | undefined;
 
   const parentRow = (row: UsageRow) =>
     row.parent_id === null ? Promise.resolve(undefined) : tracks.get(row.parent_id);
@@ -358,10 +382,36 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         });
         logger.info({ url: http.url }, 'serving /healthz and /metrics');
       }
+      if (config.WEB_PORT !== undefined) {
+        web = await startWebServer(
+          {
+            publicUrl: config.PUBLIC_URL ?? (config.WEB_PORT === 0 ? '' : `http://localhost:${config.WEB_PORT}`),
+            oauthUrl: config.DISCORD_OAUTH_URL,
+            apiUrl: config.DISCORD_API_URL,
+            clientId: config.DISCORD_APPLICATION_ID ?? '',
+            clientSecret: config.DISCORD_CLIENT_SECRET ?? '',
+            secureCookies: config.PUBLIC_URL?.startsWith('https:') ?? false,
+            rest,
+            web: webStore,
+            tracks,
+            settings: settingsService,
+            access: createAccessChecker({ rest, now: () => clock.now() }),
+            botGuilds: () => (client?.isReady() ? new Set(client.guilds.cache.keys()) : undefined),
+            logger: logger.child({ component: 'web' }),
+            now: () => clock.now(),
+            limits: options.webLimits ?? { signInPerMinute: 10, postsPerMinute: 30 },
+          },
+          { port: config.WEB_PORT, host: config.WEB_HOST },
+        );
+        logger.info(`web listening on ${web.url}`);
+      }
       logger.info({ role, queue: queue.kind }, 'started');
     },
     get httpUrl() {
       return http?.url;
+    },
+    get webUrl() {
+      return web?.url;
     },
     async stop() {
       router?.close();
@@ -370,6 +420,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await client?.destroy();
       await shared?.close();
       await http?.close();
+      await web?.close();
       await database.close();
       logger.info('stopped');
     },

@@ -65,6 +65,19 @@ const schema = z.object({
     .regex(/^[\w.-]{1,64}$/, 'must be 1 to 64 letters, digits, dots, dashes or underscores')
     .default('tracksmith'),
   WORKER_CONCURRENCY: positiveInt(32, 1_000),
+  WEB_PORT: z.coerce
+    .number({ error: 'must be a port number' })
+    .int('must be a port number')
+    .min(0, 'must be from 0 to 65535')
+    .max(65_535, 'must be from 0 to 65535')
+    .optional(),
+  WEB_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  PUBLIC_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .transform((value) => value.replace(/\/+$/, ''))
+    .optional(),
+  DISCORD_CLIENT_SECRET: z.string().trim().min(1).optional(),
+  DISCORD_OAUTH_URL: url('https://discord.com'),
   QUEUE_LOCK_SECONDS: positiveInt(30, 3_600),
 });
 
@@ -108,6 +121,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     problems.push(
       `DATABASE_URL ${present.DATABASE_URL} keeps the ledger inside one process, and the ${role} role shares it with others: use postgres://… (or a SQLite file on one host)`,
     );
+  }
+  if (present.WEB_PORT !== undefined) {
+    // Sign in with Discord needs the application's ID and secret; without them no page can open.
+    for (const key of ['DISCORD_APPLICATION_ID', 'DISCORD_CLIENT_SECRET'] as const) {
+      if (present[key] === undefined)
+        problems.push(`${key} is required with WEB_PORT: the web side signs people in with Discord`);
+    }
   }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(parsed.data);

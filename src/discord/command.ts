@@ -9,7 +9,7 @@ import {
 } from 'discord.js';
 import type { JobQueue } from '../generation/ports.js';
 import type { Reservation, ReservationRequest } from '../limits/reserve.js';
-import type { GuildSettings } from '../limits/settings.js';
+import type { SettingsService } from '../limits/settings-service.js';
 import type { Logger } from '../log.js';
 import type { CustomId } from './custom-id.js';
 import type { SettingsRepository } from '../store/settings-repository.js';
@@ -24,8 +24,8 @@ export interface CommandContext {
   settings: SettingsRepository;
   usage: UsageRepository;
   tracks: TracksRepository;
-  /** Tells the running parts of the bot that a server's settings changed. */
-  settingsChanged(guildId: string, settings: GuildSettings): void;
+  /** Every settings change goes through here (the web dashboard uses the same one). */
+  settingsService: SettingsService;
   now(): number;
   newId(): string;
   /** This interaction's request ID: in every log line, and the ID of the request it starts. */

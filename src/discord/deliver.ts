@@ -1,5 +1,6 @@
 import { DiscordAPIError, RESTJSONErrorCodes, Routes, type APIMessage, type REST } from 'discord.js';
 import pRetry from 'p-retry';
+import { drawWaveform, waveformPeaks } from '../audio/waveform.js';
 import type { Delivery, Job, Reporter } from '../generation/ports.js';
 import type { Logger } from '../log.js';
 import {
@@ -22,11 +23,23 @@ export interface DiscordReporterOptions {
   logger: Logger;
   /** Persists the reply's message ID, learned from the first edit, for use after the token expires. */
   rememberReplyMessage(job: Job, messageId: string): Promise<void>;
+  /** Keeps where the delivered track's file is on Discord, and its waveform, for the web gallery. */
+  rememberTrackMedia?(job: Job, media: TrackMedia): Promise<void>;
   /**
    * New tries of a final edit that Discord never answered (the connection broke or timed out),
    * each wait four times the one before. Default: 2 tries, after 1 s and 4 s.
    */
   networkRetry?: NetworkRetryOptions;
+}
+
+/** A delivered track as the web side finds it again. */
+export interface TrackMedia {
+  channelId: string;
+  messageId: string;
+  /** The attachment as Discord first served it; undefined when the member got a link instead. */
+  audio?: { url: string; name: string; bytes: number };
+  /** Levels 0-255 of the waveform; undefined when the audio could not be decoded. */
+  peaks?: number[];
 }
 
 export interface NetworkRetryOptions {
@@ -56,10 +69,11 @@ export function createDiscordReporter(options: DiscordReporterOptions): Reporter
   const replyRoute = ({ origin: { reply } }: Job) =>
     Routes.webhookMessage(reply.applicationId, reply.interactionToken, '@original');
 
-  const editReply = async (job: Job, payload: MessagePayload) => {
+  const editReply = async (job: Job, payload: MessagePayload): Promise<APIMessage> => {
     const request = { body: payload.body, files: payload.files, auth: false };
     const message = (await interactionRest.patch(replyRoute(job), request)) as APIMessage;
     if (job.origin.reply.messageId === undefined) await adopt(job, message.id);
+    return message;
   };
 
   /**
@@ -67,7 +81,7 @@ export function createDiscordReporter(options: DiscordReporterOptions): Reporter
    * is harmless, so only edits are sent again; a new message could be posted twice.
    */
   const { retries, minTimeoutMs } = options.networkRetry ?? { retries: 2, minTimeoutMs: 1_000 };
-  const editAgainOnNetworkFault = (job: Job, edit: () => Promise<void>): Promise<void> =>
+  const editAgainOnNetworkFault = <T>(job: Job, edit: () => Promise<T>): Promise<T> =>
     pRetry(edit, {
       retries,
       minTimeout: minTimeoutMs,
@@ -83,10 +97,12 @@ export function createDiscordReporter(options: DiscordReporterOptions): Reporter
       },
     });
 
-  const finalMessage = async (job: Job, payload: MessagePayload): Promise<DeliveryRoute> => {
+  const finalMessage = async (
+    job: Job,
+    payload: MessagePayload,
+  ): Promise<{ route: DeliveryRoute; message: APIMessage }> => {
     try {
-      await editAgainOnNetworkFault(job, () => editReply(job, payload));
-      return 'reply';
+      return { route: 'reply', message: await editAgainOnNetworkFault(job, () => editReply(job, payload)) };
     } catch (error) {
       if (!isExpiredToken(error) && !isUnknownMessage(error)) throw error;
       logger.warn(
@@ -99,13 +115,15 @@ export function createDiscordReporter(options: DiscordReporterOptions): Reporter
     const messageId = job.origin.reply.messageId;
     if (messageId !== undefined) {
       try {
-        await editAgainOnNetworkFault(job, async () => {
-          await rest.patch(Routes.channelMessage(channelId, messageId), {
-            body: payload.body,
-            files: payload.files,
-          });
-        });
-        return 'channel-edit';
+        const message = await editAgainOnNetworkFault(
+          job,
+          async () =>
+            (await rest.patch(Routes.channelMessage(channelId, messageId), {
+              body: payload.body,
+              files: payload.files,
+            })) as APIMessage,
+        );
+        return { route: 'channel-edit', message };
       } catch (error) {
         if (!isUnknownMessage(error) && !isForbidden(error)) throw error;
         logger.warn({ requestId: job.id, reason: describe(error) }, 'reply not editable through the channel');
@@ -123,14 +141,50 @@ export function createDiscordReporter(options: DiscordReporterOptions): Reporter
       files: payload.files,
     })) as APIMessage;
     await adopt(job, posted.id);
-    return 'new-message';
+    return { route: 'new-message', message: posted };
+  };
+
+  /** The waveform of a delivered file; a file that will not decode is delivered without one. */
+  const waveformOf = async (job: Job, delivery: Delivery) => {
+    if (delivery.kind !== 'file') return undefined;
+    try {
+      return await waveformPeaks(delivery.data);
+    } catch (error) {
+      logger.warn({ requestId: job.id, reason: describe(error) }, 'could not draw the waveform');
+      return undefined;
+    }
+  };
+
+  const keepMedia = async (job: Job, delivery: Delivery, message: APIMessage, peaks: number[] | undefined) => {
+    if (options.rememberTrackMedia === undefined) return;
+    const file =
+      delivery.kind === 'file' ? message.attachments.find((a) => a.filename === delivery.fileName) : undefined;
+    try {
+      await options.rememberTrackMedia(job, {
+        channelId: message.channel_id,
+        messageId: message.id,
+        ...(file === undefined ? {} : { audio: { url: file.url, name: file.filename, bytes: file.size } }),
+        ...(peaks === undefined ? {} : { peaks }),
+      });
+    } catch (error) {
+      // The member has the track; only the web gallery misses its player.
+      logger.error({ requestId: job.id, err: error }, 'could not record where the track is');
+    }
   };
 
   return {
-    progress: (job) => editReply(job, renderProgress(job)),
-    delivered: (job, delivery: Delivery) => finalMessage(job, renderDelivered(job, delivery)),
-    failed: (job, message) => finalMessage(job, renderFailed(job, message)),
-    cancelled: (job) => finalMessage(job, renderCancelled(job)),
+    progress: async (job) => {
+      await editReply(job, renderProgress(job));
+    },
+    delivered: async (job, delivery: Delivery) => {
+      const peaks = await waveformOf(job, delivery);
+      const picture = peaks === undefined ? undefined : drawWaveform(peaks);
+      const { route, message } = await finalMessage(job, renderDelivered(job, delivery, picture));
+      await keepMedia(job, delivery, message, peaks);
+      return route;
+    },
+    failed: async (job, message) => (await finalMessage(job, renderFailed(job, message))).route,
+    cancelled: async (job) => (await finalMessage(job, renderCancelled(job))).route,
     async holdsTrack(job) {
       const { messageId } = job.origin.reply;
       const read = async (): Promise<APIMessage> => {

@@ -124,7 +124,11 @@ export function carriesTrack(message: Pick<APIMessage, 'components'>, jobId: str
   );
 }
 
-export function renderDelivered(job: Job, delivery: Delivery): MessagePayload {
+/** The waveform's file name on the track message; the embed shows it as its image. */
+export const WAVEFORM_FILE = 'waveform.png';
+
+/** `waveform` is the track's picture (PNG), shown in the embed; omitted when there is none. */
+export function renderDelivered(job: Job, delivery: Delivery, waveform?: Buffer): MessagePayload {
   const fields: APIEmbedField[] = [
     { name: 'Requested by', value: userMention(job.origin.userId), inline: true },
     { name: 'Length', value: lengthText(job.request.lengthSeconds, job.actualSeconds), inline: true },
@@ -144,15 +148,18 @@ export function renderDelivered(job: Job, delivery: Delivery): MessagePayload {
   };
   const components = trackButtons(job.id, ['regenerate', 'remix', 'delete']);
   if (delivery.kind === 'file') {
+    const files: MessagePayload['files'] = [
+      { name: delivery.fileName, data: delivery.data, contentType: 'audio/mpeg' },
+    ];
+    const attachments = [{ id: 0, filename: delivery.fileName }];
+    if (waveform !== undefined) {
+      embed.image = { url: `attachment://${WAVEFORM_FILE}` };
+      files.push({ name: WAVEFORM_FILE, data: waveform, contentType: 'image/png' });
+      attachments.push({ id: 1, filename: WAVEFORM_FILE });
+    }
     return {
-      body: {
-        content: '',
-        embeds: [embed],
-        components,
-        attachments: [{ id: 0, filename: delivery.fileName }],
-        allowed_mentions: noPings(),
-      },
-      files: [{ name: delivery.fileName, data: delivery.data, contentType: 'audio/mpeg' }],
+      body: { content: '', embeds: [embed], components, attachments, allowed_mentions: noPings() },
+      files,
     };
   }
   const size = delivery.sizeBytes === undefined ? 'larger than' : `${mebibytes(delivery.sizeBytes)}, over`;

@@ -51,7 +51,13 @@ export async function openDatabase(options: {
 }): Promise<Database> {
   const { dialect, location } = dialectFor(options.url, options.dataDir, options.onConnectionError);
   const db = new Kysely<Schema>({ dialect });
-  const migrator = new Migrator({ db, provider: migrationProvider });
+  const migrator = new Migrator({
+    db,
+    provider: migrationProvider,
+    // Migrations are named by the change that brought them; a database may have run a later-named
+    // one first (branches landing in another order), and must still take the others.
+    allowUnorderedMigrations: true,
+  });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error !== undefined || failed) {

@@ -127,6 +127,35 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('usage_parent').on('usage').column('parent_id').execute();
     },
   },
+  // The web side: where each delivered file lives on Discord (to fetch a fresh link for it from any
+  // host), its waveform, signed-in browsers, and which surface made each settings change.
+  '006_web': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('track_media')
+        .addColumn('request_id', 'text', (c) => c.primaryKey())
+        .addColumn('guild_id', 'text', (c) => c.notNull())
+        .addColumn('channel_id', 'text', (c) => c.notNull())
+        .addColumn('message_id', 'text', (c) => c.notNull())
+        .addColumn('audio_url', 'text')
+        .addColumn('audio_name', 'text')
+        .addColumn('audio_bytes', 'integer')
+        .addColumn('peaks', 'text')
+        .addColumn('fresh_url', 'text')
+        .addColumn('fresh_until', 'bigint')
+        .execute();
+      await db.schema
+        .createTable('web_sessions')
+        .addColumn('id_hash', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('user_name', 'text', (c) => c.notNull())
+        .addColumn('guild_ids', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await addNullableColumns(db, 'settings_changes', [['source', 'text']]);
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -25,6 +25,8 @@ export interface SettingsChangesTable {
   old_value: string | null;
   new_value: string | null;
   changed_at: number;
+  /** Where the change was made: 'discord' (the slash command) or 'web'; null before 006_web. */
+  source: string | null;
 }
 
 export interface BlockedWordsTable {
@@ -75,9 +77,42 @@ export interface UsageTable {
   deleted_by: string | null;
 }
 
+/** Where a delivered track's file is on Discord, and its waveform. */
+export interface TrackMediaTable {
+  request_id: string;
+  guild_id: string;
+  channel_id: string;
+  message_id: string;
+  /** The attachment's link as Discord first gave it; null for a track delivered as a link. */
+  audio_url: string | null;
+  audio_name: string | null;
+  audio_bytes: number | null;
+  /** Comma-separated levels 0-255 (see src/audio/waveform.ts); null when undecodable. */
+  peaks: string | null;
+  /** The latest refreshed link and until when it is good, shared by every web host. */
+  fresh_url: string | null;
+  fresh_until: number | null;
+}
+
+/** A signed-in browser. Only a hash of the cookie's value is kept, and no Discord token at all. */
+export interface WebSessionsTable {
+  id_hash: string;
+  user_id: string;
+  user_name: string;
+  /**
+   * The servers Discord listed for the person at sign-in, comma-separated: only which servers to
+   * offer on /servers. Every page still asks the bot whether the person is a member.
+   */
+  guild_ids: string;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface Schema {
   guild_settings: GuildSettingsTable;
   settings_changes: SettingsChangesTable;
   blocked_words: BlockedWordsTable;
   usage: UsageTable;
+  track_media: TrackMediaTable;
+  web_sessions: WebSessionsTable;
 }

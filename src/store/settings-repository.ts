@@ -22,8 +22,12 @@ const columns = {
 
 const settingKeys = Object.keys(columns) as SettingKey[];
 
+/** Where a settings change was made: the slash command or the web dashboard. */
+export type SettingsSource = 'discord' | 'web';
+
 export interface SettingsChangeRecord {
   userId: string;
+  source: SettingsSource;
   setting: SettingKey;
   oldValue: string | null;
   newValue: string | null;
@@ -39,9 +43,15 @@ export interface SettingsUpdate {
 export interface SettingsRepository {
   get(guildId: string): Promise<GuildSettings>;
   /** Applies a change and records one audit row per value that moved, in one transaction. */
-  update(guildId: string, change: SettingsChange, byUserId: string, now: number): Promise<SettingsUpdate>;
+  update(
+    guildId: string,
+    change: SettingsChange,
+    byUserId: string,
+    now: number,
+    source?: SettingsSource,
+  ): Promise<SettingsUpdate>;
   /** Back to every default, audited like any other change. */
-  reset(guildId: string, byUserId: string, now: number): Promise<SettingsUpdate>;
+  reset(guildId: string, byUserId: string, now: number, source?: SettingsSource): Promise<SettingsUpdate>;
   recentChanges(guildId: string, limit: number): Promise<SettingsChangeRecord[]>;
   blockedWords(guildId: string): Promise<string[]>;
   /** True when the word was not blocked before. */
@@ -64,6 +74,7 @@ export function createSettingsRepository(db: Db): SettingsRepository {
     next: (current: Partial<StoredSettings>) => Partial<StoredSettings>,
     byUserId: string,
     now: number,
+    source: SettingsSource,
   ) =>
     db.transaction().execute(async (trx) => {
       const current = fromRow(await readRow(trx, guildId));
@@ -93,6 +104,7 @@ export function createSettingsRepository(db: Db): SettingsRepository {
         .filter((key) => before[key] !== after[key])
         .map((key) => ({
           userId: byUserId,
+          source,
           setting: key,
           oldValue: describeSetting(key, before[key]),
           newValue: describeSetting(key, after[key]),
@@ -109,6 +121,7 @@ export function createSettingsRepository(db: Db): SettingsRepository {
               old_value: r.oldValue,
               new_value: r.newValue,
               changed_at: r.changedAt,
+              source: r.source,
             })),
           )
           .execute();
@@ -121,11 +134,11 @@ export function createSettingsRepository(db: Db): SettingsRepository {
       return resolveSettings(fromRow(await readRow(db, guildId)));
     },
 
-    update: (guildId, change, byUserId, now) =>
-      write(guildId, (current) => ({ ...current, ...change }), byUserId, now),
+    update: (guildId, change, byUserId, now, source = 'discord') =>
+      write(guildId, (current) => ({ ...current, ...change }), byUserId, now, source),
 
-    reset: (guildId, byUserId, now) =>
-      write(guildId, () => Object.fromEntries(settingKeys.map((k) => [k, null])), byUserId, now),
+    reset: (guildId, byUserId, now, source = 'discord') =>
+      write(guildId, () => Object.fromEntries(settingKeys.map((k) => [k, null])), byUserId, now, source),
 
     async recentChanges(guildId, limit) {
       const rows = await db
@@ -138,6 +151,7 @@ export function createSettingsRepository(db: Db): SettingsRepository {
         .execute();
       return rows.map((r) => ({
         userId: r.user_id,
+        source: r.source === 'web' ? 'web' : 'discord',
         setting: r.setting as SettingKey,
         oldValue: r.old_value,
         newValue: r.new_value,

@@ -1,7 +1,7 @@
 import { ApplicationCommandOptionType } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordedRequest } from '../fakes/discord.js';
-import { startHarness, type Harness } from '../support/harness.js';
+import { startHarness, type Harness, TRACK_FILE_TYPES } from '../support/harness.js';
 import { eventually } from '../support/log.js';
 
 const member = { id: '200000000000000042', username: 'riffmaker' };
@@ -65,7 +65,7 @@ describe('requests survive restarts and expired tokens', () => {
     await h.restart();
     h.aiml.completeNow(generationId!);
     const final = await h.discord.waitForRequest((r) => r.path.includes(interaction.token) && hasEmbed(r));
-    expect(final.files).toHaveLength(1);
+    expect(final.files.map((f) => f.contentType)).toEqual(TRACK_FILE_TYPES);
 
     expect(h.aiml.requests.filter((r) => r.route === 'create')).toHaveLength(1);
     await eventually(() => h.logs.text().includes('track delivered'));
@@ -155,7 +155,7 @@ describe('requests survive restarts and expired tokens', () => {
     const body = post.body as { content: string; allowed_mentions: unknown };
     expect(body.content.startsWith(`<@${member.id}>`)).toBe(true);
     expect(body.allowed_mentions).toEqual({ users: [member.id] });
-    expect(post.files).toHaveLength(1);
+    expect(post.files.map((f) => f.contentType)).toEqual(TRACK_FILE_TYPES);
     await eventually(() => h.logs.text().includes('track delivered'));
     expect((await ledgerWhen(h, (r) => r[0]?.delivery != null))[0]?.delivery).toBe(
       'attachment via new-message',
@@ -171,7 +171,7 @@ describe('requests survive restarts and expired tokens', () => {
     const final = await h.discord.waitForRequest(
       (r) => r.path.includes(interaction.token) && hasEmbed(r) && r.status === 200,
     );
-    expect(final.files).toHaveLength(1);
+    expect(final.files.map((f) => f.contentType)).toEqual(TRACK_FILE_TYPES);
     const statuses = h.discord.requests
       .filter((r) => r.path.includes(interaction.token) && hasEmbed(r))
       .map((r) => r.status);
@@ -184,7 +184,7 @@ describe('requests survive restarts and expired tokens', () => {
     h.discord.dropNext({ match: uploadTo(interaction.token), times: 2 });
     h.aiml.completeNow([...h.aiml.jobs.keys()][0]!);
     const final = await h.discord.waitForRequest((r) => uploadTo(interaction.token)(r) && r.status === 200);
-    expect(final.files).toHaveLength(1);
+    expect(final.files.map((f) => f.contentType)).toEqual(TRACK_FILE_TYPES);
     expect(h.discord.dropped).toHaveLength(2);
     expect(h.discord.requests.filter(uploadTo(interaction.token))).toHaveLength(1);
     expect(h.logs.text().split('Discord did not answer an edit; sending it again')).toHaveLength(3);

@@ -1,6 +1,6 @@
 import { ApplicationCommandOptionType, MessageFlags, PermissionFlagsBits } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isFinalEdit, startHarness, type Harness } from '../support/harness.js';
+import { isFinalEdit, startHarness, type Harness, TRACK_FILE_TYPES } from '../support/harness.js';
 
 const moderator = { id: '200000000000000007', username: 'mod' };
 const member = { id: '200000000000000042', username: 'riffmaker' };
@@ -180,7 +180,7 @@ describe('per-server limits end to end', () => {
     );
     for (const interaction of burst) await h.discord.waitForRequest(isFinalEdit(interaction.token), 30_000);
     const finals = burst.map((i) => h.discord.requests.find(isFinalEdit(i.token))!);
-    expect(finals.every((r) => r.files.length === 1)).toBe(true);
+    expect(finals.every((r) => r.files.length === TRACK_FILE_TYPES.length)).toBe(true);
     expect(h.aiml.jobs.size).toBe(50);
     const queued = h.discord.requests.filter((r) =>
       String((r.body as { content?: string } | undefined)?.content).includes('in line'),

@@ -2,7 +2,8 @@ import { ApplicationCommandOptionType, InteractionResponseType, MessageFlags } f
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordedRequest } from '../fakes/discord.js';
 import { makeMp3, makeNotAudio } from '../fakes/mp3.js';
-import { startHarness, type Harness } from '../support/harness.js';
+import { PNG } from 'pngjs';
+import { startHarness, type Harness, TRACK_FILE_TYPES } from '../support/harness.js';
 import { eventually } from '../support/log.js';
 
 const member = { id: '200000000000000042', username: 'riffmaker' };
@@ -35,7 +36,7 @@ type Body = {
   content?: string;
   flags?: number;
   allowed_mentions?: { parse?: string[] };
-  embeds?: { title?: string; description?: string; fields?: { name: string; value: string }[] }[];
+  embeds?: { title?: string; description?: string; fields?: { name: string; value: string }[]; image?: { url: string } }[];
   components?: unknown[];
   type?: number;
   data?: { content?: string; flags?: number; allowed_mentions?: { parse?: string[] } };
@@ -66,14 +67,21 @@ describe('/music end to end', () => {
 
     const [job] = [...h.aiml.jobs.values()];
     expect(job?.status).toBe('completed');
-    expect(final.files).toHaveLength(1);
+    expect(final.files.map((f) => f.contentType)).toEqual(TRACK_FILE_TYPES);
     expect(final.files[0]?.name).toBe('dreamy-synthwave-with-a-slow-build.mp3');
     expect(final.files[0]?.data.equals(job!.audio!)).toBe(true);
 
     const message = h.discord.originalResponse(interaction.token)!;
-    expect(message.attachments).toHaveLength(1);
+    expect(message.attachments.map((a) => a.filename)).toEqual([
+      'dreamy-synthwave-with-a-slow-build.mp3',
+      'waveform.png',
+    ]);
     expect(h.discord.attachmentData(message.attachments[0]!.id)?.equals(job!.audio!)).toBe(true);
     const embed = bodyOf(final).embeds?.[0];
+    // The waveform, drawn from the decoded audio, is the embed's picture.
+    expect(embed?.image?.url).toBe('attachment://waveform.png');
+    const picture = PNG.sync.read(final.files[1]!.data);
+    expect([picture.width, picture.height]).toEqual([640, 120]);
     expect(embed?.title).toBe('🎵 Track #1');
     expect(embed?.description).toBe(prompt);
     const fields = Object.fromEntries((embed?.fields ?? []).map((f) => [f.name, f.value]));
@@ -171,7 +179,7 @@ describe('/music end to end', () => {
     });
     const interaction = music(h, 'sea shanty');
     const final = await finalEdit(h, interaction.token);
-    expect(final.files).toHaveLength(1);
+    expect(final.files.map((f) => f.contentType)).toEqual(TRACK_FILE_TYPES);
     const creates = h.aiml.requests.filter((r) => r.route === 'create');
     expect(creates.map((r) => r.status)).toEqual([503, 503, 200]);
     expect(h.aiml.jobs.size).toBe(1);
@@ -186,7 +194,7 @@ describe('/music end to end', () => {
     });
     const interaction = music(h, 'jazz trio');
     const final = await finalEdit(h, interaction.token);
-    expect(final.files).toHaveLength(1);
+    expect(final.files.map((f) => f.contentType)).toEqual(TRACK_FILE_TYPES);
     const creates = h.aiml.requests.filter((r) => r.route === 'create');
     expect(creates.map((r) => r.status)).toEqual([429, 200]);
     expect(creates[1]!.at - creates[0]!.at).toBeGreaterThanOrEqual(1_000);

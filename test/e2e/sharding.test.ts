@@ -1,7 +1,7 @@
 import { ApplicationCommandOptionType } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { shardOf } from '../fakes/discord.js';
-import { isFinalEdit, startHarness, type Harness } from '../support/harness.js';
+import { isFinalEdit, startHarness, type Harness, TRACK_FILE_TYPES } from '../support/harness.js';
 
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -42,7 +42,7 @@ describe('gateway sharding', () => {
       const second = music(h, odd.id, 'on shard one');
       for (const interaction of [first, second]) {
         const final = await h.discord.waitForRequest(isFinalEdit(interaction.token));
-        expect(final.files).toHaveLength(1);
+        expect(final.files.map((f) => f.contentType)).toEqual(TRACK_FILE_TYPES);
         // Answered once: each interaction reached exactly one shard.
         expect(h.discord.callbacks(interaction.id)).toHaveLength(1);
       }

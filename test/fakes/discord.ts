@@ -1,3 +1,4 @@
+import { createHmac, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +14,24 @@ export interface FakeGuild {
   id: string;
   name?: string;
   channels?: { id: string; name?: string; type?: number }[];
+  /** Roles beyond @everyone (whose ID is the guild's and whose permissions are `everyonePermissions`). */
+  roles?: { id: string; name?: string; permissions: string }[];
+  everyonePermissions?: string;
+  ownerId?: string;
+}
+
+/** A person who can sign in through the fake's OAuth2 pages. */
+export interface FakeUser {
+  id: string;
+  username: string;
+  globalName?: string;
+}
+
+/** A guild member as `GET /guilds/{id}/members/{user}` returns it. */
+export interface FakeMember {
+  userId: string;
+  roles?: string[];
+  nick?: string;
 }
 
 export interface FakeDiscordOptions {
@@ -22,6 +41,8 @@ export interface FakeDiscordOptions {
   heartbeatIntervalMs?: number;
   /** What `GET /gateway/bot` recommends as the shard count (default 1). */
   recommendedShards?: number;
+  /** The OAuth2 client secret the token endpoint accepts. */
+  clientSecret?: string;
 }
 
 export interface RecordedFile {
@@ -185,6 +206,19 @@ export class FakeDiscord {
     resolve: (r: RecordedRequest) => void;
   }>();
   private readonly failRules: FailRule[] = [];
+  readonly clientSecret: string;
+  /** Requests for attachment bytes on the fake CDN, with the Range each asked for. */
+  readonly cdnRequests: { attachmentId: string; range: string | undefined; status: number }[] = [];
+  private readonly users = new Map<string, FakeUser>();
+  /** Members by guild, then user. */
+  private readonly members = new Map<string, Map<string, FakeMember>>();
+  /** What `/users/@me/guilds` lists for a user when it should differ from their memberships. */
+  private readonly claimedGuilds = new Map<string, string[]>();
+  private readonly oauthCodes = new Map<string, { userId: string; redirectUri: string; used: boolean }>();
+  private readonly accessTokens = new Map<string, string>();
+  /** Added to the real time when signing and checking CDN links: moves the fake a day ahead. */
+  private cdnClockOffsetMs = 0;
+  private readonly cdnKey = randomBytes(16);
   private readonly holdRules: { match: (r: RecordedRequest) => boolean; ms: number; times: number }[] = [];
   private readonly dropRules: { match: (r: RecordedRequest) => boolean; times: number }[] = [];
   private readonly guilds: FakeGuild[];
@@ -206,6 +240,7 @@ export class FakeDiscord {
     this.guilds = options.guilds ?? [DEFAULT_GUILD];
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 41_250;
     this.recommendedShards = options.recommendedShards ?? 1;
+    this.clientSecret = options.clientSecret ?? 'fake-client-secret';
     this.apiUrl = `${baseUrl}/api`;
   }
 
@@ -305,6 +340,32 @@ export class FakeDiscord {
 
   attachmentData(attachmentId: string): Buffer | undefined {
     return this.attachments.get(attachmentId);
+  }
+
+  /** Someone who can sign in on the fake's authorize page (not yet a member of any guild). */
+  addUser(user: FakeUser): void {
+    this.users.set(user.id, user);
+  }
+
+  /** Makes a user a member of a guild, as the bot's member lookups see it. */
+  addMember(guildId: string, member: FakeMember): void {
+    const guild = this.members.get(guildId) ?? new Map<string, FakeMember>();
+    guild.set(member.userId, member);
+    this.members.set(guildId, guild);
+  }
+
+  removeMember(guildId: string, userId: string): void {
+    this.members.get(guildId)?.delete(userId);
+  }
+
+  /** What the user's OAuth guild list claims, whatever their memberships (a test of distrust). */
+  claimGuilds(userId: string, guildIds: string[]): void {
+    this.claimedGuilds.set(userId, guildIds);
+  }
+
+  /** Moves the CDN's clock: links it signed before expire after 24 hours of it, as Discord's do. */
+  advanceCdnClock(ms: number): void {
+    this.cdnClockOffsetMs += ms;
   }
 
   failNext(rule: {
@@ -441,10 +502,11 @@ export class FakeDiscord {
     const rawPath = url.pathname;
 
     if (req.method === 'GET' && rawPath.startsWith('/attachments/')) {
-      const id = rawPath.split('/')[3] ?? '';
-      const data = this.attachments.get(id);
-      res.writeHead(data ? 200 : 404, { 'content-type': 'application/octet-stream' });
-      res.end(data ?? '');
+      this.serveAttachment(rawPath, url.searchParams, req.headers.range, res);
+      return;
+    }
+    if (req.method === 'GET' && rawPath === '/oauth2/authorize') {
+      this.authorizePage(url.searchParams, res);
       return;
     }
 
@@ -537,6 +599,8 @@ export class FakeDiscord {
   private route(r: RecordedRequest): { status: number; body?: unknown } {
     const parts = r.path.split('/').filter(Boolean);
     const [head, a, b, c, d] = parts;
+    if (head === 'oauth2' && a === 'token' && r.method === 'POST') return this.tokenExchange(r);
+    if (r.headers.authorization?.startsWith('Bearer ')) return this.bearerRoute(r, parts);
     const isWebhook = head === 'webhooks' || head === 'interactions';
     if (!isWebhook && r.headers.authorization !== `Bot ${this.token}`) {
       throw new HttpError(401, { message: '401: Unauthorized', code: 0 });
@@ -573,7 +637,201 @@ export class FakeDiscord {
     }
     if (head === 'webhooks' && a && b) return this.webhook(a, b, parts.slice(3), r);
     if (head === 'channels' && a && b === 'messages') return this.channelMessages(a, c, r);
+    if (head === 'guilds' && a && parts.length === 2 && r.method === 'GET') return this.guildRoute(a);
+    if (head === 'guilds' && a && b === 'members' && c && parts.length === 4 && r.method === 'GET') {
+      return this.memberRoute(a, c);
+    }
+    if (head === 'attachments' && a === 'refresh-urls' && r.method === 'POST') return this.refreshUrls(r);
     throw new HttpError(404, { message: '404: Not Found', code: 0 });
+  }
+
+  // ---------------------------------------------------------------- OAuth2, members, CDN links
+
+  /**
+   * Discord's authorize page, reduced to what a browser test needs: it checks the request as
+   * Discord would and offers one "Sign in as" link per known user, each going back to the
+   * redirect URI with a one-time code and the same state.
+   */
+  private authorizePage(query: URLSearchParams, res: ServerResponse): void {
+    const redirectUri = query.get('redirect_uri') ?? '';
+    const problems: string[] = [];
+    if (query.get('client_id') !== this.applicationId) problems.push('unknown client_id');
+    if (query.get('response_type') !== 'code') problems.push('response_type must be code');
+    const scopes = new Set((query.get('scope') ?? '').split(/[ +]/));
+    if (!scopes.has('identify') || !scopes.has('guilds')) problems.push('scope must include identify and guilds');
+    if (!/^https?:\/\//.test(redirectUri)) problems.push('redirect_uri must be an http(s) URL');
+    if (problems.length > 0) {
+      res.writeHead(400, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(`<!doctype html><title>Invalid OAuth2 request</title><p id="problems">${problems.join('; ')}</p>`);
+      return;
+    }
+    const links = [...this.users.values()].map((user) => {
+      const code = randomBytes(15).toString('base64url');
+      this.oauthCodes.set(code, { userId: user.id, redirectUri, used: false });
+      const back = new URL(redirectUri);
+      back.searchParams.set('code', code);
+      const state = query.get('state');
+      if (state !== null) back.searchParams.set('state', state);
+      return `<li><a href="${escapeAttr(back.toString())}" data-user="${user.id}">Sign in as ${escapeAttr(user.username)}</a></li>`;
+    });
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(`<!doctype html><title>Authorize</title><h1>Authorize Tracksmith</h1><ul>${links.join('')}</ul>`);
+  }
+
+  /** `POST /oauth2/token`: form-encoded, client credentials by HTTP Basic auth, one use per code. */
+  private tokenExchange(r: RecordedRequest): { status: number; body?: unknown } {
+    const expected = `Basic ${Buffer.from(`${this.applicationId}:${this.clientSecret}`).toString('base64')}`;
+    if (r.headers.authorization !== expected) throw new HttpError(401, { error: 'invalid_client' });
+    if (!r.headers['content-type']?.startsWith('application/x-www-form-urlencoded')) {
+      throw new HttpError(400, { error: 'invalid_request' });
+    }
+    const form = new URLSearchParams(typeof r.body === 'string' ? r.body : '');
+    const grant = this.oauthCodes.get(form.get('code') ?? '');
+    if (form.get('grant_type') !== 'authorization_code' || !grant || grant.used) {
+      throw new HttpError(400, { error: 'invalid_grant', error_description: 'Invalid "code" in request.' });
+    }
+    if (form.get('redirect_uri') !== grant.redirectUri) {
+      throw new HttpError(400, { error: 'invalid_grant', error_description: 'Invalid "redirect_uri" in request.' });
+    }
+    grant.used = true;
+    const token = randomBytes(24).toString('base64url');
+    this.accessTokens.set(token, grant.userId);
+    return {
+      status: 200,
+      body: { access_token: token, token_type: 'Bearer', expires_in: 604_800, refresh_token: randomBytes(24).toString('base64url'), scope: 'identify guilds' },
+    };
+  }
+
+  private bearerRoute(r: RecordedRequest, parts: string[]): { status: number; body?: unknown } {
+    const userId = this.accessTokens.get(r.headers.authorization?.slice('Bearer '.length) ?? '');
+    const user = userId === undefined ? undefined : this.users.get(userId);
+    if (!user) throw new HttpError(401, { message: '401: Unauthorized', code: 0 });
+    const [head, a, b] = parts;
+    if (head === 'users' && a === '@me' && parts.length === 2 && r.method === 'GET') {
+      return {
+        status: 200,
+        body: { id: user.id, username: user.username, global_name: user.globalName ?? null, discriminator: '0', avatar: null },
+      };
+    }
+    if (head === 'users' && a === '@me' && b === 'guilds' && r.method === 'GET') {
+      const ids =
+        this.claimedGuilds.get(user.id) ??
+        [...this.members.entries()].filter(([, m]) => m.has(user.id)).map(([guildId]) => guildId);
+      return {
+        status: 200,
+        body: ids.map((id) => ({
+          id,
+          name: this.guilds.find((g) => g.id === id)?.name ?? 'Some server',
+          icon: null,
+          owner: false,
+          permissions: '0',
+          features: [],
+        })),
+      };
+    }
+    throw new HttpError(403, { message: 'Missing Access', code: 50001 });
+  }
+
+  private guildRoute(guildId: string): { status: number; body?: unknown } {
+    const guild = this.guilds.find((g) => g.id === guildId);
+    if (!guild) throw new HttpError(404, { message: 'Unknown Guild', code: 10004 });
+    return { status: 200, body: this.guildPayload(guild) };
+  }
+
+  private memberRoute(guildId: string, userId: string): { status: number; body?: unknown } {
+    if (!this.guilds.some((g) => g.id === guildId)) throw new HttpError(404, { message: 'Unknown Guild', code: 10004 });
+    const member = this.members.get(guildId)?.get(userId);
+    const user = this.users.get(userId);
+    if (!member) throw new HttpError(404, { message: 'Unknown Member', code: 10007 });
+    return {
+      status: 200,
+      body: {
+        user: { id: userId, username: user?.username ?? 'member', global_name: user?.globalName ?? null, discriminator: '0', avatar: null },
+        nick: member.nick ?? null,
+        roles: member.roles ?? [],
+        joined_at: '2024-01-01T00:00:00.000Z',
+        deaf: false,
+        mute: false,
+        flags: 0,
+        pending: false,
+      },
+    };
+  }
+
+  /** `POST /attachments/refresh-urls`: `{attachment_urls}` (up to 50) to freshly signed links. */
+  private refreshUrls(r: RecordedRequest): { status: number; body?: unknown } {
+    const urls = (r.body as { attachment_urls?: unknown } | undefined)?.attachment_urls;
+    if (!Array.isArray(urls) || urls.length === 0 || urls.length > 50 || !urls.every((u) => typeof u === 'string')) {
+      throw new HttpError(400, { message: 'Invalid Form Body', code: 50035 });
+    }
+    return {
+      status: 200,
+      body: {
+        refreshed_urls: (urls as string[]).map((original) => {
+          const path = original.startsWith(this.baseUrl) ? new URL(original).pathname : '';
+          const id = path.split('/')[3] ?? '';
+          return { original, refreshed: this.attachments.has(id) ? this.signedLink(path) : original };
+        }),
+      },
+    };
+  }
+
+  private cdnNow(): number {
+    return Date.now() + this.cdnClockOffsetMs;
+  }
+
+  /** A link like Discord's: `ex` (expiry) and `is` (issued) in hex seconds, `hm` signing both. */
+  private signedLink(path: string): string {
+    const issued = Math.floor(this.cdnNow() / 1000);
+    const ex = (issued + 86_400).toString(16);
+    const is = issued.toString(16);
+    return `${this.baseUrl}${path}?ex=${ex}&is=${is}&hm=${this.linkMac(path, ex, is)}&`;
+  }
+
+  private linkMac(path: string, ex: string, is: string): string {
+    return createHmac('sha256', this.cdnKey).update(`${path}|${ex}|${is}`).digest('hex');
+  }
+
+  private serveAttachment(path: string, query: URLSearchParams, range: string | undefined, res: ServerResponse): void {
+    const id = path.split('/')[3] ?? '';
+    const data = this.attachments.get(id);
+    const ex = query.get('ex') ?? '';
+    const is = query.get('is') ?? '';
+    const signed = query.get('hm') === this.linkMac(path, ex, is);
+    const live = Number.parseInt(ex, 16) * 1000 > this.cdnNow();
+    const answer = (status: number, headers: Record<string, string | number>, body: Buffer | string) => {
+      this.cdnRequests.push({ attachmentId: id, range, status });
+      res.writeHead(status, headers);
+      res.end(body);
+    };
+    if (!data || !signed || !live) {
+      answer(404, { 'content-type': 'text/plain' }, 'This content is no longer available.');
+      return;
+    }
+    const type = path.endsWith('.png') ? 'image/png' : path.endsWith('.mp3') ? 'audio/mpeg' : 'application/octet-stream';
+    const match = range === undefined ? null : /^bytes=(\d*)-(\d*)$/.exec(range);
+    if (match === null) {
+      answer(200, { 'content-type': type, 'content-length': data.length, 'accept-ranges': 'bytes' }, data);
+      return;
+    }
+    const [, from = '', to = ''] = match;
+    let start = from === '' ? Math.max(0, data.length - Number(to)) : Number(from);
+    let end = from === '' || to === '' ? data.length - 1 : Math.min(Number(to), data.length - 1);
+    if (from === '' && to === '') [start, end] = [0, data.length - 1];
+    if (start >= data.length || start > end) {
+      answer(416, { 'content-range': `bytes */${data.length}` }, '');
+      return;
+    }
+    answer(
+      206,
+      {
+        'content-type': type,
+        'content-length': end - start + 1,
+        'content-range': `bytes ${start}-${end}/${data.length}`,
+        'accept-ranges': 'bytes',
+      },
+      data.subarray(start, end + 1),
+    );
   }
 
   private interactionCallback(
@@ -708,7 +966,7 @@ export class FakeDiscord {
       const id = this.nextId();
       const name = filename ?? file.name;
       this.attachments.set(id, file.data);
-      const url = `${this.baseUrl}/attachments/${message.channel_id}/${id}/${encodeURIComponent(name)}`;
+      const url = this.signedLink(`/attachments/${message.channel_id}/${id}/${encodeURIComponent(name)}`);
       return {
         id,
         filename: name,
@@ -814,7 +1072,7 @@ export class FakeDiscord {
       icon: null,
       splash: null,
       discovery_splash: null,
-      owner_id: '200000000000000000',
+      owner_id: guild.ownerId ?? '200000000000000000',
       afk_channel_id: null,
       afk_timeout: 300,
       verification_level: 0,
@@ -824,7 +1082,7 @@ export class FakeDiscord {
         {
           id: guild.id,
           name: '@everyone',
-          permissions: '104324673',
+          permissions: guild.everyonePermissions ?? '104324673',
           position: 0,
           color: 0,
           hoist: false,
@@ -832,6 +1090,17 @@ export class FakeDiscord {
           mentionable: false,
           flags: 0,
         },
+        ...(guild.roles ?? []).map((role, i) => ({
+          id: role.id,
+          name: role.name ?? `role ${i + 1}`,
+          permissions: role.permissions,
+          position: i + 1,
+          color: 0,
+          hoist: false,
+          managed: false,
+          mentionable: false,
+          flags: 0,
+        })),
       ],
       emojis: [],
       features: [],
@@ -908,6 +1177,10 @@ export class FakeDiscord {
     this.snowflake += 4_194_304n; // one millisecond's worth of snowflake increment
     return this.snowflake.toString();
   }
+}
+
+function escapeAttr(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 function randomToken(): string {

@@ -9,7 +9,7 @@ import { newJob } from '../../src/generation/ports.js';
 import type { FakeAimlOptions } from '../fakes/aiml.js';
 import type { FakeGuild } from '../fakes/discord.js';
 import { startSharedServices, type SharedServices } from '../support/cluster.js';
-import { fastOptions, isFinalEdit } from '../support/harness.js';
+import { fastOptions, isFinalEdit, TRACK_FILE_TYPES } from '../support/harness.js';
 import { captureLogs, eventually } from '../support/log.js';
 import { spawnBot, type BotProcess } from '../support/processes.js';
 import { startRedisRelay } from '../support/redis.js';
@@ -95,7 +95,7 @@ describe('gateway and worker roles on Redis and PostgreSQL', () => {
     );
     for (const interaction of asked) {
       const final = await c.discord.waitForRequest(isFinalEdit(interaction.token), 15_000);
-      expect(final.files).toHaveLength(1);
+      expect(final.files.map((f) => f.contentType)).toEqual(TRACK_FILE_TYPES);
     }
     expect(asked.map((i) => finalEdits(c, i.token).length)).toEqual(asked.map(() => 1));
     expect(creates(c)).toHaveLength(asked.length);

@@ -88,3 +88,6 @@ export const isFinalEdit = (token: string) => (r: RecordedRequest) =>
   r.method === 'PATCH' &&
   r.path.endsWith(`/${token}/messages/@original`) &&
   ((r.body as { embeds?: unknown[] } | undefined)?.embeds?.length ?? 0) > 0;
+
+/** What a delivered track's message uploads: the mp3 and its waveform picture (the embed's image). */
+export const TRACK_FILE_TYPES = ['audio/mpeg', 'image/png'];

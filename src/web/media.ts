@@ -1,0 +1,118 @@
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { decodePeaks, drawWaveform } from '../audio/waveform.js';
+import type { TrackMediaRow } from '../store/web-repository.js';
+import { trackParams, type WebContext } from './context.js';
+
+/** A refreshed link is reused until a minute before Discord says it expires. */
+const FRESH_MARGIN_MS = 60_000;
+const RANGE = /^bytes=\d*-\d*$/;
+
+/**
+ * A track's audio and waveform from the bot's own origin. The audio stays where Discord keeps it:
+ * the bot asks Discord for a fresh link to the stored attachment (links expire after about a day)
+ * and streams the bytes through, passing the browser's Range on, so no host keeps files and any
+ * gateway or worker host can serve any track.
+ */
+export function mediaRoutes(context: WebContext) {
+  /** The media of a numbered track of this server, if the signed-in person is a member. */
+  const find = async (
+    request: FastifyRequest<{ Params: { guildId: string; n: number } }>,
+    reply: FastifyReply,
+  ): Promise<TrackMediaRow | undefined> => {
+    const nothing = () => {
+      void reply.code(404).type('text/plain; charset=utf-8').send('Not found');
+      return undefined;
+    };
+    // Signed out or not a member: the same 404, so nothing tells whether the track exists.
+    if (request.user === null) return nothing();
+    const access = await context.access.check(request.params.guildId, request.user.userId);
+    if (access.kind === 'none') return nothing();
+    const listing = await context.tracks.byNumber(request.params.guildId, request.params.n);
+    if (listing === undefined || listing.track.status !== 'completed') return nothing();
+    const media = await context.web.media(listing.track.id);
+    return media?.guild_id === request.params.guildId ? media : nothing();
+  };
+
+  const freshUrl = async (media: TrackMediaRow, force: boolean): Promise<string | undefined> => {
+    if (media.audio_url === null) return undefined;
+    if (!force && media.fresh_url !== null && (media.fresh_until ?? 0) - FRESH_MARGIN_MS > context.now()) {
+      return media.fresh_url;
+    }
+    const answer = (await context.rest.post('/attachments/refresh-urls', {
+      body: { attachment_urls: [media.audio_url] },
+    })) as { refreshed_urls?: { original?: string; refreshed?: string }[] };
+    const refreshed = answer.refreshed_urls?.find((r) => r.original === media.audio_url)?.refreshed;
+    // Only ever fetch from where Discord first put the file: a link elsewhere is not followed.
+    if (refreshed === undefined || new URL(refreshed).origin !== new URL(media.audio_url).origin) return undefined;
+    const until = expiryOf(refreshed) ?? context.now() + 3_600_000;
+    await context.web.rememberFreshUrl(media.request_id, refreshed, until);
+    return refreshed;
+  };
+
+  return async (app: FastifyInstance) => {
+    app.get<{ Params: { guildId: string; n: number } }>(
+      '/servers/:guildId/tracks/:n/audio.mp3',
+      { schema: { params: trackParams } },
+      async (request, reply) => {
+        const media = await find(request, reply);
+        if (media === undefined) return reply;
+        const range = request.headers.range;
+        const headers: Record<string, string> = {};
+        if (typeof range === 'string' && RANGE.test(range)) headers.range = range;
+        let upstream: Response | undefined;
+        for (const force of [false, true]) {
+          const url = await freshUrl(media, force);
+          if (url === undefined) break;
+          upstream = await fetch(url, { headers, signal: AbortSignal.timeout(30_000) });
+          // A link Discord no longer honours: ask for a new one once.
+          if (upstream.status !== 403 && upstream.status !== 404) break;
+          await upstream.body?.cancel();
+          upstream = undefined;
+        }
+        if (upstream === undefined || upstream.body === null) {
+          return reply.code(502).type('text/plain; charset=utf-8').send('Discord did not hand the file over; try again.');
+        }
+        if (upstream.status === 416) {
+          await upstream.body.cancel();
+          return reply
+            .code(416)
+            .header('content-range', upstream.headers.get('content-range') ?? `bytes */${media.audio_bytes ?? 0}`)
+            .send();
+        }
+        if (upstream.status !== 200 && upstream.status !== 206) {
+          await upstream.body.cancel();
+          return reply.code(502).type('text/plain; charset=utf-8').send('Discord did not hand the file over; try again.');
+        }
+        reply.code(upstream.status).type('audio/mpeg').header('accept-ranges', 'bytes');
+        reply.header('cache-control', 'private, max-age=3600');
+        for (const name of ['content-length', 'content-range', 'etag', 'last-modified']) {
+          const value = upstream.headers.get(name);
+          if (value !== null) reply.header(name, value);
+        }
+        return reply.send(Readable.fromWeb(upstream.body as import('node:stream/web').ReadableStream<Uint8Array>));
+      },
+    );
+
+    app.get<{ Params: { guildId: string; n: number } }>(
+      '/servers/:guildId/tracks/:n/waveform.png',
+      { schema: { params: trackParams } },
+      async (request, reply) => {
+        const media = await find(request, reply);
+        if (media === undefined) return reply;
+        if (media.peaks === null) return reply.code(404).type('text/plain; charset=utf-8').send('No waveform');
+        return reply
+          .type('image/png')
+          .header('cache-control', 'private, max-age=86400')
+          .send(drawWaveform(decodePeaks(media.peaks)));
+      },
+    );
+  };
+}
+
+/** Discord's signed links carry their expiry as `ex`, seconds since the epoch in hex. */
+function expiryOf(url: string): number | undefined {
+  const ex = new URL(url).searchParams.get('ex');
+  if (ex === null || !/^[0-9a-f]{1,12}$/i.test(ex)) return undefined;
+  return Number.parseInt(ex, 16) * 1000;
+}
