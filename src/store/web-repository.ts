@@ -180,6 +180,7 @@ export function createWebRepository(db: Db): WebRepository {
         root = parent;
       }
       let level = [root.id];
+      const descended = new Set(level);
       for (let depth = 0; level.length > 0 && depth < 100; depth++) {
         const children = await db
           .selectFrom('usage')
@@ -191,7 +192,8 @@ export function createWebRepository(db: Db): WebRepository {
           .execute();
         level = [];
         for (const child of children) {
-          if (byId.has(child.id)) continue;
+          if (descended.has(child.id)) continue;
+          descended.add(child.id);
           byId.set(child.id, child);
           level.push(child.id);
         }

@@ -24,9 +24,9 @@ export interface WebServer {
 /** Builds the web side (not listening): one plugin per group of pages. */
 export async function buildWebApp(context: WebContext): Promise<FastifyInstance> {
   const app = Fastify({
+    // No request log: its lines would carry the OAuth code in the callback's query. Errors are
+    // logged by the error handler below, without the query.
     logger: false,
-    // Request lines would carry the OAuth code in the callback's query; errors are logged below.
-    disableRequestLogging: true,
     // Behind TLS the site sits behind a proxy on the same host; client IPs for rate limits come from it.
     trustProxy: context.secureCookies ? 'loopback' : false,
     bodyLimit: 64 * 1024,
@@ -93,6 +93,7 @@ export async function buildWebApp(context: WebContext): Promise<FastifyInstance>
     sendPage(reply, request, 404, 'Not found', html`<p>There is no page here. <a href="/servers">Your servers</a></p>`),
   );
 
+  app.get('/favicon.ico', async (_request, reply) => reply.code(204).header('cache-control', 'public, max-age=86400').send());
   app.get('/static/site.css', async (_request, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(SITE_CSS),
   );

@@ -34,7 +34,8 @@ export const fastOptions: AppOptions = {
  */
 export async function startHarness(
   options: {
-    env?: Record<string, string>;
+    /** Extra environment; a function gets the started fakes (for their addresses and secrets). */
+    env?: Record<string, string> | ((fakes: { discord: FakeDiscord; aiml: FakeAiml }) => Record<string, string>);
     app?: AppOptions;
     discord?: FakeDiscordOptions;
     aiml?: FakeAimlOptions;
@@ -58,7 +59,7 @@ export async function startHarness(
     LOG_LEVEL: 'debug',
     DATABASE_URL: dir === undefined ? 'sqlite::memory:' : `sqlite://${join(dir, 'bot.sqlite')}`,
     ...redis?.env,
-    ...options.env,
+    ...(typeof options.env === 'function' ? options.env({ discord, aiml }) : options.env),
   });
   const logs = captureLogs();
   const app = await createApp(config, { ...fastOptions, ...options.app, logger: logs.logger });
