@@ -385,7 +385,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       if (config.WEB_PORT !== undefined) {
         web = await startWebServer(
           {
-            publicUrl: config.PUBLIC_URL ?? (config.WEB_PORT === 0 ? '' : `http://localhost:${config.WEB_PORT}`),
+            publicUrl:
+              config.PUBLIC_URL ?? (config.WEB_PORT === 0 ? '' : `http://localhost:${config.WEB_PORT}`),
             oauthUrl: config.DISCORD_OAUTH_URL,
             apiUrl: config.DISCORD_API_URL,
             clientId: config.DISCORD_APPLICATION_ID ?? '',

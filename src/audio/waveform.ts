@@ -22,8 +22,10 @@ export async function waveformPeaks(mp3: Uint8Array, bars = WAVEFORM_BARS): Prom
       if (first === undefined || first.length === 0) continue;
       // Mixed to one channel: a picture shows loudness, not stereo placement.
       const mixed = new Float32Array(first.length);
-      for (const channel of channels) for (let i = 0; i < mixed.length; i++) mixed[i]! += Math.abs(channel[i] ?? 0);
-      for (let i = 0; i < mixed.length; i++) mixed[i]! /= channels.length;
+      for (const channel of channels) {
+        for (let i = 0; i < mixed.length; i++) mixed[i] = (mixed[i] ?? 0) + Math.abs(channel[i] ?? 0);
+      }
+      for (let i = 0; i < mixed.length; i++) mixed[i] = (mixed[i] ?? 0) / channels.length;
       blocks.push(mixed);
       total += mixed.length;
     }
@@ -36,7 +38,7 @@ export async function waveformPeaks(mp3: Uint8Array, bars = WAVEFORM_BARS): Prom
   for (const block of blocks) {
     for (const sample of block) {
       const bar = Math.min(bars - 1, Math.floor((index * bars) / total));
-      if (sample > peaks[bar]!) peaks[bar] = sample;
+      if (sample > (peaks[bar] ?? 0)) peaks[bar] = sample;
       index++;
     }
   }
@@ -61,7 +63,10 @@ export const DEFAULT_WAVEFORM_STYLE: WaveformStyle = {
 };
 
 /** Draws peaks as mirrored bars with a gap between them; a silent track is a thin centre line. */
-export function drawWaveform(peaks: readonly number[], style: WaveformStyle = DEFAULT_WAVEFORM_STYLE): Buffer {
+export function drawWaveform(
+  peaks: readonly number[],
+  style: WaveformStyle = DEFAULT_WAVEFORM_STYLE,
+): Buffer {
   const { width, height, bar, background } = style;
   const png = new PNG({ width, height, colorType: 2 });
   const data = png.data;

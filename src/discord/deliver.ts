@@ -155,10 +155,17 @@ export function createDiscordReporter(options: DiscordReporterOptions): Reporter
     }
   };
 
-  const keepMedia = async (job: Job, delivery: Delivery, message: APIMessage, peaks: number[] | undefined) => {
+  const keepMedia = async (
+    job: Job,
+    delivery: Delivery,
+    message: APIMessage,
+    peaks: number[] | undefined,
+  ) => {
     if (options.rememberTrackMedia === undefined) return;
     const file =
-      delivery.kind === 'file' ? message.attachments.find((a) => a.filename === delivery.fileName) : undefined;
+      delivery.kind === 'file'
+        ? message.attachments.find((a) => a.filename === delivery.fileName)
+        : undefined;
     try {
       await options.rememberTrackMedia(job, {
         channelId: message.channel_id,

@@ -13,8 +13,7 @@ export interface SettingsActor {
 }
 
 export type SettingsOutcome =
-  | { ok: false; problems: string[] }
-  | { ok: true; changes: SettingsChangeRecord[]; settings: GuildSettings };
+  { ok: false; problems: string[] } | { ok: true; changes: SettingsChangeRecord[]; settings: GuildSettings };
 
 export type BlockedWordOutcome =
   | { ok: false; problem: string }
@@ -29,10 +28,20 @@ export interface SettingsService {
   get(guildId: string): Promise<GuildSettings>;
   blockedWords(guildId: string): Promise<string[]>;
   recentChanges(guildId: string, limit: number): Promise<SettingsChangeRecord[]>;
-  change(guildId: string, change: SettingsChange, actor: SettingsActor, now: number): Promise<SettingsOutcome>;
+  change(
+    guildId: string,
+    change: SettingsChange,
+    actor: SettingsActor,
+    now: number,
+  ): Promise<SettingsOutcome>;
   reset(guildId: string, actor: SettingsActor, now: number): Promise<SettingsOutcome>;
   /** `word` is the raw value as it arrived (a crafted payload may hold anything). */
-  addBlockedWord(guildId: string, word: unknown, actor: SettingsActor, now: number): Promise<BlockedWordOutcome>;
+  addBlockedWord(
+    guildId: string,
+    word: unknown,
+    actor: SettingsActor,
+    now: number,
+  ): Promise<BlockedWordOutcome>;
   removeBlockedWord(guildId: string, word: unknown): Promise<BlockedWordOutcome>;
 }
 

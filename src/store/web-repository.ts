@@ -34,7 +34,11 @@ const hashSessionId = (id: string) => createHash('sha256').update(id).digest('ba
 
 /** What the web side reads and writes: media of delivered tracks, sessions, and the gallery's queries. */
 export interface WebRepository {
-  rememberMedia(requestId: string, guildId: string, media: Omit<TrackMediaRow, 'request_id' | 'guild_id' | 'fresh_url' | 'fresh_until'>): Promise<void>;
+  rememberMedia(
+    requestId: string,
+    guildId: string,
+    media: Omit<TrackMediaRow, 'request_id' | 'guild_id' | 'fresh_url' | 'fresh_until'>,
+  ): Promise<void>;
   media(requestId: string): Promise<TrackMediaRow | undefined>;
   /** Keeps a refreshed link so that other requests (and other hosts) reuse it while it lasts. */
   rememberFreshUrl(requestId: string, url: string, until: number): Promise<void>;
@@ -50,7 +54,11 @@ export interface WebRepository {
   /** Every delivered or pending track of the family: ancestors and descendants of `id`, and itself. */
   family(guildId: string, id: string): Promise<UsageRow[]>;
   dailyUsage(guildId: string, since: number): Promise<DailyUsage[]>;
-  topMembers(guildId: string, since: number, limit: number): Promise<{ userId: string; tracks: number; credits: number }[]>;
+  topMembers(
+    guildId: string,
+    since: number,
+    limit: number,
+  ): Promise<{ userId: string; tracks: number; credits: number }[]>;
 
   createSession(id: string, session: WebSession, now: number): Promise<void>;
   session(id: string, now: number): Promise<WebSession | undefined>;
@@ -130,7 +138,8 @@ export function createWebRepository(db: Db): WebRepository {
         } = row;
         return {
           track,
-          parent: parent_user_id === null ? undefined : { trackNumber: parent_number, userId: parent_user_id },
+          parent:
+            parent_user_id === null ? undefined : { trackNumber: parent_number, userId: parent_user_id },
           media:
             m_request_id === null || m_guild_id === null || m_channel_id === null || m_message_id === null
               ? undefined
@@ -169,7 +178,12 @@ export function createWebRepository(db: Db): WebRepository {
       const fetch = (ids: string[]) =>
         ids.length === 0
           ? Promise.resolve([])
-          : db.selectFrom('usage').selectAll().where('guild_id', '=', guildId).where('id', 'in', ids).execute();
+          : db
+              .selectFrom('usage')
+              .selectAll()
+              .where('guild_id', '=', guildId)
+              .where('id', 'in', ids)
+              .execute();
       let root = (await fetch([id]))[0];
       if (root === undefined) return [];
       byId.set(root.id, root);
@@ -211,10 +225,10 @@ export function createWebRepository(db: Db): WebRepository {
         .execute();
       const days = new Map<number, DailyUsage>();
       for (const row of rows) {
-        const day = Math.floor(Number(row.requested_at) / 86_400_000) * 86_400_000;
+        const day = Math.floor(row.requested_at / 86_400_000) * 86_400_000;
         const entry = days.get(day) ?? { day, tracks: 0, credits: 0 };
         entry.tracks += 1;
-        entry.credits += Number(row.credits_used ?? 0);
+        entry.credits += row.credits_used ?? 0;
         days.set(day, entry);
       }
       return [...days.values()].sort((a, b) => a.day - b.day);
@@ -236,7 +250,11 @@ export function createWebRepository(db: Db): WebRepository {
         .orderBy('user_id')
         .limit(limit)
         .execute();
-      return rows.map((r) => ({ userId: r.user_id, tracks: Number(r.tracks), credits: Number(r.credits ?? 0) }));
+      return rows.map((r) => ({
+        userId: r.user_id,
+        tracks: Number(r.tracks),
+        credits: Number(r.credits ?? 0),
+      }));
     },
 
     async createSession(id, session, now) {
@@ -265,7 +283,7 @@ export function createWebRepository(db: Db): WebRepository {
           userId: row.user_id,
           userName: row.user_name,
           guildIds: row.guild_ids === '' ? [] : row.guild_ids.split(','),
-          expiresAt: Number(row.expires_at),
+          expiresAt: row.expires_at,
         }
       );
     },

@@ -2,8 +2,7 @@ import { DiscordAPIError, PermissionFlagsBits, Routes, type REST } from 'discord
 
 /** What the bot itself sees of a person in a server. */
 export type Access =
-  | { kind: 'none' }
-  | { kind: 'member'; guildName: string; manageGuild: boolean; displayName: string };
+  { kind: 'none' } | { kind: 'member'; guildName: string; manageGuild: boolean; displayName: string };
 
 interface GuildView {
   name: string;
@@ -22,12 +21,20 @@ export interface AccessChecker {
  * Asks Discord with the bot's token, never the browser or the OAuth guild list. Answers are kept for
  * a short while (`ttlMs`), since one gallery page loads a player and a picture per track.
  */
-export function createAccessChecker(options: { rest: REST; ttlMs?: number; now?: () => number }): AccessChecker {
+export function createAccessChecker(options: {
+  rest: REST;
+  ttlMs?: number;
+  now?: () => number;
+}): AccessChecker {
   const { rest } = options;
   const ttlMs = options.ttlMs ?? 60_000;
   const now = options.now ?? Date.now;
 
-  const cached = <T>(map: Map<string, { at: number; value: Promise<T> }>, key: string, load: () => Promise<T>) => {
+  const cached = <T>(
+    map: Map<string, { at: number; value: Promise<T> }>,
+    key: string,
+    load: () => Promise<T>,
+  ) => {
     const hit = map.get(key);
     if (hit && now() - hit.at < ttlMs) return hit.value;
     const value = load();
@@ -53,7 +60,9 @@ export function createAccessChecker(options: { rest: REST; ttlMs?: number; now?:
 
   const member = (guildId: string, userId: string) =>
     cached(memberCache, `${guildId}:${userId}`, async () => {
-      const body = await absentOn404(() => rest.get(Routes.guildMember(guildId, userId)) as Promise<RawMember>);
+      const body = await absentOn404(
+        () => rest.get(Routes.guildMember(guildId, userId)) as Promise<RawMember>,
+      );
       if (body === undefined) return undefined;
       return {
         roles: body.roles,

@@ -18,8 +18,8 @@ export function authRoutes(context: WebContext) {
   const cookieBase = { path: '/', httpOnly: true, sameSite: 'lax', secure: context.secureCookies } as const;
   const signInLimit = { rateLimit: { max: context.limits.signInPerMinute, timeWindow: '1 minute' } };
 
-  return async (app: FastifyInstance) => {
-    app.get('/', { config: signInLimit }, async (request, reply) => {
+  return (app: FastifyInstance, _options: unknown, done: () => void) => {
+    app.get('/', async (request, reply) => {
       if (request.user !== null) return reply.redirect('/servers', 303);
       // The state ties the round trip to this browser: the callback only accepts the value this
       // cookie holds, so a link started elsewhere (or forged) signs nobody in.
@@ -30,9 +30,18 @@ export function authRoutes(context: WebContext) {
         request,
         200,
         'Your server’s music',
-        html`<p>Listen to the tracks your Discord servers made with Tracksmith, follow their remixes, and (for moderators) change the bot’s settings.</p>
-<p><a class="button" href="${authorizeUrl(context.oauthUrl, oauthOptions(), state)}">Sign in with Discord</a></p>
-<p class="hint">Tracksmith reads your Discord name and which servers you are in. It keeps no Discord token.</p>`,
+        html`<p>
+            Listen to the tracks your Discord servers made with Tracksmith, follow their remixes, and (for
+            moderators) change the bot’s settings.
+          </p>
+          <p>
+            <a class="button" href="${authorizeUrl(context.oauthUrl, oauthOptions(), state)}"
+              >Sign in with Discord</a
+            >
+          </p>
+          <p class="hint">
+            Tracksmith reads your Discord name and which servers you are in. It keeps no Discord token.
+          </p>`,
       );
     });
 
@@ -46,7 +55,14 @@ export function authRoutes(context: WebContext) {
         reply.clearCookie(STATE_COOKIE, cookieBase);
         const again = html`<p><a class="button" href="/">Sign in again</a></p>`;
         if (typeof request.query.error === 'string') {
-          return sendPage(reply, request, 400, 'Sign-in cancelled', html`<p>Discord did not sign you in.</p>${again}`);
+          return sendPage(
+            reply,
+            request,
+            400,
+            'Sign-in cancelled',
+            html`<p>Discord did not sign you in.</p>
+              ${again}`,
+          );
         }
         if (
           typeof state !== 'string' ||
@@ -61,7 +77,10 @@ export function authRoutes(context: WebContext) {
             request,
             400,
             'Sign-in not accepted',
-            html`<p>This sign-in was not started in this browser, or it took too long. Nothing was signed in.</p>${again}`,
+            html`<p>
+                This sign-in was not started in this browser, or it took too long. Nothing was signed in.
+              </p>
+              ${again}`,
           );
         }
         let person;
@@ -70,7 +89,14 @@ export function authRoutes(context: WebContext) {
         } catch (error) {
           const message = error instanceof SignInError ? error.message : 'Discord could not be reached.';
           context.logger.warn({ reason: message }, 'a web sign-in failed');
-          return sendPage(reply, request, 502, 'Sign-in failed', html`<p>${message}</p>${again}`);
+          return sendPage(
+            reply,
+            request,
+            502,
+            'Sign-in failed',
+            html`<p>${message}</p>
+              ${again}`,
+          );
         }
         const sessionId = randomBytes(32).toString('base64url');
         const now = context.now();
@@ -85,7 +111,11 @@ export function authRoutes(context: WebContext) {
           now,
         );
         context.logger.info({ userId: person.userId }, 'signed in on the web');
-        reply.setCookie(SESSION_COOKIE, sessionId, { ...cookieBase, signed: true, maxAge: SESSION_DAYS * 86_400 });
+        reply.setCookie(SESSION_COOKIE, sessionId, {
+          ...cookieBase,
+          signed: true,
+          maxAge: SESSION_DAYS * 86_400,
+        });
         return reply.redirect('/servers', 303);
       },
     );
@@ -94,7 +124,9 @@ export function authRoutes(context: WebContext) {
       '/auth/signout',
       {
         config: { rateLimit: { max: context.limits.postsPerMinute, timeWindow: '1 minute' } },
-        preHandler: app.csrfProtection,
+        preHandler: (request, reply, next) => {
+          app.csrfProtection(request, reply, next);
+        },
       },
       async (request, reply) => {
         if (request.user !== null) await context.web.endSession(request.user.sessionId);
@@ -102,5 +134,6 @@ export function authRoutes(context: WebContext) {
         return reply.redirect('/', 303);
       },
     );
+    done();
   };
 }

@@ -68,8 +68,10 @@ export const notFound = (reply: FastifyReply, request: FastifyRequest): FastifyR
     request,
     404,
     'Not found',
-    html`<p>There is nothing here for you. If this is a server you are in, check that Tracksmith is in it too.</p>
-<p><a href="/servers">Your servers</a></p>`,
+    html`<p>
+        There is nothing here for you. If this is a server you are in, check that Tracksmith is in it too.
+      </p>
+      <p><a href="/servers">Your servers</a></p>`,
   );
 
 /**
@@ -98,8 +100,11 @@ export async function guildAccess(
       request,
       403,
       'Moderators only',
-      html`<p>Changing Tracksmith's settings needs the <strong>Manage Server</strong> permission in ${access.guildName}.</p>
-<p><a href="/servers/${request.params.guildId}">Back to the gallery</a></p>`,
+      html`<p>
+          Changing Tracksmith's settings needs the <strong>Manage Server</strong> permission in
+          ${access.guildName}.
+        </p>
+        <p><a href="/servers/${request.params.guildId}">Back to the gallery</a></p>`,
     );
     return undefined;
   }
@@ -107,7 +112,11 @@ export async function guildAccess(
 }
 
 /** The tabs on every page of a server. */
-export function serverNav(guildId: string, current: 'gallery' | 'usage' | 'settings' | 'track', manage: boolean) {
+export function serverNav(
+  guildId: string,
+  current: 'gallery' | 'usage' | 'settings' | 'track',
+  manage: boolean,
+) {
   const base = `/servers/${guildId}`;
   return [
     { href: base, label: 'Gallery', current: current === 'gallery' },
@@ -117,12 +126,18 @@ export function serverNav(guildId: string, current: 'gallery' | 'usage' | 'setti
 }
 
 /** Names of members by ID, looked up a few at a time (the bot's view, cached by the access checker). */
-export async function namesOf(context: WebContext, guildId: string, userIds: Iterable<string>): Promise<Map<string, string>> {
+export async function namesOf(
+  context: WebContext,
+  guildId: string,
+  userIds: Iterable<string>,
+): Promise<Map<string, string>> {
   const ids = [...new Set(userIds)];
   const names = new Map<string, string>();
   for (let i = 0; i < ids.length; i += 5) {
     const slice = ids.slice(i, i + 5);
-    const found = await Promise.all(slice.map((id) => context.access.displayName(guildId, id).catch(() => undefined)));
+    const found = await Promise.all(
+      slice.map((id) => context.access.displayName(guildId, id).catch(() => undefined)),
+    );
     slice.forEach((id, j) => names.set(id, found[j] ?? 'a former member'));
   }
   return names;

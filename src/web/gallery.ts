@@ -8,7 +8,6 @@ import {
   guildIdParams,
   namesOf,
   notFound,
-  sendPage,
   serverNav,
   trackParams,
   type WebContext,
@@ -16,16 +15,23 @@ import {
 import { html, page, type Html } from './html.js';
 
 export const PAGE_SIZE = 20;
-const KIND_WORDS: Record<string, string> = { remix: 'Remix', regenerate: 'New take', compose: 'Song', music: 'Track' };
+const KIND_WORDS: Record<string, string> = {
+  remix: 'Remix',
+  regenerate: 'New take',
+  compose: 'Song',
+  music: 'Track',
+};
 
 /** `/servers`, a server's gallery, and one track with its family. */
 export function galleryRoutes(context: WebContext) {
-  return async (app: FastifyInstance) => {
+  return (app: FastifyInstance, _options: unknown, done: () => void) => {
     app.get('/servers', async (request, reply) => {
       const user = request.user;
       if (user === null) return reply.redirect('/', 303);
       const botGuilds = context.botGuilds();
-      const candidates = user.guildIds.filter((id) => botGuilds === undefined || botGuilds.has(id)).slice(0, 100);
+      const candidates = user.guildIds
+        .filter((id) => botGuilds === undefined || botGuilds.has(id))
+        .slice(0, 100);
       const servers: { id: string; name: string }[] = [];
       for (let i = 0; i < candidates.length; i += 5) {
         const slice = candidates.slice(i, i + 5);
@@ -41,10 +47,17 @@ export function galleryRoutes(context: WebContext) {
           csrfToken: reply.generateCsrf(),
           body:
             servers.length === 0
-              ? html`<p>None of your servers has Tracksmith yet, or Discord has not told the bot you are in them.</p>`
-              : html`<ul class="cards">${servers.map(
-                  (s) => html`<li class="card"><h2><a href="/servers/${s.id}">${s.name}</a></h2></li>`,
-                )}</ul>`,
+              ? html`<p>
+                  None of your servers has Tracksmith yet, or Discord has not told the bot you are in them.
+                </p>`
+              : html`<ul class="cards">
+                  ${servers.map(
+                    (s) =>
+                      html`<li class="card">
+                        <h2><a href="/servers/${s.id}">${s.name}</a></h2>
+                      </li>`,
+                  )}
+                </ul>`,
         }),
       );
     });
@@ -56,9 +69,14 @@ export function galleryRoutes(context: WebContext) {
         const access = await guildAccess(context, request, reply);
         if (access === undefined) return reply;
         const { guildId } = request.params;
-        const pageNumber = Math.min(100_000, Math.max(1, Number.parseInt(request.query.page ?? '1', 10) || 1));
+        const pageNumber = Math.min(
+          100_000,
+          Math.max(1, Number.parseInt(request.query.page ?? '1', 10) || 1),
+        );
         const member =
-          request.query.member !== undefined && isSnowflake(request.query.member) ? request.query.member : undefined;
+          request.query.member !== undefined && isSnowflake(request.query.member)
+            ? request.query.member
+            : undefined;
         const [{ tracks, total }, requesters] = await Promise.all([
           context.web.gallery(guildId, { userId: member }, (pageNumber - 1) * PAGE_SIZE, PAGE_SIZE),
           context.web.requesters(guildId, 25),
@@ -73,24 +91,31 @@ export function galleryRoutes(context: WebContext) {
         const filterIds = requesters.map((r) => r.userId);
         if (member !== undefined && !filterIds.includes(member)) filterIds.push(member);
         const body = html`<form class="filter" method="get" action="/servers/${guildId}">
-  <div><label for="member">Member</label>
-  <select id="member" name="member">
-    <option value="">Everyone</option>
-    ${filterIds.map((id) => html`<option value="${id}"${id === member ? html` selected` : ''}>${names.get(id)}</option>`)}
-  </select></div>
-  <button type="submit">Show</button>
-</form>
-<p class="meta">${total.toLocaleString('en-US')} ${total === 1 ? 'track' : 'tracks'}${member ? html` by ${names.get(member)}` : ''}, newest first.</p>
-${
-  tracks.length === 0
-    ? html`<p>No tracks yet. Make one in Discord with <code>/music</code>.</p>`
-    : html`<ul class="cards">${tracks.map((t) => trackCard(guildId, t, names))}</ul>`
-}
-<nav class="pager" aria-label="Pages">
-  ${pageNumber > 1 ? html`<a href="${link(pageNumber - 1)}" rel="prev">← Newer</a>` : html`<span></span>`}
-  <span>Page ${pageNumber} of ${pages}</span>
-  ${pageNumber < pages ? html`<a href="${link(pageNumber + 1)}" rel="next">Older →</a>` : html`<span></span>`}
-</nav>`;
+            <div>
+              <label for="member">Member</label>
+              <select id="member" name="member">
+                <option value="">Everyone</option>
+                ${filterIds.map((id) => html`<option value="${id}" ${id === member ? html` selected` : ''}>${names.get(id)}</option>`)}
+              </select>
+            </div>
+            <button type="submit">Show</button>
+          </form>
+          <p class="meta">
+            ${total.toLocaleString('en-US')}
+            ${total === 1 ? 'track' : 'tracks'}${member ? html` by ${names.get(member)}` : ''}, newest first.
+          </p>
+          ${
+            tracks.length === 0
+              ? html`<p>No tracks yet. Make one in Discord with <code>/music</code>.</p>`
+              : html`<ul class="cards">
+                  ${tracks.map((t) => trackCard(guildId, t, names))}
+                </ul>`
+          }
+          <nav class="pager" aria-label="Pages">
+            ${pageNumber > 1 ? html`<a href="${link(pageNumber - 1)}" rel="prev">← Newer</a>` : html`<span></span>`}
+            <span>Page ${pageNumber} of ${pages}</span>
+            ${pageNumber < pages ? html`<a href="${link(pageNumber + 1)}" rel="next">Older →</a>` : html`<span></span>`}
+          </nav>`;
         return reply.type('text/html; charset=utf-8').send(
           page({
             title: access.guildName,
@@ -113,20 +138,34 @@ ${
         const listing = await context.tracks.byNumber(guildId, n);
         if (listing === undefined || listing.track.status !== 'completed') return notFound(reply, request);
         const { track } = listing;
-        const [family, media] = await Promise.all([context.web.family(guildId, track.id), context.web.media(track.id)]);
-        const names = await namesOf(context, guildId, family.map((f) => f.user_id));
+        const [family, media] = await Promise.all([
+          context.web.family(guildId, track.id),
+          context.web.media(track.id),
+        ]);
+        const names = await namesOf(
+          context,
+          guildId,
+          family.map((f) => f.user_id),
+        );
         const item: GalleryTrack = {
           track,
-          parent: listing.parent && { trackNumber: listing.parent.trackNumber, userId: listing.parent.userId },
+          parent: listing.parent && {
+            trackNumber: listing.parent.trackNumber,
+            userId: listing.parent.userId,
+          },
           media,
         };
         const discordLink =
-          media === undefined ? undefined : `${context.oauthUrl}/channels/${guildId}/${media.channel_id}/${media.message_id}`;
-        const body = html`<ul class="cards">${trackCard(guildId, item, names, false)}</ul>
-${discordLink ? html`<p><a href="${discordLink}">Open the message in Discord</a></p>` : ''}
-<h2>Family</h2>
-<p class="meta">The track it builds on, and every remix and new take made from it.</p>
-${familyTree(guildId, family, track.id, names)}`;
+          media === undefined
+            ? undefined
+            : `${context.oauthUrl}/channels/${guildId}/${media.channel_id}/${media.message_id}`;
+        const body = html`<ul class="cards">
+            ${trackCard(guildId, item, names, false)}
+          </ul>
+          ${discordLink ? html`<p><a href="${discordLink}">Open the message in Discord</a></p>` : ''}
+          <h2>Family</h2>
+          <p class="meta">The track it builds on, and every remix and new take made from it.</p>
+          ${familyTree(guildId, family, track.id, names)}`;
         return reply.type('text/html; charset=utf-8').send(
           page({
             title: `${access.guildName} · #${n}`,
@@ -138,7 +177,7 @@ ${familyTree(guildId, family, track.id, names)}`;
         );
       },
     );
-    void sendPage;
+    done();
   };
 }
 
@@ -148,32 +187,52 @@ function trackCard(guildId: string, item: GalleryTrack, names: Map<string, strin
   const base = `/servers/${guildId}/tracks/${n}`;
   const lineage =
     parent && (track.kind === 'remix' || track.kind === 'regenerate')
-      ? html`<p class="meta">${track.kind === 'remix' ? 'Remix' : 'New take'} of ${
-          parent.trackNumber === null
-            ? 'an earlier request'
-            : html`<a href="/servers/${guildId}/tracks/${parent.trackNumber}">#${parent.trackNumber}</a>`
-        } by ${names.get(parent.userId)}</p>`
+      ? html`<p class="meta">
+          ${track.kind === 'remix' ? 'Remix' : 'New take'} of
+          ${
+            parent.trackNumber === null
+              ? 'an earlier request'
+              : html`<a href="/servers/${guildId}/tracks/${parent.trackNumber}">#${parent.trackNumber}</a>`
+          }
+          by ${names.get(parent.userId)}
+        </p>`
       : '';
   const player =
     media?.audio_url != null
       ? html`<audio controls preload="none" src="${base}/audio.mp3" aria-label="Play track #${n}"></audio>`
-      : html`<p class="meta">Delivered as a download link (too large for Discord), so it cannot be played here.</p>`;
+      : html`<p class="meta">
+          Delivered as a download link (too large for Discord), so it cannot be played here.
+        </p>`;
   const picture =
     media?.peaks != null
-      ? html`<img class="wave" src="${base}/waveform.png" width="640" height="120" alt="Waveform of track #${n}" loading="lazy">`
+      ? html`<img
+          class="wave"
+          src="${base}/waveform.png"
+          width="640"
+          height="120"
+          alt="Waveform of track #${n}"
+          loading="lazy"
+        />`
       : '';
   return html`<li class="card">
-  ${heading ? html`<h2><a href="${base}">Track #${n}</a></h2>` : html`<h2>Track #${n}</h2>`}
-  <p class="prompt">${track.prompt}</p>
-  <p class="meta">${KIND_WORDS[track.kind] ?? 'Track'} by ${names.get(track.user_id)} · ${lengthText(track.length_seconds, track.actual_seconds)} · ${new Date(Number(track.requested_at)).toISOString().slice(0, 10)}</p>
-  ${lineage}
-  ${picture}
-  ${player}
-</li>`;
+    ${heading ? html`<h2><a href="${base}">Track #${n}</a></h2>` : html`<h2>Track #${n}</h2>`}
+    <p class="prompt">${track.prompt}</p>
+    <p class="meta">
+      ${KIND_WORDS[track.kind] ?? 'Track'} by ${names.get(track.user_id)} ·
+      ${lengthText(track.length_seconds, track.actual_seconds)} ·
+      ${new Date(track.requested_at).toISOString().slice(0, 10)}
+    </p>
+    ${lineage} ${picture} ${player}
+  </li>`;
 }
 
 /** The family as nested lists from its root: indentation and connecting lines draw the tree. */
-function familyTree(guildId: string, family: UsageRow[], currentId: string, names: Map<string, string>): Html {
+function familyTree(
+  guildId: string,
+  family: UsageRow[],
+  currentId: string,
+  names: Map<string, string>,
+): Html {
   const ids = new Set(family.map((f) => f.id));
   const children = new Map<string, UsageRow[]>();
   for (const row of family) {
@@ -193,10 +252,24 @@ function familyTree(guildId: string, family: UsageRow[], currentId: string, name
     const title =
       row.track_number === null || row.status !== 'completed'
         ? html`<strong>${label}</strong>`
-        : html`<a href="/servers/${guildId}/tracks/${row.track_number}"${current ? html` aria-current="page"` : ''}>${label}</a>`;
-    return html`<li><span class="node"${current ? html` aria-current="true"` : ''}>${title} · ${kind} by ${names.get(row.user_id)}: ${excerpt}</span>${
-      kids.length > 0 && depth < 50 ? html`<ul>${kids.map((k) => node(k, depth + 1))}</ul>` : ''
-    }</li>`;
+        : html`<a
+            href="/servers/${guildId}/tracks/${row.track_number}"
+            ${current ? html` aria-current="page"` : ''}
+            >${label}</a
+          >`;
+    return html`<li>
+      <span class="node" ${current ? html` aria-current="true"` : ''}
+        >${title} · ${kind} by ${names.get(row.user_id)}: ${excerpt}</span
+      >${
+        kids.length > 0 && depth < 50
+          ? html`<ul>
+              ${kids.map((k) => node(k, depth + 1))}
+            </ul>`
+          : ''
+      }
+    </li>`;
   };
-  return html`<ul class="tree" aria-label="Family tree">${node(root, 0)}</ul>`;
+  return html`<ul class="tree" aria-label="Family tree">
+    ${node(root, 0)}
+  </ul>`;
 }

@@ -29,7 +29,7 @@ function render(part: Part): string {
   if (part === null || part === undefined || part === false) return '';
   if (part instanceof Html) return part.value;
   if (Array.isArray(part)) return (part as readonly Part[]).map(render).join('');
-  return escapeHtml(String(part as string | number | boolean));
+  return escapeHtml(String(part));
 }
 
 export function html(strings: TemplateStringsArray, ...values: Part[]): Html {
@@ -52,37 +52,42 @@ export interface PageOptions {
 
 export function page(options: PageOptions): string {
   const nav = options.nav ?? [];
-  return `<!doctype html>${html`<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${options.title} · Tracksmith</title>
-<link rel="stylesheet" href="/static/site.css">
-</head>
-<body>
-<header class="top">
-  <a class="brand" href="/servers">🎵 Tracksmith</a>
-  ${
-    options.user
-      ? html`<form method="post" action="/auth/signout" class="signout">
-    <span class="who">${options.user.name}</span>
-    <input type="hidden" name="_csrf" value="${options.csrfToken ?? ''}">
-    <button type="submit">Sign out</button>
-  </form>`
-      : ''
-  }
-</header>
-${
-  nav.length > 0
-    ? html`<nav class="tabs" aria-label="Server pages">${nav.map(
-        (n) => html`<a href="${n.href}"${n.current ? html` aria-current="page"` : ''}>${n.label}</a>`,
-      )}</nav>`
-    : ''
-}
-<main>
-<h1>${options.title}</h1>
-${options.body}
-</main>
-</body>
-</html>`.value}`;
+  return `<!doctype html>${
+    html`<html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>${options.title} · Tracksmith</title>
+        <link rel="stylesheet" href="/static/site.css" />
+      </head>
+      <body>
+        <header class="top">
+          <a class="brand" href="/servers">🎵 Tracksmith</a>
+          ${
+            options.user
+              ? html`<form method="post" action="/auth/signout" class="signout">
+                  <span class="who">${options.user.name}</span>
+                  <input type="hidden" name="_csrf" value="${options.csrfToken ?? ''}" />
+                  <button type="submit">Sign out</button>
+                </form>`
+              : ''
+          }
+        </header>
+        ${
+          nav.length > 0
+            ? html`<nav class="tabs" aria-label="Server pages">
+                ${nav.map(
+                  (n) =>
+                    html`<a href="${n.href}" ${n.current ? html` aria-current="page"` : ''}>${n.label}</a>`,
+                )}
+              </nav>`
+            : ''
+        }
+        <main>
+          <h1>${options.title}</h1>
+          ${options.body}
+        </main>
+      </body>
+    </html>`.value
+  }`;
 }

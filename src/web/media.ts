@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodePeaks, drawWaveform } from '../audio/waveform.js';
 import type { TrackMediaRow } from '../store/web-repository.js';
@@ -20,18 +21,20 @@ export function mediaRoutes(context: WebContext) {
     request: FastifyRequest<{ Params: { guildId: string; n: number } }>,
     reply: FastifyReply,
   ): Promise<TrackMediaRow | undefined> => {
-    const nothing = () => {
-      void reply.code(404).type('text/plain; charset=utf-8').send('Not found');
-      return undefined;
-    };
-    // Signed out or not a member: the same 404, so nothing tells whether the track exists.
-    if (request.user === null) return nothing();
+    const media = await lookUp(request);
+    // Signed out, not a member, or no such track: the same 404, so nothing tells which.
+    if (media === undefined) void reply.code(404).type('text/plain; charset=utf-8').send('Not found');
+    return media;
+  };
+
+  const lookUp = async (request: FastifyRequest<{ Params: { guildId: string; n: number } }>) => {
+    if (request.user === null) return undefined;
     const access = await context.access.check(request.params.guildId, request.user.userId);
-    if (access.kind === 'none') return nothing();
+    if (access.kind === 'none') return undefined;
     const listing = await context.tracks.byNumber(request.params.guildId, request.params.n);
-    if (listing === undefined || listing.track.status !== 'completed') return nothing();
+    if (listing === undefined || listing.track.status !== 'completed') return undefined;
     const media = await context.web.media(listing.track.id);
-    return media?.guild_id === request.params.guildId ? media : nothing();
+    return media?.guild_id === request.params.guildId ? media : undefined;
   };
 
   const freshUrl = async (media: TrackMediaRow, force: boolean): Promise<string | undefined> => {
@@ -44,13 +47,14 @@ export function mediaRoutes(context: WebContext) {
     })) as { refreshed_urls?: { original?: string; refreshed?: string }[] };
     const refreshed = answer.refreshed_urls?.find((r) => r.original === media.audio_url)?.refreshed;
     // Only ever fetch from where Discord first put the file: a link elsewhere is not followed.
-    if (refreshed === undefined || new URL(refreshed).origin !== new URL(media.audio_url).origin) return undefined;
+    if (refreshed === undefined || new URL(refreshed).origin !== new URL(media.audio_url).origin)
+      return undefined;
     const until = expiryOf(refreshed) ?? context.now() + 3_600_000;
     await context.web.rememberFreshUrl(media.request_id, refreshed, until);
     return refreshed;
   };
 
-  return async (app: FastifyInstance) => {
+  return (app: FastifyInstance, _options: unknown, done: () => void) => {
     app.get<{ Params: { guildId: string; n: number } }>(
       '/servers/:guildId/tracks/:n/audio.mp3',
       { schema: { params: trackParams } },
@@ -71,18 +75,27 @@ export function mediaRoutes(context: WebContext) {
           upstream = undefined;
         }
         if (upstream === undefined || upstream.body === null) {
-          return reply.code(502).type('text/plain; charset=utf-8').send('Discord did not hand the file over; try again.');
+          return reply
+            .code(502)
+            .type('text/plain; charset=utf-8')
+            .send('Discord did not hand the file over; try again.');
         }
         if (upstream.status === 416) {
           await upstream.body.cancel();
           return reply
             .code(416)
-            .header('content-range', upstream.headers.get('content-range') ?? `bytes */${media.audio_bytes ?? 0}`)
+            .header(
+              'content-range',
+              upstream.headers.get('content-range') ?? `bytes */${media.audio_bytes ?? 0}`,
+            )
             .send();
         }
         if (upstream.status !== 200 && upstream.status !== 206) {
           await upstream.body.cancel();
-          return reply.code(502).type('text/plain; charset=utf-8').send('Discord did not hand the file over; try again.');
+          return reply
+            .code(502)
+            .type('text/plain; charset=utf-8')
+            .send('Discord did not hand the file over; try again.');
         }
         reply.code(upstream.status).type('audio/mpeg').header('accept-ranges', 'bytes');
         reply.header('cache-control', 'private, max-age=3600');
@@ -90,7 +103,7 @@ export function mediaRoutes(context: WebContext) {
           const value = upstream.headers.get(name);
           if (value !== null) reply.header(name, value);
         }
-        return reply.send(Readable.fromWeb(upstream.body as import('node:stream/web').ReadableStream<Uint8Array>));
+        return reply.send(Readable.fromWeb(upstream.body as WebReadableStream<Uint8Array>));
       },
     );
 
@@ -100,13 +113,15 @@ export function mediaRoutes(context: WebContext) {
       async (request, reply) => {
         const media = await find(request, reply);
         if (media === undefined) return reply;
-        if (media.peaks === null) return reply.code(404).type('text/plain; charset=utf-8').send('No waveform');
+        if (media.peaks === null)
+          return reply.code(404).type('text/plain; charset=utf-8').send('No waveform');
         return reply
           .type('image/png')
           .header('cache-control', 'private, max-age=86400')
           .send(drawWaveform(decodePeaks(media.peaks)));
       },
     );
+    done();
   };
 }
 

@@ -40,7 +40,8 @@ export async function exchangeCode(options: OAuthOptions, code: string): Promise
     body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: options.redirectUri }),
     signal,
   });
-  if (!tokenResponse.ok) throw new SignInError(`Discord did not accept the sign-in (${tokenResponse.status}).`);
+  if (!tokenResponse.ok)
+    throw new SignInError(`Discord did not accept the sign-in (${tokenResponse.status}).`);
   const token = tokenSchema.safeParse(await tokenResponse.json());
   if (!token.success) throw new SignInError('Discord answered the sign-in in a form this bot does not know.');
   const headers = { authorization: `Bearer ${token.data.access_token}` };
@@ -48,14 +49,22 @@ export async function exchangeCode(options: OAuthOptions, code: string): Promise
     const response = await fetch(`${options.apiUrl}/v10${path}`, { headers, signal });
     if (!response.ok) throw new SignInError(`Discord would not say who signed in (${response.status}).`);
     const parsed = schema.safeParse(await response.json());
-    if (!parsed.success) throw new SignInError('Discord described the account in a form this bot does not know.');
+    if (!parsed.success)
+      throw new SignInError('Discord described the account in a form this bot does not know.');
     return parsed.data;
   };
-  const [user, guilds] = await Promise.all([read('/users/@me', userSchema), read('/users/@me/guilds', guildsSchema)]);
+  const [user, guilds] = await Promise.all([
+    read('/users/@me', userSchema),
+    read('/users/@me/guilds', guildsSchema),
+  ]);
   return { userId: user.id, name: user.global_name ?? user.username, guildIds: guilds.map((g) => g.id) };
 }
 
-export function authorizeUrl(oauthBase: string, options: Pick<OAuthOptions, 'clientId' | 'redirectUri'>, state: string): string {
+export function authorizeUrl(
+  oauthBase: string,
+  options: Pick<OAuthOptions, 'clientId' | 'redirectUri'>,
+  state: string,
+): string {
   const params = new URLSearchParams({
     client_id: options.clientId,
     response_type: 'code',

@@ -5,7 +5,7 @@ import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { authRoutes } from './auth.js';
 import { SESSION_COOKIE, sendPage, type WebContext } from './context.js';
 import { galleryRoutes } from './gallery.js';
@@ -65,14 +65,20 @@ export async function buildWebApp(context: WebContext): Promise<FastifyInstance>
     const raw = request.cookies[SESSION_COOKIE];
     if (raw === undefined) return;
     const unsigned = request.unsignCookie(raw);
-    if (!unsigned.valid || unsigned.value === null) return;
+    if (!unsigned.valid) return;
     const session = await context.web.session(unsigned.value, context.now());
     request.user = session === undefined ? null : { ...session, sessionId: unsigned.value };
   });
 
-  app.setErrorHandler(async (error: { statusCode?: number; code?: string; validation?: unknown }, request, reply) => {
+  app.setErrorHandler(async (error: Partial<FastifyError>, request, reply) => {
     if (error.validation !== undefined) {
-      return sendPage(reply, request, 404, 'Not found', html`<p>That address does not name anything here.</p>`);
+      return sendPage(
+        reply,
+        request,
+        404,
+        'Not found',
+        html`<p>That address does not name anything here.</p>`,
+      );
     }
     if (error.code?.startsWith('FST_CSRF') === true) {
       return sendPage(
@@ -80,20 +86,43 @@ export async function buildWebApp(context: WebContext): Promise<FastifyInstance>
         request,
         403,
         'Form expired',
-        html`<p>This form did not come from this site or has expired, so nothing was changed. Go back, reload the page and try again.</p>`,
+        html`<p>
+          This form did not come from this site or has expired, so nothing was changed. Go back, reload the
+          page and try again.
+        </p>`,
       );
     }
     if (error.statusCode === 429) {
-      return sendPage(reply, request, 429, 'Slow down', html`<p>Too many tries in a short time. Wait a minute and try again.</p>`);
+      return sendPage(
+        reply,
+        request,
+        429,
+        'Slow down',
+        html`<p>Too many tries in a short time. Wait a minute and try again.</p>`,
+      );
     }
     context.logger.error({ err: error, url: request.routeOptions.url }, 'web request failed');
-    return sendPage(reply, request, 500, 'Something went wrong', html`<p>The page could not be made. Try again in a moment.</p>`);
+    return sendPage(
+      reply,
+      request,
+      500,
+      'Something went wrong',
+      html`<p>The page could not be made. Try again in a moment.</p>`,
+    );
   });
   app.setNotFoundHandler(async (request, reply) =>
-    sendPage(reply, request, 404, 'Not found', html`<p>There is no page here. <a href="/servers">Your servers</a></p>`),
+    sendPage(
+      reply,
+      request,
+      404,
+      'Not found',
+      html`<p>There is no page here. <a href="/servers">Your servers</a></p>`,
+    ),
   );
 
-  app.get('/favicon.ico', async (_request, reply) => reply.code(204).header('cache-control', 'public, max-age=86400').send());
+  app.get('/favicon.ico', async (_request, reply) =>
+    reply.code(204).header('cache-control', 'public, max-age=86400').send(),
+  );
   app.get('/static/site.css', async (_request, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(SITE_CSS),
   );
@@ -106,7 +135,10 @@ export async function buildWebApp(context: WebContext): Promise<FastifyInstance>
   return app;
 }
 
-export async function startWebServer(context: WebContext, listen: { port: number; host: string }): Promise<WebServer> {
+export async function startWebServer(
+  context: WebContext,
+  listen: { port: number; host: string },
+): Promise<WebServer> {
   const app = await buildWebApp(context);
   await app.listen({ port: listen.port, host: listen.host });
   const { port } = app.server.address() as AddressInfo;

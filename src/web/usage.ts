@@ -8,7 +8,7 @@ const DAY_MS = 86_400_000;
 
 /** `/servers/{id}/usage`: tracks and credits a day for 30 days, and the members who made most. */
 export function usageRoutes(context: WebContext) {
-  return async (app: FastifyInstance) => {
+  return (app: FastifyInstance, _options: unknown, done: () => void) => {
     app.get<{ Params: { guildId: string } }>(
       '/servers/:guildId/usage',
       { schema: { params: guildIdParams } },
@@ -26,25 +26,69 @@ export function usageRoutes(context: WebContext) {
           const day = first + i * DAY_MS;
           return { day, tracks: byDay.get(day)?.tracks ?? 0, credits: byDay.get(day)?.credits ?? 0 };
         });
-        const names = await namesOf(context, guildId, top.map((t) => t.userId));
+        const names = await namesOf(
+          context,
+          guildId,
+          top.map((t) => t.userId),
+        );
         const body = html`<h2 id="tracks-title">Tracks a day</h2>
-${barChart(days.map((d) => ({ day: d.day, value: d.tracks })), 'tracks-title', 'tracks')}
-<h2 id="credits-title">Credits a day</h2>
-${barChart(days.map((d) => ({ day: d.day, value: d.credits })), 'credits-title', 'credits')}
-<h2>Top members, last 30 days</h2>
-${
-  top.length === 0
-    ? html`<p>No tracks in the last 30 days.</p>`
-    : html`<table><thead><tr><th scope="col">Member</th><th scope="col">Tracks</th><th scope="col">Credits</th></tr></thead>
-<tbody>${top.map(
-        (t) => html`<tr><td>${names.get(t.userId)}</td><td>${t.tracks}</td><td>${Math.round(t.credits).toLocaleString('en-US')}</td></tr>`,
-      )}</tbody></table>`
-}
-<details><summary>The numbers by day</summary>
-<table><thead><tr><th scope="col">Day (UTC)</th><th scope="col">Tracks</th><th scope="col">Credits</th></tr></thead>
-<tbody>${days.map(
-          (d) => html`<tr><td>${new Date(d.day).toISOString().slice(0, 10)}</td><td>${d.tracks}</td><td>${Math.round(d.credits).toLocaleString('en-US')}</td></tr>`,
-        )}</tbody></table></details>`;
+          ${barChart(
+            days.map((d) => ({ day: d.day, value: d.tracks })),
+            'tracks-title',
+            'tracks',
+          )}
+          <h2 id="credits-title">Credits a day</h2>
+          ${barChart(
+            days.map((d) => ({ day: d.day, value: d.credits })),
+            'credits-title',
+            'credits',
+          )}
+          <h2>Top members, last 30 days</h2>
+          ${
+            top.length === 0
+              ? html`<p>No tracks in the last 30 days.</p>`
+              : html`<table>
+                  <thead>
+                    <tr>
+                      <th scope="col">Member</th>
+                      <th scope="col">Tracks</th>
+                      <th scope="col">Credits</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    ${top.map(
+                      (t) =>
+                        html`<tr>
+                          <td>${names.get(t.userId)}</td>
+                          <td>${t.tracks}</td>
+                          <td>${Math.round(t.credits).toLocaleString('en-US')}</td>
+                        </tr>`,
+                    )}
+                  </tbody>
+                </table>`
+          }
+          <details>
+            <summary>The numbers by day</summary>
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Day (UTC)</th>
+                  <th scope="col">Tracks</th>
+                  <th scope="col">Credits</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${days.map(
+                  (d) =>
+                    html`<tr>
+                      <td>${new Date(d.day).toISOString().slice(0, 10)}</td>
+                      <td>${d.tracks}</td>
+                      <td>${Math.round(d.credits).toLocaleString('en-US')}</td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>
+          </details>`;
         return reply.type('text/html; charset=utf-8').send(
           page({
             title: `${access.guildName} · usage`,
@@ -56,6 +100,7 @@ ${
         );
       },
     );
+    done();
   };
 }
 
@@ -67,13 +112,17 @@ function barChart(points: { day: number; value: number }[], labelledBy: string, 
   const max = Math.max(1, ...points.map((p) => p.value));
   const slot = width / points.length;
   return html`<svg class="chart" viewBox="0 0 ${width} ${height}" role="img" aria-labelledby="${labelledBy}">
-${points.map((p, i) => {
-  const h = Math.round((p.value / max) * (height - bottom - 10));
-  const date = new Date(p.day).toISOString().slice(5, 10);
-  return html`<rect x="${(i * slot + 2).toFixed(1)}" y="${height - bottom - h}" width="${(slot - 4).toFixed(1)}" height="${h}"><title>${date}: ${Math.round(p.value).toLocaleString('en-US')} ${unit}</title></rect>${
-    i % 5 === 0 ? html`<text x="${(i * slot + 2).toFixed(1)}" y="${height - 5}">${date}</text>` : ''
-  }`;
-})}
-<text x="${width - 4}" y="12" text-anchor="end">max ${Math.round(max).toLocaleString('en-US')}</text>
-</svg>`;
+    ${points.map((p, i) => {
+      const h = Math.round((p.value / max) * (height - bottom - 10));
+      const date = new Date(p.day).toISOString().slice(5, 10);
+      return html`<rect
+          x="${(i * slot + 2).toFixed(1)}"
+          y="${height - bottom - h}"
+          width="${(slot - 4).toFixed(1)}"
+          height="${h}"
+          ><title>${date}: ${Math.round(p.value).toLocaleString('en-US')} ${unit}</title></rect
+        >${i % 5 === 0 ? html`<text x="${(i * slot + 2).toFixed(1)}" y="${height - 5}">${date}</text>` : ''}`;
+    })}
+    <text x="${width - 4}" y="12" text-anchor="end">max ${Math.round(max).toLocaleString('en-US')}</text>
+  </svg>`;
 }

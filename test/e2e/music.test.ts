@@ -36,7 +36,12 @@ type Body = {
   content?: string;
   flags?: number;
   allowed_mentions?: { parse?: string[] };
-  embeds?: { title?: string; description?: string; fields?: { name: string; value: string }[]; image?: { url: string } }[];
+  embeds?: {
+    title?: string;
+    description?: string;
+    fields?: { name: string; value: string }[];
+    image?: { url: string };
+  }[];
   components?: unknown[];
   type?: number;
   data?: { content?: string; flags?: number; allowed_mentions?: { parse?: string[] } };

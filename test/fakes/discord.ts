@@ -363,6 +363,11 @@ export class FakeDiscord {
     this.claimedGuilds.set(userId, guildIds);
   }
 
+  /** Every OAuth2 access token the fake has handed out (to check that none is logged or stored). */
+  issuedAccessTokens(): string[] {
+    return [...this.accessTokens.keys()];
+  }
+
   /** Moves the CDN's clock: links it signed before expire after 24 hours of it, as Discord's do. */
   advanceCdnClock(ms: number): void {
     this.cdnClockOffsetMs += ms;
@@ -658,11 +663,14 @@ export class FakeDiscord {
     if (query.get('client_id') !== this.applicationId) problems.push('unknown client_id');
     if (query.get('response_type') !== 'code') problems.push('response_type must be code');
     const scopes = new Set((query.get('scope') ?? '').split(/[ +]/));
-    if (!scopes.has('identify') || !scopes.has('guilds')) problems.push('scope must include identify and guilds');
+    if (!scopes.has('identify') || !scopes.has('guilds'))
+      problems.push('scope must include identify and guilds');
     if (!/^https?:\/\//.test(redirectUri)) problems.push('redirect_uri must be an http(s) URL');
     if (problems.length > 0) {
       res.writeHead(400, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(`<!doctype html><title>Invalid OAuth2 request</title><p id="problems">${problems.join('; ')}</p>`);
+      res.end(
+        `<!doctype html><title>Invalid OAuth2 request</title><p id="problems">${problems.join('; ')}</p>`,
+      );
       return;
     }
     const links = [...this.users.values()].map((user) => {
@@ -691,14 +699,23 @@ export class FakeDiscord {
       throw new HttpError(400, { error: 'invalid_grant', error_description: 'Invalid "code" in request.' });
     }
     if (form.get('redirect_uri') !== grant.redirectUri) {
-      throw new HttpError(400, { error: 'invalid_grant', error_description: 'Invalid "redirect_uri" in request.' });
+      throw new HttpError(400, {
+        error: 'invalid_grant',
+        error_description: 'Invalid "redirect_uri" in request.',
+      });
     }
     grant.used = true;
     const token = randomBytes(24).toString('base64url');
     this.accessTokens.set(token, grant.userId);
     return {
       status: 200,
-      body: { access_token: token, token_type: 'Bearer', expires_in: 604_800, refresh_token: randomBytes(24).toString('base64url'), scope: 'identify guilds' },
+      body: {
+        access_token: token,
+        token_type: 'Bearer',
+        expires_in: 604_800,
+        refresh_token: randomBytes(24).toString('base64url'),
+        scope: 'identify guilds',
+      },
     };
   }
 
@@ -710,7 +727,13 @@ export class FakeDiscord {
     if (head === 'users' && a === '@me' && parts.length === 2 && r.method === 'GET') {
       return {
         status: 200,
-        body: { id: user.id, username: user.username, global_name: user.globalName ?? null, discriminator: '0', avatar: null },
+        body: {
+          id: user.id,
+          username: user.username,
+          global_name: user.globalName ?? null,
+          discriminator: '0',
+          avatar: null,
+        },
       };
     }
     if (head === 'users' && a === '@me' && b === 'guilds' && r.method === 'GET') {
@@ -739,14 +762,21 @@ export class FakeDiscord {
   }
 
   private memberRoute(guildId: string, userId: string): { status: number; body?: unknown } {
-    if (!this.guilds.some((g) => g.id === guildId)) throw new HttpError(404, { message: 'Unknown Guild', code: 10004 });
+    if (!this.guilds.some((g) => g.id === guildId))
+      throw new HttpError(404, { message: 'Unknown Guild', code: 10004 });
     const member = this.members.get(guildId)?.get(userId);
     const user = this.users.get(userId);
     if (!member) throw new HttpError(404, { message: 'Unknown Member', code: 10007 });
     return {
       status: 200,
       body: {
-        user: { id: userId, username: user?.username ?? 'member', global_name: user?.globalName ?? null, discriminator: '0', avatar: null },
+        user: {
+          id: userId,
+          username: user?.username ?? 'member',
+          global_name: user?.globalName ?? null,
+          discriminator: '0',
+          avatar: null,
+        },
         nick: member.nick ?? null,
         roles: member.roles ?? [],
         joined_at: '2024-01-01T00:00:00.000Z',
@@ -761,13 +791,18 @@ export class FakeDiscord {
   /** `POST /attachments/refresh-urls`: `{attachment_urls}` (up to 50) to freshly signed links. */
   private refreshUrls(r: RecordedRequest): { status: number; body?: unknown } {
     const urls = (r.body as { attachment_urls?: unknown } | undefined)?.attachment_urls;
-    if (!Array.isArray(urls) || urls.length === 0 || urls.length > 50 || !urls.every((u) => typeof u === 'string')) {
+    if (
+      !Array.isArray(urls) ||
+      urls.length === 0 ||
+      urls.length > 50 ||
+      !urls.every((u) => typeof u === 'string')
+    ) {
       throw new HttpError(400, { message: 'Invalid Form Body', code: 50035 });
     }
     return {
       status: 200,
       body: {
-        refreshed_urls: (urls as string[]).map((original) => {
+        refreshed_urls: urls.map((original: string) => {
           const path = original.startsWith(this.baseUrl) ? new URL(original).pathname : '';
           const id = path.split('/')[3] ?? '';
           return { original, refreshed: this.attachments.has(id) ? this.signedLink(path) : original };
@@ -792,7 +827,12 @@ export class FakeDiscord {
     return createHmac('sha256', this.cdnKey).update(`${path}|${ex}|${is}`).digest('hex');
   }
 
-  private serveAttachment(path: string, query: URLSearchParams, range: string | undefined, res: ServerResponse): void {
+  private serveAttachment(
+    path: string,
+    query: URLSearchParams,
+    range: string | undefined,
+    res: ServerResponse,
+  ): void {
     const id = path.split('/')[3] ?? '';
     const data = this.attachments.get(id);
     const ex = query.get('ex') ?? '';
@@ -808,7 +848,11 @@ export class FakeDiscord {
       answer(404, { 'content-type': 'text/plain' }, 'This content is no longer available.');
       return;
     }
-    const type = path.endsWith('.png') ? 'image/png' : path.endsWith('.mp3') ? 'audio/mpeg' : 'application/octet-stream';
+    const type = path.endsWith('.png')
+      ? 'image/png'
+      : path.endsWith('.mp3')
+        ? 'audio/mpeg'
+        : 'application/octet-stream';
     const match = range === undefined ? null : /^bytes=(\d*)-(\d*)$/.exec(range);
     if (match === null) {
       answer(200, { 'content-type': type, 'content-length': data.length, 'accept-ranges': 'bytes' }, data);

@@ -65,9 +65,13 @@ describe('a request whose queue steps keep failing', () => {
     // It left the line: when the slot frees, a later request gets it rather than the one given up.
     const [generationId] = [...h.aiml.jobs.keys()];
     h.aiml.completeNow(generationId!);
-    expect((await h.discord.waitForRequest(isFinalEdit(first.token))).files.map((f) => f.contentType)).toEqual(TRACK_FILE_TYPES);
+    expect(
+      (await h.discord.waitForRequest(isFinalEdit(first.token))).files.map((f) => f.contentType),
+    ).toEqual(TRACK_FILE_TYPES);
     const third = music(h, 'comes after', '200000000000000063');
-    expect((await h.discord.waitForRequest(isFinalEdit(third.token))).files.map((f) => f.contentType)).toEqual(TRACK_FILE_TYPES);
+    expect(
+      (await h.discord.waitForRequest(isFinalEdit(third.token))).files.map((f) => f.contentType),
+    ).toEqual(TRACK_FILE_TYPES);
     expect(creates(h)).toEqual(['holds the only slot', 'comes after']);
     expect(h.discord.requests.filter(isFinalEdit(second.token))).toHaveLength(1);
   });

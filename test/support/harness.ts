@@ -35,7 +35,8 @@ export const fastOptions: AppOptions = {
 export async function startHarness(
   options: {
     /** Extra environment; a function gets the started fakes (for their addresses and secrets). */
-    env?: Record<string, string> | ((fakes: { discord: FakeDiscord; aiml: FakeAiml }) => Record<string, string>);
+    env?:
+      Record<string, string> | ((fakes: { discord: FakeDiscord; aiml: FakeAiml }) => Record<string, string>);
     app?: AppOptions;
     discord?: FakeDiscordOptions;
     aiml?: FakeAimlOptions;

@@ -8,7 +8,14 @@ import { encodePeaks } from '../../src/audio/waveform.js';
  */
 export async function seedTracks(
   db: Db,
-  options: { guildId: string; channelId: string; users: readonly string[]; count: number; start?: number; audioUrl?: string },
+  options: {
+    guildId: string;
+    channelId: string;
+    users: readonly string[];
+    count: number;
+    start?: number;
+    audioUrl?: string;
+  },
 ): Promise<void> {
   const start = options.start ?? Date.now() - options.count * 60_000;
   const peaks = encodePeaks(Array.from({ length: 160 }, (_, i) => Math.round(128 + 120 * Math.sin(i / 7))));
@@ -48,7 +55,9 @@ export async function seedTracks(
           guild_id: row.guild_id,
           channel_id: row.channel_id,
           message_id: row.reply_message_id,
-          audio_url: options.audioUrl ?? `https://cdn.discordapp.com/attachments/${row.channel_id}/${row.reply_message_id}/track.mp3`,
+          audio_url:
+            options.audioUrl ??
+            `https://cdn.discordapp.com/attachments/${row.channel_id}/${row.reply_message_id}/track.mp3`,
           audio_name: 'track.mp3',
           audio_bytes: 480_000,
           peaks,

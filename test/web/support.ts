@@ -30,7 +30,9 @@ export const people = {
 } as const;
 
 /** The bot with its web side on, between the fakes; three people who can sign in. */
-export async function startWebHarness(options: { webLimits?: { signInPerMinute: number; postsPerMinute: number } } = {}): Promise<Harness> {
+export async function startWebHarness(
+  options: { webLimits?: { signInPerMinute: number; postsPerMinute: number } } = {},
+): Promise<Harness> {
   const h = await startHarness({
     discord: {
       guilds: [
@@ -79,7 +81,12 @@ export async function signIn(h: Harness, context: BrowserContext, userId: string
 type Person = { id: string; username: string };
 
 /** /music in Discord, waited for until delivered. */
-export async function makeTrack(h: Harness, user: Person, prompt: string, seconds = 10): Promise<FakeMessage> {
+export async function makeTrack(
+  h: Harness,
+  user: Person,
+  prompt: string,
+  seconds = 10,
+): Promise<FakeMessage> {
   const interaction = h.discord.chatInput({
     name: 'music',
     user,
@@ -95,7 +102,12 @@ export async function makeTrack(h: Harness, user: Person, prompt: string, second
 }
 
 /** Remix on a track message, the modal filled in, waited for until delivered. */
-export async function remixTrack(h: Harness, user: Person, parent: FakeMessage, prompt: string): Promise<FakeMessage> {
+export async function remixTrack(
+  h: Harness,
+  user: Person,
+  parent: FakeMessage,
+  prompt: string,
+): Promise<FakeMessage> {
   const rows = parent.components as { components: { label?: string; custom_id: string }[] }[];
   const customId = rows.flatMap((r) => r.components).find((c) => c.label === 'Remix')?.custom_id;
   if (customId === undefined) throw new Error('no Remix button');
@@ -118,3 +130,24 @@ export async function remixTrack(h: Harness, user: Person, parent: FakeMessage, 
 }
 
 export const isPost = (path: RegExp) => (r: RecordedRequest) => r.method === 'POST' && path.test(r.path);
+
+/**
+ * The parts of the page's elements the tests read inside `evaluate` (the project compiles without
+ * the DOM library, so these stand in for HTMLAudioElement and HTMLImageElement).
+ */
+export interface AudioLike {
+  duration: number;
+  currentTime: number;
+  preload: string;
+  error: { code: number } | null;
+  load(): void;
+  play(): Promise<void>;
+  pause(): void;
+  addEventListener(type: string, listener: () => void, options?: { once: boolean }): void;
+  removeEventListener(type: string, listener: () => void): void;
+}
+export interface ImageLike {
+  complete: boolean;
+  naturalWidth: number;
+  naturalHeight: number;
+}
