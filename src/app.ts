@@ -69,6 +69,8 @@ export interface App {
   readonly httpUrl: string | undefined;
   /** The web side's public address, once started with `WEB_PORT`. */
   readonly webUrl: string | undefined;
+  /** Where the web side listens (behind a proxy, not the public address). */
+  readonly webLocalUrl: string | undefined;
   /** Connects to Discord (and Redis); resolves once the gateway session is ready. */
   start(): Promise<void>;
   /** Stops taking commands, stops tracking, waits for in-flight writes, then disconnects and closes the store. */
@@ -413,6 +415,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     },
     get webUrl() {
       return web?.url;
+    },
+    get webLocalUrl() {
+      return web?.localUrl;
     },
     async stop() {
       router?.close();

@@ -16,7 +16,10 @@ import { SITE_CSS } from './style.js';
 import { usageRoutes } from './usage.js';
 
 export interface WebServer {
+  /** The public address (PUBLIC_URL, or localhost and the port). */
   readonly url: string;
+  /** Where it actually listens. */
+  readonly localUrl: string;
   readonly app: FastifyInstance;
   close(): Promise<void>;
 }
@@ -143,5 +146,6 @@ export async function startWebServer(
   await app.listen({ port: listen.port, host: listen.host });
   const { port } = app.server.address() as AddressInfo;
   if (context.publicUrl === '') context.publicUrl = `http://localhost:${port}`;
-  return { url: context.publicUrl, app, close: () => app.close() };
+  const host = listen.host.includes(':') ? `[${listen.host}]` : listen.host;
+  return { url: context.publicUrl, localUrl: `http://${host}:${port}`, app, close: () => app.close() };
 }

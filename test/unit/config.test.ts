@@ -21,8 +21,32 @@ describe('loadConfig', () => {
       REDIS_PREFIX: 'tracksmith',
       WORKER_CONCURRENCY: 32,
       QUEUE_LOCK_SECONDS: 30,
+      WEB_HOST: '127.0.0.1',
+      DISCORD_OAUTH_URL: 'https://discord.com',
     });
     expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('turns the web side on only with WEB_PORT, and then asks for what signing in needs', () => {
+    expect(loadConfig(valid).WEB_PORT).toBeUndefined();
+    expect(() => loadConfig({ ...valid, WEB_PORT: '8080' })).toThrow(
+      /DISCORD_APPLICATION_ID is required with WEB_PORT: the web side signs people in with Discord\n.*DISCORD_CLIENT_SECRET is required with WEB_PORT/,
+    );
+    expect(() => loadConfig({ ...valid, WEB_PORT: '8080', PUBLIC_URL: 'ftp://x' })).toThrow(
+      'PUBLIC_URL must be an http(s) URL',
+    );
+    const config = loadConfig({
+      ...valid,
+      WEB_PORT: '8080',
+      PUBLIC_URL: 'https://music.example.org/',
+      DISCORD_APPLICATION_ID: '110000000000000001',
+      DISCORD_CLIENT_SECRET: 'secret',
+    });
+    expect([config.WEB_PORT, config.PUBLIC_URL, config.WEB_HOST]).toEqual([
+      8080,
+      'https://music.example.org',
+      '127.0.0.1',
+    ]);
   });
 
   it('asks for Redis when a process runs only the gateway or only the worker', () => {
