@@ -2,7 +2,15 @@ import { ApplicationCommandOptionType } from 'discord.js';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Harness } from '../support/harness.js';
-import { GUILD, launchChromium, people, signIn, startWebHarness, webUrl } from './support.js';
+import {
+  GUILD,
+  launchChromium,
+  type ElementLike,
+  people,
+  signIn,
+  startWebHarness,
+  webUrl,
+} from './support.js';
 
 let h: Harness;
 let browser: Browser;
@@ -48,7 +56,10 @@ describe('settings on the web', () => {
     const fields = await page
       .locator('form[action$="/settings"] input[type="number"]')
       .evaluateAll((inputs) =>
-        inputs.map((input) => [input.getAttribute('name'), (input as unknown as { value: string }).value]),
+        inputs.map((node) => {
+          const input = node as unknown as ElementLike;
+          return [input.getAttribute('name'), input.value];
+        }),
       );
     expect(fields).toEqual([
       ['max-length', '300'],
@@ -88,7 +99,9 @@ describe('settings on the web', () => {
     await page.getByLabel('Longest track max-length').fill('10');
     await page.getByLabel('Default length default-length').fill('100');
     // The browser's own min/max check would stop the form first; the server must hold too.
-    await page.locator('form[action$="/settings"]').evaluate((form) => form.setAttribute('novalidate', ''));
+    await page.locator('form[action$="/settings"]').evaluate((form) => {
+      (form as unknown as ElementLike).setAttribute('novalidate', '');
+    });
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.waitForLoadState();
     const alert = await page.getByRole('alert').innerText();
@@ -115,7 +128,8 @@ describe('settings on the web', () => {
     for (const tamper of ['remove', 'forge'] as const) {
       await page.goto(`${webUrl(h)}/servers/${GUILD}/settings`);
       await page.getByLabel('Tracks per member per day user-daily').fill('1');
-      await page.locator('form[action$="/settings"] input[name="_csrf"]').evaluate((input, how) => {
+      await page.locator('form[action$="/settings"] input[name="_csrf"]').evaluate((node, how) => {
+        const input = node as unknown as ElementLike;
         if (how === 'remove') input.remove();
         else input.setAttribute('value', 'forged-token-from-another-site');
       }, tamper);

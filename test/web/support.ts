@@ -151,3 +151,9 @@ export interface ImageLike {
   naturalWidth: number;
   naturalHeight: number;
 }
+export interface ElementLike {
+  value: string;
+  getAttribute(name: string): string | null;
+  setAttribute(name: string, value: string): void;
+  remove(): void;
+}
