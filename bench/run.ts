@@ -4,7 +4,7 @@
  * bench are scaled (BENCH_SCALE) so minutes of service time run in seconds; results are reported
  * in service time.
  *
- * BENCH_ONLY=lag,workers runs just the named benches (lag, ack, scale, delivery, workers) and
+ * BENCH_ONLY=lag,workers runs just the named benches (lag, ack, scale, delivery, workers, web) and
  * updates only their figures in bench-results.json.
  * BENCH_WORKER_JOBS (default 300) sizes the workers bench; it needs PostgreSQL and Redis on
  * 127.0.0.1, as `npm run test:scale` does.
@@ -15,6 +15,7 @@ import { deliveryBench } from './delivery.js';
 import { lagBench } from './lag.js';
 import { scaleBench } from './scale.js';
 import { machine, printTable } from './support.js';
+import { webGalleryBench } from './web-gallery.js';
 import { workersBench } from './workers.js';
 
 const number = (name: string, fallback: number) => {
@@ -58,6 +59,15 @@ const benches: { name: string; title: string; note?: string; run: () => Promise<
       'deliveriesPerS = requests / (last final edit − first /music sent); p50/p99LagS = final edit at ' +
       'Discord − provider marked the job done; processes = bot processes beside PostgreSQL and Redis',
     run: () => workersBench({ jobs: number('BENCH_WORKER_JOBS', 300), workerCounts: [1, 2, 4], seed: 42 }),
+  },
+  {
+    name: 'web',
+    title:
+      '6. The web gallery’s first page: a server with 1,000 tracks beside one with 20 (Chromium, desktop)',
+    note:
+      'firstLoad = the page as it opens (players fetch nothing until pressed; pictures below the fold wait); ' +
+      'scrolled = after scrolling to the end; server p50/p95 = signed-in GET of the page, 200 in a row',
+    run: () => webGalleryBench({ sizes: [20, number('BENCH_WEB_TRACKS', 1000)], samples: 200 }),
   },
 ];
 

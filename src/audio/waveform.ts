@@ -14,9 +14,12 @@ export async function waveformPeaks(mp3: Uint8Array, bars = WAVEFORM_BARS): Prom
   const blocks: Float32Array[] = [];
   let total = 0;
   try {
-    // Decoded in slices so a long file is never held twice as PCM of every channel.
+    // Decoded in slices so a long file is never held twice as PCM of every channel, and the event
+    // loop gets a turn between them: a five-minute track takes about two seconds of CPU, which
+    // must not hold up the gateway's heartbeats and interactions in one block.
     const slice = 64 * 1024;
     for (let at = 0; at < mp3.length; at += slice) {
+      if (at > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       const { channels } = decoder.decode(mp3.subarray(at, at + slice));
       const first = channels[0];
       if (first === undefined || first.length === 0) continue;

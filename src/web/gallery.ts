@@ -197,14 +197,16 @@ function trackCard(guildId: string, item: GalleryTrack, names: Map<string, strin
           by ${names.get(parent.userId)}
         </p>`
       : '';
-  const player =
-    media?.audio_url != null
+  const deleted = track.deleted_at !== null;
+  const player = deleted
+    ? html`<p class="meta">Its message was deleted in Discord, so it cannot be played here.</p>`
+    : media?.audio_url != null
       ? html`<audio controls preload="none" src="${base}/audio.mp3" aria-label="Play track #${n}"></audio>`
       : html`<p class="meta">
           Delivered as a download link (too large for Discord), so it cannot be played here.
         </p>`;
   const picture =
-    media?.peaks != null
+    !deleted && media?.peaks != null
       ? html`<img
           class="wave"
           src="${base}/waveform.png"

@@ -62,7 +62,7 @@ export function page(options: PageOptions): string {
       </head>
       <body>
         <header class="top">
-          <a class="brand" href="/servers">🎵 Tracksmith</a>
+          <a class="brand" href="/servers">Tracksmith</a>
           ${
             options.user
               ? html`<form method="post" action="/auth/signout" class="signout">

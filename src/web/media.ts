@@ -32,7 +32,8 @@ export function mediaRoutes(context: WebContext) {
     const access = await context.access.check(request.params.guildId, request.user.userId);
     if (access.kind === 'none') return undefined;
     const listing = await context.tracks.byNumber(request.params.guildId, request.params.n);
-    if (listing === undefined || listing.track.status !== 'completed') return undefined;
+    if (listing === undefined || listing.track.status !== 'completed' || listing.track.deleted_at !== null)
+      return undefined;
     const media = await context.web.media(listing.track.id);
     return media?.guild_id === request.params.guildId ? media : undefined;
   };

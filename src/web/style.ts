@@ -37,6 +37,7 @@ input, select { font: inherit; padding: .4rem; border: 1px solid var(--line); bo
 .tree { padding-left: .75rem; }
 .tree li { margin: .5rem 0; position: relative; }
 .tree li::before { content: ""; position: absolute; left: -1.25rem; top: .8rem; width: 1rem; border-top: 2px solid var(--line); }
+.tree > li::before { display: none; }
 .node { display: inline-block; padding: .3rem .6rem; border: 1px solid var(--line); border-radius: 6px; background: var(--card); overflow-wrap: anywhere; }
 .node[aria-current="true"] { border-color: var(--accent); border-width: 2px; }
 .settings { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 260px), 1fr)); }

@@ -1,6 +1,16 @@
 import type { Db } from '../../src/store/db.js';
 import { encodePeaks } from '../../src/audio/waveform.js';
 
+const SEED_PROMPTS = [
+  'Warm analog pads with a slow build and brushed drums',
+  'Upbeat chiptune for a boss fight, 160 bpm',
+  'Lo-fi hip hop with vinyl crackle and a mellow Rhodes',
+  'Cinematic strings rising into a triumphant brass finale',
+  'Dreamy synthwave at night, gated reverb snare',
+  'Acoustic folk guitar and a hummed melody by a campfire',
+  'Dark techno with a rolling bassline and metallic percussion',
+];
+
 /**
  * Writes delivered tracks straight into the store, as the bot records them, for pages that need
  * many (paging, the 1,000-track gallery bench). Track n is requested n minutes after `start`, by
@@ -27,7 +37,7 @@ export async function seedTracks(
       guild_id: options.guildId,
       channel_id: options.channelId,
       user_id: options.users[n % options.users.length] ?? '0',
-      prompt: `Seeded track number ${n}: warm analog pads, a slow build and <b>brushed</b> drums`,
+      prompt: SEED_PROMPTS[n % SEED_PROMPTS.length] ?? '',
       length_seconds: 30,
       status: 'completed' as const,
       generation_id: `gen-${n}`,

@@ -80,6 +80,20 @@ describe('the gallery with many tracks', () => {
     ]);
   });
 
+  it('a track whose message was deleted in Discord keeps its card but has no player or file', async () => {
+    await h.app.database.db
+      .updateTable('usage')
+      .set({ deleted_at: Date.now(), deleted_by: people.mod.id })
+      .where('guild_id', '=', GUILD)
+      .where('track_number', '=', 45)
+      .execute();
+    await page.goto(`${webUrl(h)}/servers/${GUILD}/tracks/45`);
+    await expect(page.locator('.card').innerText()).resolves.toContain('Its message was deleted in Discord');
+    await expect(page.locator('audio').count()).resolves.toBe(0);
+    const file = await context.request.get(`${webUrl(h)}/servers/${GUILD}/tracks/45/audio.mp3`);
+    expect(file.status()).toBe(404);
+  });
+
   it('reads well on a phone: nothing wider than the screen', async () => {
     await page.goto(`${webUrl(h)}/servers/${GUILD}`);
     const widths = await page.evaluate(() => {
