@@ -53,6 +53,9 @@ describe('who may see what', () => {
     // Changing the ID in a URL to their own server finds nothing of the other's: numbers are per server.
     expect(await status(`/servers/${OTHER_GUILD}/tracks/1`)).toBe(404);
     expect(await status(`/servers/${OTHER_GUILD}`)).toBe(200);
+    // A server the bot is not in: nothing, whatever the list claims.
+    h.discord.claimGuilds(people.outsider.id, [GUILD, OTHER_GUILD, '100000000000000099']);
+    for (const path of serverPaths('100000000000000099')) expect([path, await status(path)]).toEqual([path, 404]);
     const bad = await page.goto(`${webUrl(h)}/servers/${GUILD}`);
     expect(bad?.status()).toBe(404);
     await expect(page.locator('h1').textContent()).resolves.toBe('Not found');
