@@ -55,7 +55,8 @@ describe('who may see what', () => {
     expect(await status(`/servers/${OTHER_GUILD}`)).toBe(200);
     // A server the bot is not in: nothing, whatever the list claims.
     h.discord.claimGuilds(people.outsider.id, [GUILD, OTHER_GUILD, '100000000000000099']);
-    for (const path of serverPaths('100000000000000099')) expect([path, await status(path)]).toEqual([path, 404]);
+    for (const path of serverPaths('100000000000000099'))
+      expect([path, await status(path)]).toEqual([path, 404]);
     const bad = await page.goto(`${webUrl(h)}/servers/${GUILD}`);
     expect(bad?.status()).toBe(404);
     await expect(page.locator('h1').textContent()).resolves.toBe('Not found');
