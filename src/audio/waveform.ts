@@ -11,44 +11,48 @@ export const WAVEFORM_BARS = 160;
  */
 export async function waveformPeaks(mp3: Uint8Array, bars = WAVEFORM_BARS): Promise<number[] | undefined> {
   const decoder = await createMp3Decoder();
-  const blocks: Float32Array[] = [];
-  let total = 0;
+  // The loudest sample of each block of BLOCK samples, across channels: a few thousand numbers for
+  // a long track, binned into bars once the length is known. Nothing of the PCM is kept.
+  const blocks: number[] = [];
+  let current = 0;
+  let filled = 0;
   try {
-    // Decoded in slices so a long file is never held twice as PCM of every channel, and the event
-    // loop gets a turn between them: a five-minute track takes about two seconds of CPU, which
-    // must not hold up the gateway's heartbeats and interactions in one block.
+    // Decoded in slices so the event loop gets a turn between them: a five-minute track takes
+    // about a second of CPU, which must not hold up the gateway's heartbeats in one block.
     const slice = 64 * 1024;
     for (let at = 0; at < mp3.length; at += slice) {
       if (at > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       const { channels } = decoder.decode(mp3.subarray(at, at + slice));
-      const first = channels[0];
-      if (first === undefined || first.length === 0) continue;
-      // Mixed to one channel: a picture shows loudness, not stereo placement.
-      const mixed = new Float32Array(first.length);
-      for (const channel of channels) {
-        for (let i = 0; i < mixed.length; i++) mixed[i] = (mixed[i] ?? 0) + Math.abs(channel[i] ?? 0);
+      const length = channels[0]?.length ?? 0;
+      for (let i = 0; i < length; i++) {
+        for (const channel of channels) {
+          const sample = Math.abs(channel[i] ?? 0);
+          if (sample > current) current = sample;
+        }
+        if (++filled === BLOCK) {
+          blocks.push(current);
+          current = 0;
+          filled = 0;
+        }
       }
-      for (let i = 0; i < mixed.length; i++) mixed[i] = (mixed[i] ?? 0) / channels.length;
-      blocks.push(mixed);
-      total += mixed.length;
     }
   } finally {
     decoder.free();
   }
-  if (total === 0) return undefined;
+  if (filled > 0) blocks.push(current);
+  if (blocks.length === 0) return undefined;
   const peaks = new Array<number>(bars).fill(0);
-  let index = 0;
-  for (const block of blocks) {
-    for (const sample of block) {
-      const bar = Math.min(bars - 1, Math.floor((index * bars) / total));
-      if (sample > (peaks[bar] ?? 0)) peaks[bar] = sample;
-      index++;
-    }
-  }
+  blocks.forEach((level, index) => {
+    const bar = Math.min(bars - 1, Math.floor((index * bars) / blocks.length));
+    if (level > (peaks[bar] ?? 0)) peaks[bar] = level;
+  });
   // Scaled to the loudest bar, so a quiet track still shows its shape.
   const loudest = Math.max(...peaks);
   return peaks.map((p) => (loudest === 0 ? 0 : Math.round((p / loudest) * 255)));
 }
+
+/** Samples per level kept while decoding (one mp3 frame's worth). */
+const BLOCK = 1152;
 
 export interface WaveformStyle {
   width: number;

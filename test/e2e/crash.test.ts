@@ -8,6 +8,7 @@ import { openDatabase } from '../../src/store/db.js';
 import { FakeAiml } from '../fakes/aiml.js';
 import { FakeDiscord, type RecordedRequest } from '../fakes/discord.js';
 import { eventually } from '../support/log.js';
+import { TRACK_FILE_TYPES } from '../support/harness.js';
 
 /**
  * Kills the bot with SIGKILL at every stage of a request's life, restarts it, and checks that each
@@ -151,7 +152,10 @@ describe('crash safety', () => {
 
     for (const interaction of interactions) {
       const message = discord.originalResponse(interaction.token);
-      expect(message?.attachments, `run ${interaction.point}`).toHaveLength(1);
+      expect(
+        message?.attachments.map((a) => a.content_type),
+        `run ${interaction.point}`,
+      ).toEqual(TRACK_FILE_TYPES);
       expect((message?.embeds[0] as { title?: string } | undefined)?.title).toMatch(/^🎵 Track #\d+$/);
     }
     // Nothing was posted outside the replies: no duplicates in the channel.

@@ -135,7 +135,9 @@ describe('requests survive restarts and expired tokens', () => {
     );
     expect(edit.status).toBe(200);
     expect(edit.headers.authorization).toBe(`Bot ${h.discord.token}`);
-    expect(h.discord.messages.get(reply.id)?.attachments).toHaveLength(1);
+    expect(h.discord.messages.get(reply.id)?.attachments.map((a) => a.content_type)).toEqual(
+      TRACK_FILE_TYPES,
+    );
     await eventually(() => h.logs.text().includes('track delivered'));
     expect((await ledgerWhen(h, (r) => r[0]?.delivery != null))[0]?.delivery).toBe(
       'attachment via channel-edit',

@@ -108,12 +108,20 @@ describe.each(['sqlite', 'postgres'] as const)('store on %s', (dialect) => {
     expect(changes).toEqual([
       {
         userId: moderator,
+        source: 'discord',
         setting: 'maxLengthSeconds',
         oldValue: '300 s',
         newValue: '120 s',
         changedAt: now,
       },
-      { userId: moderator, setting: 'cooldownSeconds', oldValue: '0 s', newValue: '30 s', changedAt: now },
+      {
+        userId: moderator,
+        source: 'discord',
+        setting: 'cooldownSeconds',
+        oldValue: '0 s',
+        newValue: '30 s',
+        changedAt: now,
+      },
     ]);
     expect((await settings.update(guild, { maxLengthSeconds: 120 }, moderator, now + 1)).changes).toEqual([]);
     const { changes: reset } = await settings.reset(guild, '200000000000000002', now + 2);
