@@ -12,7 +12,8 @@ import type { CommandContext, ComponentHandler } from '../src/discord/command.js
 import { encodeCustomId, type CustomId } from '../src/discord/custom-id.js';
 import { textField, textInput } from '../src/discord/modal.js';
 import { isModerator } from '../src/discord/permissions.js';
-import { renderNotice, trackRef } from '../src/discord/render.js';
+import { noPings, renderNotice, trackRef } from '../src/discord/render.js';
+import { renderTrackLyrics } from '../src/discord/render-lyrics.js';
 import { replyPrivately } from '../src/discord/reply.js';
 import { requestTrack, type TrackInteraction } from '../src/discord/request-track.js';
 import { lengthFromText } from '../src/generation/compose.js';
@@ -20,7 +21,7 @@ import { PROMPT_MAX_CHARS } from '../src/generation/request.js';
 import type { UsageRow } from '../src/store/usage-repository.js';
 
 /**
- * Regenerate, Remix, Cancel and Delete on track messages. The `custom_id` names only the request;
+ * Regenerate, Remix, Cancel, Delete and Lyrics on track messages. The `custom_id` names only the request;
  * each click looks it up again and checks the server and the member before doing anything.
  */
 async function button(interaction: ButtonInteraction, id: CustomId, context: CommandContext): Promise<void> {
@@ -58,6 +59,18 @@ async function button(interaction: ButtonInteraction, id: CustomId, context: Com
       return;
     case 'delete':
       await remove(interaction, track, context);
+      return;
+    case 'lyrics':
+      // Anyone who can see the track may read its words; only they see the answer.
+      if (track.lyrics === null) {
+        await replyPrivately(interaction, 'This track was not made from lyrics, so there are none to show.');
+        return;
+      }
+      await interaction.reply({
+        ...renderTrackLyrics(track.track_number, track.lyrics),
+        allowedMentions: noPings(),
+        flags: MessageFlags.Ephemeral,
+      });
       return;
     default:
       await replyPrivately(interaction, unknownButton);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Events, InteractionType, REST, RESTEvents, Status, type Client, type RESTOptions } from 'discord.js';
 import { sql } from 'kysely';
 import { handlers as allHandlers } from '../commands/index.js';
+import { createChatClient } from './aiml/chat.js';
 import { createAimlClient, type RetryOptions } from './aiml/client.js';
 import type { Config, Role } from './config.js';
 import type { Handlers } from './discord/command.js';
@@ -19,7 +20,9 @@ import { RedisJobQueue, RedisQueueParts } from './generation/redis/queue.js';
 import { QueueWorker } from './generation/redis/worker.js';
 import { JobSteps } from './generation/steps.js';
 import { Tracker } from './generation/tracker.js';
-import { createReserver } from './limits/reserve.js';
+import { createReserver, reserveDraft } from './limits/reserve.js';
+import { createLyricsWriter } from './songwriting/lyrics.js';
+import { createSongwritingRepository } from './store/songwriting-repository.js';
 import { DEFAULT_SETTINGS } from './limits/settings.js';
 import { DEFAULT_UPLOAD_LIMIT_BYTES } from './discord/limits.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
@@ -28,7 +31,7 @@ import { instrumentProvider } from './observability/instrument.js';
 import { createMetrics } from './observability/metrics.js';
 import { openDatabase, type Database } from './store/db.js';
 import { createSettingsRepository } from './store/settings-repository.js';
-import { createTracksRepository, parentOf } from './store/tracks-repository.js';
+import { createTracksRepository, parentOf, songOf } from './store/tracks-repository.js';
 import { createUsageRepository, isUnfinished, type UsageRow } from './store/usage-repository.js';
 
 /** Knobs that are not configuration but that tests and benchmarks need to turn. */
@@ -90,6 +93,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const settings = createSettingsRepository(database.db);
   const usage = createUsageRepository(database.db);
   const tracks = createTracksRepository(database.db);
+  const songwriting = createSongwritingRepository(database.db);
   const ledger: JobLedger = {
     submitted: (job) => usage.markSubmitted(job.id, job.generationId ?? '', clock.now()),
     numbered: (job) => tracks.assignNumber(job.id),
@@ -255,6 +259,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   metrics.bind({ depth: () => queue.depth() });
 
   const reserveInLine = createReserver(database.db);
+  const lyrics = createLyricsWriter({
+    chat: createChatClient({
+      baseUrl: config.AIML_API_URL,
+      apiKey: config.AIML_API_KEY,
+      model: config.AIML_LYRICS_MODEL,
+      logger: logger.child({ component: 'aiml-chat' }),
+      ...(options.providerRetry ? { retry: options.providerRetry } : {}),
+    }),
+    blockedWords: (guildId) => settings.blockedWords(guildId),
+    creditsPerToken: config.AIML_LYRICS_CREDITS_PER_TOKEN,
+  });
   const router: Router | undefined =
     client &&
     createRouter(options.handlers ?? allHandlers, {
@@ -262,6 +277,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       settings,
       usage,
       tracks,
+      songwriting,
+      lyrics,
+      reserveDraft: (request) => reserveDraft(database.db, { ...request, now: clock.now() }),
       logger,
       now: () => clock.now(),
       newId: randomUUID,
@@ -379,6 +397,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 /** Rebuilds an accepted request from its ledger row, as it was when the last process stopped. */
 function jobFromRow(row: UsageRow, parent: UsageRow | undefined): Job {
   const lineage = lineageFor(row.kind, parent && parentOf(parent));
+  const song = songOf(row);
   return {
     id: row.id,
     request: { prompt: row.prompt, lengthSeconds: row.length_seconds },
@@ -399,5 +418,6 @@ function jobFromRow(row: UsageRow, parent: UsageRow | undefined): Job {
     ...(row.generation_id === null ? {} : { generationId: row.generation_id }),
     ...(row.submitted_at === null ? {} : { submittedAt: row.submitted_at }),
     ...(lineage ? { lineage } : {}),
+    ...(song ? { song } : {}),
   };
 }
