@@ -15,7 +15,7 @@ export async function draftLyrics(
   context: CommandContext,
   ask: { idea: string; style: string | null },
 ): Promise<void> {
-  if (!interaction.inGuild() || interaction.channelId === null) {
+  if (!interaction.inGuild()) {
     await replyPrivately(interaction, 'Lyrics can only be drafted in a server channel.');
     return;
   }
