@@ -53,8 +53,9 @@ export function assembleSong(input: SongInput): Validated<AssembledSong> {
   const head = style ?? input.description?.trim() ?? '';
   const composed = composePrompt({ style: [head, ...extras].join('\n'), lyrics });
   if (!composed.ok) {
-    const bare = head.length + (lyrics?.length ?? 0);
-    if (extras.length > 0 && head !== '' && bare + 10 < PROMPT_MAX_CHARS) {
+    // Without the extras it would have fitted: say that the member's own choices made it too long.
+    const bare = composePrompt({ style: head, lyrics });
+    if (extras.length > 0 && bare.ok) {
       return {
         ok: false,
         problems: [
