@@ -18,6 +18,8 @@ import { replyPrivately } from '../src/discord/reply.js';
 import { requestTrack, type TrackInteraction } from '../src/discord/request-track.js';
 import { lengthFromText } from '../src/generation/compose.js';
 import { PROMPT_MAX_CHARS } from '../src/generation/request.js';
+import type { SongRecord } from '../src/limits/reserve.js';
+import { songOf } from '../src/store/tracks-repository.js';
 import type { UsageRow } from '../src/store/usage-repository.js';
 
 /**
@@ -34,6 +36,8 @@ async function button(interaction: ButtonInteraction, id: CustomId, context: Com
         length: track.length_seconds,
         kind: 'regenerate',
         parent: track,
+        // The same prompt, so the same words, style and credit: the new take's card shows them too.
+        song: songRecordOf(track),
       });
       return;
     case 'remix':
@@ -94,6 +98,16 @@ async function modal(
     kind: 'remix',
     parent: track,
   });
+}
+
+function songRecordOf(track: UsageRow): SongRecord {
+  const song = songOf(track);
+  return {
+    style: song?.style,
+    lyrics: track.lyrics ?? undefined,
+    vocals: song?.vocals,
+    credit: song?.credit,
+  };
 }
 
 const unknownButton = 'That button is not one Tracksmith recognises. Run the command again.';

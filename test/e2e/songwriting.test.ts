@@ -180,6 +180,17 @@ describe('lyrics drafts', () => {
     expect(shown.data?.flags).toBe(MessageFlags.Ephemeral);
     expect(shown.data?.embeds?.[0]?.title).toBe('Lyrics of track #1');
     expect(shown.data?.embeds?.[0]?.description).toBe(lyrics);
+
+    // A new take of it keeps the words, the style and the Lyrics button.
+    const again = h.discord.button({
+      customId: customIds(card).find((id) => id?.startsWith('track:regenerate:'))!,
+      message: h.discord.originalResponse(submit.token)!,
+      user: member,
+    });
+    const retake = await embedEdit(h, again.token);
+    expect((creates(h)[1]?.body as { prompt: string }).prompt).toBe(prompt);
+    expect(fields(retake.embeds?.[0]).Style).toBe('Sea shanty');
+    expect(retake.components?.[1]?.components.map((c) => c.label)).toEqual(['Lyrics']);
   });
 
   it('Redraft makes a new draft message with the same buttons from the same idea', async () => {
