@@ -504,6 +504,29 @@ describe('/music style, instrumental and personal defaults', () => {
     );
     expect(fields(styledCard.embeds?.[0])).toMatchObject({ Style: 'Jazz', Vocals: 'With vocals' });
 
+    // The compose form's choice works the same way, and a word it does not know is handed back.
+    const open = await firstAnswer(h, command(h, 'compose', []));
+    const form = (values: Record<string, string>) =>
+      h.discord.modalSubmit({
+        customId: open.data!.custom_id!,
+        user: member,
+        fields: Object.entries(values).map(([customId, value]) => ({ customId, value })),
+      });
+    const composed = form({ style: 'Lo-fi beats', lyrics: '', vocals: 'instrumental', length: '' });
+    const composedCard = await embedEdit(h, composed.token);
+    expect((creates(h)[3]?.body as { prompt: string }).prompt).toBe(
+      'Lo-fi beats\nInstrumental only, no vocals.',
+    );
+    expect(fields(composedCard.embeds?.[0])).toMatchObject({
+      Style: 'Lo-fi beats',
+      Vocals: 'Instrumental (no vocals)',
+    });
+    const unknown = await firstAnswer(h, form({ style: 'Lo-fi', lyrics: 'la', vocals: 'maybe', length: '' }));
+    expect(unknown.data?.content).toBe(
+      'Vocals must be "vocals" or "instrumental" (or left empty).\nYour text is attached so nothing is lost.',
+    );
+    expect(creates(h)).toHaveLength(4);
+
     const crafted = await firstAnswer(
       h,
       command(h, 'music', [str('prompt', 'x'), str('instrumental', 'maybe')]),
