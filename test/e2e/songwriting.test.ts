@@ -220,6 +220,32 @@ describe('lyrics drafts', () => {
     ]);
   });
 
+  it('refuses tampered draft and Lyrics buttons privately', async () => {
+    const h = await start();
+    const { message } = await draft(h, 'a tidy idea');
+    const unknown = await firstAnswer(
+      h,
+      h.discord.button({ customId: 'lyrics:make:not-a-draft', message, user: member }),
+    );
+    expect(unknown.data).toMatchObject({
+      flags: MessageFlags.Ephemeral,
+      content: 'That draft is not in this server’s history, so this button does nothing.',
+    });
+    const made = command(h, 'music', [str('prompt', 'no words here')]);
+    const card = await embedEdit(h, made.token);
+    const trackId = customIds(card)[0]!.split(':')[2]!;
+    const noLyrics = await firstAnswer(
+      h,
+      h.discord.button({
+        customId: `track:lyrics:${trackId}`,
+        message: h.discord.originalResponse(made.token)!,
+        user: member,
+      }),
+    );
+    expect(noLyrics.data?.content).toBe('This track was not made from lyrics, so there are none to show.');
+    expect(chatCalls(h)).toHaveLength(1);
+  });
+
   it('refuses an idea with a blocked word privately, with no model call', async () => {
     const h = await start();
     await firstAnswer(
