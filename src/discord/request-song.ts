@@ -40,14 +40,13 @@ export async function requestSong(
   const problems = [...(vocals.ok ? [] : vocals.problems), ...(style.ok ? [] : style.problems)];
   if (!vocals.ok || !style.ok) return problems;
 
-  const [prefs, settings] = await Promise.all([
-    context.songwriting.prefs(interaction.guildId, interaction.user.id),
-    context.settings.get(interaction.guildId),
-  ]);
+  const prefs = await context.songwriting.prefs(interaction.guildId, interaction.user.id);
   const applied: string[] = [];
   let length = ask.length;
   if ((length === undefined || length === null) && prefs.lengthSeconds !== null) {
-    // A default longer than the server now allows is cut to its maximum, not refused.
+    // A default longer than the server now allows is cut to its maximum, not refused. (Settings are
+    // read only here: most requests carry no default length, and every query delays the answer.)
+    const settings = await context.settings.get(interaction.guildId);
     length = Math.min(prefs.lengthSeconds, settings.maxLengthSeconds);
     applied.push(
       length === prefs.lengthSeconds
