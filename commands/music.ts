@@ -9,10 +9,7 @@ import { replyPrivately } from '../src/discord/reply.js';
 import { requestSong } from '../src/discord/request-song.js';
 import { LENGTH_MAX_SECONDS, LENGTH_MIN_SECONDS, PROMPT_MAX_CHARS } from '../src/generation/request.js';
 import { STYLE_MAX_CHARS } from '../src/songwriting/prompt.js';
-import { MAX_CHOICES, styleChoices } from '../src/songwriting/styles.js';
-
-/** How far back "the styles this server used most" looks. */
-const POPULAR_STYLES_WINDOW_MS = 30 * 24 * 60 * 60 * 1000;
+import { styleChoices } from '../src/songwriting/styles.js';
 
 const data = {
   name: 'music',
@@ -66,11 +63,7 @@ async function autocomplete(interaction: AutocompleteInteraction, context: Comma
   const focused = interaction.options.getFocused(true);
   const popular =
     focused.name === 'style' && interaction.guildId !== null
-      ? await context.tracks.topStyles(
-          interaction.guildId,
-          context.now() - POPULAR_STYLES_WINDOW_MS,
-          MAX_CHOICES,
-        )
+      ? await context.popularStyles(interaction.guildId)
       : [];
   const choices = focused.name === 'style' ? styleChoices(focused.value, popular) : [];
   await interaction.respond(choices.map((style) => ({ name: style, value: style })));

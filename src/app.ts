@@ -22,6 +22,7 @@ import { JobSteps } from './generation/steps.js';
 import { Tracker } from './generation/tracker.js';
 import { createReserver, reserveDraft } from './limits/reserve.js';
 import { createLyricsWriter } from './songwriting/lyrics.js';
+import { createPopularStyles, MAX_CHOICES } from './songwriting/styles.js';
 import { createSongwritingRepository } from './store/songwriting-repository.js';
 import { DEFAULT_SETTINGS } from './limits/settings.js';
 import { DEFAULT_UPLOAD_LIMIT_BYTES } from './discord/limits.js';
@@ -259,6 +260,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   metrics.bind({ depth: () => queue.depth() });
 
   const reserveInLine = createReserver(database.db);
+  const popularStyles = createPopularStyles({
+    load: (guildId, since) => tracks.topStyles(guildId, since, MAX_CHOICES),
+    now: () => clock.now(),
+  });
   const lyrics = createLyricsWriter({
     chat: createChatClient({
       baseUrl: config.AIML_API_URL,
@@ -279,6 +284,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       tracks,
       songwriting,
       lyrics,
+      popularStyles,
       reserveDraft: (request) => reserveDraft(database.db, { ...request, now: clock.now() }),
       logger,
       now: () => clock.now(),

@@ -34,6 +34,8 @@ export interface CommandContext {
   songwriting: SongwritingRepository;
   /** Checks a draft's allowance, blocked words and the server's credits, and records it as pending. */
   reserveDraft(request: Omit<DraftReservationRequest, 'now'>): Promise<DraftDecision>;
+  /** The server's favourite styles of the last 30 days, for autocomplete (cached, never slow). */
+  popularStyles(guildId: string): Promise<string[]>;
   /** Writes lyrics with the text model. */
   lyrics: LyricsWriter;
   /** Tells the running parts of the bot that a server's settings changed. */

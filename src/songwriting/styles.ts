@@ -73,3 +73,50 @@ export function styleChoices(typed: unknown, serverStyles: readonly string[]): s
   }
   return choices;
 }
+
+export interface PopularStylesOptions {
+  /** The server's most used styles since a time, most used first. */
+  load(guildId: string, since: number): Promise<string[]>;
+  now(): number;
+  /** How far back "most used" looks (default 30 days). */
+  windowMs?: number;
+  /** How long an answer is reused (default 60 s): members type a letter at a time. */
+  ttlMs?: number;
+  /** Longest wait for the store before answering without favourites (default 1.5 s). */
+  waitMs?: number;
+}
+
+/**
+ * The server's favourite styles for autocomplete, kept for a minute per server and never waited
+ * on for long: Discord drops an answer after 3 s, so a slow store gives the curated list alone
+ * this time, and its result is kept for the next keystroke.
+ */
+export function createPopularStyles(options: PopularStylesOptions): (guildId: string) => Promise<string[]> {
+  const windowMs = options.windowMs ?? 30 * 24 * 3600 * 1000;
+  const ttlMs = options.ttlMs ?? 60_000;
+  const waitMs = options.waitMs ?? 1_500;
+  const cache = new Map<string, { at: number; styles: Promise<string[]> }>();
+  return async (guildId) => {
+    const now = options.now();
+    let entry = cache.get(guildId);
+    if (!entry || now - entry.at > ttlMs) {
+      const styles = options.load(guildId, now - windowMs).catch(() => []);
+      entry = { at: now, styles };
+      cache.set(guildId, entry);
+      // Bounded: a bot in many servers keeps only the recently asked ones.
+      if (cache.size > 10_000) {
+        const oldest = cache.keys().next().value;
+        if (oldest !== undefined) cache.delete(oldest);
+      }
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<string[]>((resolve) => {
+      timer = setTimeout(() => resolve([]), waitMs);
+    });
+    try {
+      return await Promise.race([entry.styles, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}

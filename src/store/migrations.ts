@@ -142,6 +142,12 @@ const migrations: Record<string, Migration> = {
         ['source_author_id', 'text'],
         ['source_author_name', 'text'],
       ]);
+      // Style suggestions read a month of one server's styles: covered by this index alone.
+      await db.schema
+        .createIndex('usage_guild_time_style')
+        .on('usage')
+        .columns(['guild_id', 'requested_at', 'style', 'status'])
+        .execute();
       await db.schema
         .createTable('lyrics_drafts')
         .addColumn('id', 'text', (c) => c.primaryKey())

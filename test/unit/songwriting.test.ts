@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { cleanLyrics, lyricsBudget } from '../../src/songwriting/lyrics.js';
 import { assembleSong, parseVocals, validateStyle } from '../../src/songwriting/prompt.js';
-import { CURATED_STYLES, styleChoices } from '../../src/songwriting/styles.js';
+import { createPopularStyles, CURATED_STYLES, styleChoices } from '../../src/songwriting/styles.js';
 
 describe('assembleSong', () => {
   it('leaves a prompt exactly as typed when nothing is added', () => {
@@ -63,6 +63,36 @@ describe('styleChoices', () => {
     expect(styleChoices('.*(', [])).toEqual([]);
     expect(styleChoices('x'.repeat(100_000), [])).toEqual([]);
     expect(CURATED_STYLES.every((s) => s.length >= 1 && s.length <= 100)).toBe(true);
+  });
+});
+
+describe('createPopularStyles', () => {
+  it('reads a server once a minute, and answers without favourites when the store is slow or down', async () => {
+    let t = 1_000_000;
+    const loads: [string, number][] = [];
+    const popular = createPopularStyles({
+      load: (guildId, since) => {
+        loads.push([guildId, since]);
+        if (guildId === 'slow') return new Promise<string[]>(() => undefined);
+        if (guildId === 'down') return Promise.reject(new Error('store unreachable'));
+        return Promise.resolve(['Jazz']);
+      },
+      now: () => t,
+      windowMs: 1_000,
+      ttlMs: 60_000,
+      waitMs: 5,
+    });
+    expect(await popular('g')).toEqual(['Jazz']);
+    t += 59_000;
+    expect(await popular('g')).toEqual(['Jazz']);
+    t += 2_000;
+    expect(await popular('g')).toEqual(['Jazz']);
+    expect(loads).toEqual([
+      ['g', 999_000],
+      ['g', 1_060_000],
+    ]);
+    expect(await popular('slow')).toEqual([]);
+    expect(await popular('down')).toEqual([]);
   });
 });
 
