@@ -5,8 +5,7 @@ import {
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
 import { type CommandContext, type SlashCommand, serverSlashCommand } from '../src/discord/command.js';
-import { renderNotice } from '../src/discord/render.js';
-import { vocalsLabel } from '../src/discord/render.js';
+import { renderNotice, vocalsLabel } from '../src/discord/render.js';
 import { replyPrivately } from '../src/discord/reply.js';
 import { LENGTH_MAX_SECONDS, LENGTH_MIN_SECONDS } from '../src/generation/request.js';
 import { matchBlockedWord } from '../src/limits/policy.js';

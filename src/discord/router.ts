@@ -97,7 +97,7 @@ export function createRouter(handlers: Handlers, context: Omit<CommandContext, '
       const logger: Logger = context.logger.child({
         requestId,
         interactionId: interaction.id,
-        ...(interaction.isChatInputCommand()
+        ...(interaction.isCommand()
           ? { command: interaction.commandName }
           : interaction.isButton() || interaction.isModalSubmit()
             ? { customId: interaction.customId.slice(0, 100) }
