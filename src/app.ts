@@ -270,10 +270,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       apiKey: config.AIML_API_KEY,
       model: config.AIML_LYRICS_MODEL,
       logger: logger.child({ component: 'aiml-chat' }),
+      onRetry: () => metrics.providerRetry('chat'),
       ...(options.providerRetry ? { retry: options.providerRetry } : {}),
     }),
     blockedWords: (guildId) => settings.blockedWords(guildId),
     creditsPerToken: config.AIML_LYRICS_CREDITS_PER_TOKEN,
+    observe: (outcome) => metrics.lyricsDraft(outcome),
   });
   const router: Router | undefined =
     client &&

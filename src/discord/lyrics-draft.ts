@@ -45,7 +45,11 @@ export async function draftLyrics(
   context.logger.info({ outcome: result.kind }, 'lyrics draft finished');
   switch (result.kind) {
     case 'failed':
-      await context.songwriting.finishDraft(id, { status: 'failed', lyrics: null, creditsUsed: 0 });
+      await context.songwriting.finishDraft(id, {
+        status: 'failed',
+        lyrics: null,
+        creditsUsed: result.creditsUsed ?? 0,
+      });
       await interaction.editReply(renderNotice(`⚠️ No lyrics this time. ${result.message}`));
       return;
     case 'blocked':

@@ -13,7 +13,8 @@ export type DraftResult =
   | { kind: 'drafted'; lyrics: string; creditsUsed: number; shortened: boolean }
   /** The model's lyrics hold a blocked word: shown to nobody. */
   | { kind: 'blocked'; word: string; creditsUsed: number }
-  | { kind: 'failed'; message: string };
+  /** Credits are what an empty answer still cost; a call that failed cost nothing. */
+  | { kind: 'failed'; message: string; creditsUsed?: number };
 
 export interface LyricsWriterOptions {
   chat: ChatClient;
@@ -21,6 +22,8 @@ export interface LyricsWriterOptions {
   blockedWords(guildId: string): Promise<string[]>;
   /** Credits a token costs when the provider does not state the charge. */
   creditsPerToken: number;
+  /** Told how each draft ended (for metrics). */
+  observe?: (outcome: DraftResult['kind']) => void;
 }
 
 /** How many characters of lyrics fit in the provider's prompt beside this style. */
@@ -72,31 +75,40 @@ export function cleanLyrics(text: string, budget: number): { lyrics: string; sho
 
 /** Writes one draft: exactly one model call (with the client's own retries), then the checks. */
 export function createLyricsWriter(options: LyricsWriterOptions) {
+  const attempt = async (guildId: string, idea: string, style: string | null): Promise<DraftResult> => {
+    const budget = lyricsBudget(style);
+    let completion;
+    try {
+      completion = await options.chat.complete({
+        messages: lyricsMessages(idea, style, budget),
+        // Lyrics run about three characters a token; the margin lets the model finish a line.
+        maxTokens: Math.ceil(budget / 3) + 64,
+      });
+    } catch (error) {
+      return {
+        kind: 'failed',
+        message: userMessageOf(error, 'The lyrics could not be written just now. Please try again.'),
+      };
+    }
+    const creditsUsed =
+      completion.creditsUsed ?? Math.ceil((completion.totalTokens ?? 0) * options.creditsPerToken);
+    const { lyrics, shortened } = cleanLyrics(completion.content, budget);
+    const blocked = matchBlockedWord(lyrics, await options.blockedWords(guildId));
+    if (blocked !== undefined) return { kind: 'blocked', word: blocked, creditsUsed };
+    if (lyrics === '') {
+      return {
+        kind: 'failed',
+        message: 'The lyrics service sent back no lyrics. Please try again.',
+        creditsUsed,
+      };
+    }
+    return { kind: 'drafted', lyrics, creditsUsed, shortened: shortened || completion.truncated };
+  };
   return {
     async write(guildId: string, idea: string, style: string | null): Promise<DraftResult> {
-      const budget = lyricsBudget(style);
-      let completion;
-      try {
-        completion = await options.chat.complete({
-          messages: lyricsMessages(idea, style, budget),
-          // Lyrics run about three characters a token; the margin lets the model finish a line.
-          maxTokens: Math.ceil(budget / 3) + 64,
-        });
-      } catch (error) {
-        return {
-          kind: 'failed',
-          message: userMessageOf(error, 'The lyrics could not be written just now. Please try again.'),
-        };
-      }
-      const creditsUsed =
-        completion.creditsUsed ?? Math.ceil((completion.totalTokens ?? 0) * options.creditsPerToken);
-      const { lyrics, shortened } = cleanLyrics(completion.content, budget);
-      const blocked = matchBlockedWord(lyrics, await options.blockedWords(guildId));
-      if (blocked !== undefined) return { kind: 'blocked', word: blocked, creditsUsed };
-      if (lyrics === '') {
-        return { kind: 'failed', message: 'The lyrics service sent back no lyrics. Please try again.' };
-      }
-      return { kind: 'drafted', lyrics, creditsUsed, shortened: shortened || completion.truncated };
+      const result = await attempt(guildId, idea, style);
+      options.observe?.(result.kind);
+      return result;
     },
   };
 }

@@ -194,7 +194,7 @@ describe('lyrics drafts', () => {
   });
 
   it('Redraft makes a new draft message with the same buttons from the same idea', async () => {
-    const h = await start();
+    const h = await start({ env: { HTTP_PORT: '0' } });
     h.aiml.chatScript({ content: '[Verse]\nFirst take' });
     h.aiml.chatScript({ content: '[Verse]\nSecond take\n[Chorus]\nStill here' });
     const { posted, message } = await draft(h, 'rain on the tin roof');
@@ -218,6 +218,8 @@ describe('lyrics drafts', () => {
       { user_id: member.id, status: 'drafted' },
       { user_id: other.id, status: 'drafted' },
     ]);
+    const metrics = await (await fetch(`${h.app.httpUrl!}/metrics`)).text();
+    expect(metrics).toContain('tracksmith_lyrics_drafts_total{outcome="drafted"} 2');
   });
 
   it('refuses tampered draft and Lyrics buttons privately', async () => {
