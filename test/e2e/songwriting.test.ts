@@ -468,6 +468,44 @@ describe('a track from a message', () => {
     expect(fields(first.data?.embeds?.[0]).Lyrics).toBe(`Lyrics from a message by @ben · [message](${link})`);
   });
 
+  it('hands the text back when the message is deleted before the form comes back', async () => {
+    const h = await start();
+    const source = h.discord.postUserMessage({
+      author: { id: '200000000000000077', username: 'ben' },
+      content: 'Gone by morning',
+    });
+    const answer = await firstAnswer(
+      h,
+      h.discord.messageCommand({ name: 'Make a track from this', message: source, user: member }),
+    );
+    h.discord.messages.delete(source.id);
+    const submit = h.discord.modalSubmit({
+      customId: answer.data!.custom_id!,
+      user: member,
+      fields: [
+        { customId: 'style', value: 'Folk' },
+        { customId: 'lyrics', value: 'Gone by morning' },
+        { customId: 'vocals', value: '' },
+        { customId: 'length', value: '' },
+      ],
+    });
+    const refusal = await h.discord.waitForRequest((r) => r.path.startsWith(`/interactions/${submit.id}/`));
+    expect(bodyOf(refusal).data?.content).toBe(
+      'The message these lyrics came from is gone or out of reach, so the track cannot credit it.\nYour text is attached so nothing is lost.',
+    );
+    expect(refusal.files.map((f) => f.name)).toEqual(['your-song.txt']);
+    expect(creates(h)).toHaveLength(0);
+    // A forged form naming no message of this channel is refused the same way, before any lookup.
+    const forged = h.discord.modalSubmit({
+      customId: 'compose:message:not-a-message',
+      user: member,
+      fields: [{ customId: 'style', value: 'Folk' }],
+    });
+    expect((await firstAnswer(h, forged)).data?.content).toMatch(
+      /^That form does not name a message of this channel\. Use the message menu again\./,
+    );
+  });
+
   it('answers a message with no text, or one over the limit, privately and opens no form', async () => {
     const h = await start();
     const image = h.discord.postUserMessage({
@@ -596,6 +634,13 @@ describe('/music style, instrumental and personal defaults', () => {
       }
     }
     expect(await ask('x', 'prompt')).toEqual([]);
+    // A command with no suggestions of its own gets an empty answer, not an error.
+    const stray = h.discord.autocomplete({
+      name: 'tracks',
+      user: member,
+      options: [{ name: 'number', type: ApplicationCommandOptionType.Integer, value: 1, focused: true }],
+    });
+    expect((await firstAnswer(h, stray)).data?.choices).toEqual([]);
   });
 
   it('applies personal defaults, shows them on the card, and caps them by the server limits', async () => {
