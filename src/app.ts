@@ -7,6 +7,7 @@ import type { Config, Role } from './config.js';
 import type { Handlers } from './discord/command.js';
 import { createDiscordClient } from './discord/client.js';
 import { createDiscordReporter, type NetworkRetryOptions } from './discord/deliver.js';
+import { createFrameGuard } from './discord/frame-guard.js';
 import { createRouter, type Router } from './discord/router.js';
 import { createDownloader } from './generation/download.js';
 import { defaultDurationModel, DurationModel, type DurationModelOptions } from './generation/durations.js';
@@ -255,25 +256,34 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   metrics.bind({ depth: () => queue.depth() });
 
   const reserveInLine = createReserver(database.db);
+  const frameGuard = createFrameGuard((details) =>
+    logger.warn({ component: 'discord', ...details }, 'malformed interaction frame; it will be refused'),
+  );
+  // The raw event carries the very frame discord.js is about to build an interaction from.
+  client?.on(Events.Raw, (packet: unknown) => frameGuard.inspect(packet));
   const router: Router | undefined =
     client &&
-    createRouter(options.handlers ?? allHandlers, {
-      queue,
-      settings,
-      usage,
-      tracks,
-      logger,
-      now: () => clock.now(),
-      newId: randomUUID,
-      async reserve(request) {
-        const reservation = await reserveInLine({ ...request, now: clock.now() });
-        if (reservation.ok) concurrentByGuild.set(request.guildId, reservation.settings.concurrent);
-        return reservation;
+    createRouter(
+      options.handlers ?? allHandlers,
+      {
+        queue,
+        settings,
+        usage,
+        tracks,
+        logger,
+        now: () => clock.now(),
+        newId: randomUUID,
+        async reserve(request) {
+          const reservation = await reserveInLine({ ...request, now: clock.now() });
+          if (reservation.ok) concurrentByGuild.set(request.guildId, reservation.settings.concurrent);
+          return reservation;
+        },
+        settingsChanged(guildId, changed) {
+          concurrentByGuild.set(guildId, changed.concurrent);
+        },
       },
-      settingsChanged(guildId, changed) {
-        concurrentByGuild.set(guildId, changed.concurrent);
-      },
-    });
+      { frameGuard },
+    );
   client?.on(Events.InteractionCreate, (interaction) => {
     metrics.interaction(InteractionType[interaction.type]);
     void router?.handle(interaction);

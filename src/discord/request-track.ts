@@ -88,12 +88,19 @@ export async function requestTrack(
   try {
     await context.queue.enqueue(job);
   } catch (error) {
-    // The shared queue is unreachable: say so now rather than leave a reply that never moves.
-    await context.usage.markFailed(id, 'the request could not be queued', null, context.now());
+    // The shared queue is unreachable: say so now rather than leave a reply that never moves. The
+    // error ends here: thrown on, the router would replace this notice with its generic one.
+    context.logger.error({ err: error }, 'the request could not be queued');
+    await context.usage
+      .markFailed(id, 'the request could not be queued', null, context.now())
+      .catch((storeError: unknown) =>
+        context.logger.error({ err: storeError }, 'the unqueued request could not be ended in the ledger'),
+      );
     await interaction
       .editReply(renderNotice('The bot could not queue this track just now. Please try again in a minute.'))
-      .catch(() => undefined);
-    throw error;
+      .catch((replyError: unknown) =>
+        context.logger.warn({ err: replyError }, 'could not tell the member the request was not queued'),
+      );
   }
 }
 

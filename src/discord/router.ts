@@ -1,7 +1,9 @@
 import { MessageFlags, type Interaction, type RepliableInteraction } from 'discord.js';
 import type { Logger } from '../log.js';
+import { runWithRequestContext } from '../request-context.js';
 import type { CommandContext, Handlers } from './command.js';
 import { decodeCustomId } from './custom-id.js';
+import type { FrameGuard } from './frame-guard.js';
 import { renderNotice } from './render.js';
 import { replyPrivately } from './reply.js';
 
@@ -9,6 +11,7 @@ const genericFailure = 'Something went wrong while handling that. Please try aga
 const stopping = 'Tracksmith is restarting. Please try again in a minute.';
 const unknownCommand = 'This command is not available any more.';
 const unknownComponent = 'That button or form is not one Tracksmith recognises. Run the command again.';
+const malformedCommand = 'That command arrived in a form Tracksmith does not recognise. Run it again.';
 
 export interface Router {
   handle(interaction: Interaction): Promise<void>;
@@ -21,7 +24,11 @@ export interface Router {
  * modals by the scope of their `custom_id`. It knows no handler by name: the lists come from
  * `createApp`.
  */
-export function createRouter(handlers: Handlers, context: Omit<CommandContext, 'requestId'>): Router {
+export function createRouter(
+  handlers: Handlers,
+  context: Omit<CommandContext, 'requestId'>,
+  options: { frameGuard?: FrameGuard } = {},
+): Router {
   const commands = new Map(handlers.commands.map((command) => [command.data.name, command]));
   const components = new Map(handlers.components.map((handler) => [handler.scope, handler]));
   let open = true;
@@ -58,21 +65,39 @@ export function createRouter(handlers: Handlers, context: Omit<CommandContext, '
     },
 
     async handle(interaction) {
-      if (!interaction.isRepliable()) return;
-      // One ID from the interaction to the delivery: it becomes the ledger row's and the job's ID.
-      const requestId = context.newId();
-      const logger: Logger = context.logger.child({
-        requestId,
-        interactionId: interaction.id,
-        ...(interaction.isChatInputCommand()
-          ? { command: interaction.commandName }
-          : interaction.isButton() || interaction.isModalSubmit()
-            ? { customId: interaction.customId.slice(0, 100) }
-            : {}),
-        guildId: interaction.guildId,
-        userId: interaction.user.id,
-      });
-      logger.debug('interaction received');
+      // Never rejects: app.ts does not wait on it, and one bad interaction must not end the process.
+      try {
+        if (!interaction.isRepliable()) return;
+        // One ID from the interaction to the delivery: it becomes the ledger row's and the job's ID.
+        const requestId = context.newId();
+        const command = nameOf(interaction);
+        const scope = {
+          requestId,
+          interactionId: interaction.id,
+          guildId: interaction.guildId,
+          userId: interaction.user.id,
+          ...(command === undefined ? {} : { command }),
+        };
+        const logger: Logger = context.logger.child(scope);
+        await runWithRequestContext(scope, () => handleOne(interaction, requestId, logger));
+      } catch (error) {
+        context.logger.error(
+          { err: error, interactionId: interaction.id },
+          'interaction could not be handled',
+        );
+      }
+    },
+  };
+
+  async function handleOne(interaction: RepliableInteraction, requestId: string, logger: Logger) {
+    logger.debug('interaction received');
+    try {
+      if (options.frameGuard?.takeRefusal(interaction.id)) {
+        logger.warn('malformed interaction refused');
+        const refusal = interaction.isChatInputCommand() ? malformedCommand : unknownComponent;
+        await privately(interaction, refusal, logger);
+        return;
+      }
       const route = dispatch(interaction, { ...context, logger, requestId });
       if (route === undefined) return;
       if (typeof route !== 'function') {
@@ -99,8 +124,21 @@ export function createRouter(handlers: Handlers, context: Omit<CommandContext, '
           logger.warn({ err: replyError }, 'could not report the failure'),
         );
       }
-    },
-  };
+    } finally {
+      // The last line of every interaction: tests wait for it to know nothing more will be sent.
+      logger.debug('interaction handled');
+    }
+  }
+}
+
+/** The command's name or the component's scope, for the log; never more than a short string. */
+function nameOf(interaction: Interaction): string | undefined {
+  const raw = interaction.isChatInputCommand()
+    ? interaction.commandName
+    : interaction.isButton() || interaction.isModalSubmit()
+      ? interaction.customId
+      : undefined;
+  return typeof raw === 'string' ? raw.slice(0, 100) : undefined;
 }
 
 /** An ephemeral notice as the interaction's first answer; a failure to send it is only logged. */
