@@ -14,6 +14,7 @@ import {
   type RESTPatchAPIWebhookWithTokenMessageJSONBody,
 } from 'discord.js';
 import { CANCELLABLE_PHASES, type Delivery, type Job, type Lineage } from '../generation/ports.js';
+import { submittedAtOf } from '../generation/job.js';
 import { encodeCustomId } from './custom-id.js';
 
 /** A message edit as data: the JSON body and any files to upload with it. */
@@ -101,7 +102,7 @@ export function renderProgress(job: Job): MessagePayload {
       content = `📥 ${who}'s ${what} is ready; fetching the file…`;
       break;
     default:
-      content = `🎼 Generating a ${what} for ${who}, started ${time(Math.floor((job.submittedAt ?? job.createdAt) / 1000), TimestampStyles.RelativeTime)}…`;
+      content = `🎼 Generating a ${what} for ${who}, started ${time(Math.floor((submittedAtOf(job.state) ?? job.createdAt) / 1000), TimestampStyles.RelativeTime)}…`;
   }
   return {
     body: {

@@ -13,6 +13,7 @@ import type { CommandContext } from './command.js';
 import { DEFAULT_UPLOAD_LIMIT_BYTES } from './limits.js';
 import { renderNotice } from './render.js';
 import { replyPrivately } from './reply.js';
+import { storageUnavailable } from './router.js';
 
 /** Every interaction that can ask for a track: /music, the /compose form, Regenerate, the Remix form. */
 export type TrackInteraction = ChatInputCommandInteraction | ButtonInteraction | ModalSubmitInteraction;
@@ -43,6 +44,12 @@ export async function requestTrack(
   const checked = validateMusicRequest({ prompt: ask.prompt, length: ask.length });
   if (!checked.ok) {
     await replyPrivately(interaction, checked.problems.join('\n'));
+    return;
+  }
+
+  // Nothing is reserved, and nothing reaches the provider, while the ledger cannot record it.
+  if (!context.storeAvailable()) {
+    await replyPrivately(interaction, storageUnavailable);
     return;
   }
 

@@ -1,5 +1,6 @@
 import { MessageFlags, type Interaction, type RepliableInteraction } from 'discord.js';
 import type { Logger } from '../log.js';
+import { isTransientStoreError } from '../store/health.js';
 import { runWithRequestContext } from '../request-context.js';
 import type { CommandContext, Handlers } from './command.js';
 import { decodeCustomId } from './custom-id.js';
@@ -8,6 +9,7 @@ import { renderNotice } from './render.js';
 import { replyPrivately } from './reply.js';
 
 const genericFailure = 'Something went wrong while handling that. Please try again in a moment.';
+export const storageUnavailable = "The bot's storage is unavailable right now. Try again in a minute.";
 const stopping = 'Tracksmith is restarting. Please try again in a minute.';
 const unknownCommand = 'This command is not available any more.';
 const unknownComponent = 'That button or form is not one Tracksmith recognises. Run the command again.';
@@ -113,7 +115,8 @@ export function createRouter(
         await route();
       } catch (error) {
         logger.error({ err: error }, 'handler failed');
-        const notice = renderNotice(genericFailure);
+        // A store that went away mid-command is an outage the member can wait out, not a bug.
+        const notice = renderNotice(isTransientStoreError(error) ? storageUnavailable : genericFailure);
         // A deferred reply shows "thinking…" until edited, so the notice replaces it.
         const answer = interaction.replied
           ? interaction.followUp({ ...notice, flags: MessageFlags.Ephemeral })

@@ -127,6 +127,13 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('usage_parent').on('usage').column('parent_id').execute();
     },
   },
+  // The mark before the provider's POST (see `generation/job.ts`): a crash after the provider
+  // answered and before the ledger recorded it is then resubmitted visibly, never silently.
+  '004_submitting': {
+    async up(db: Kysely<unknown>) {
+      await addNullableColumns(db, 'usage', [['submitting_at', 'bigint']]);
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {
