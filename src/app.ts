@@ -81,11 +81,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   // With several processes writing to one log store, each line says which kind wrote it.
   const logger = config.ROLE === 'all' ? base : base.child({ role: config.ROLE });
   const clock = options.clock ?? systemClock;
+  const connectionFaults: { report?: (error: Error) => void } = {};
   const database = await openDatabase({
     url: config.DATABASE_URL,
     dataDir: config.DATA_DIR,
-    onConnectionError: (error) =>
-      logger.warn({ err: error }, 'a store connection broke; it will be replaced'),
+    onConnectionError: (error) => {
+      logger.warn({ err: error }, 'a store connection broke; it will be replaced');
+      // Often the first sign of a restart or failover: the health flag checks and comes back by itself.
+      connectionFaults.report?.(error);
+    },
   });
   logger.info({ store: database.location }, 'store ready');
   if (config.ROLE !== 'all' && database.dialect === 'sqlite') {
@@ -112,6 +116,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       ),
     onUp: (downForMs) => logger.info({ downForMs }, 'the store is back'),
   });
+  connectionFaults.report = (error) => storeHealth.failed(error);
   const settings = createSettingsRepository(database.db);
   const usage = createUsageRepository(database.db);
   const tracks = createTracksRepository(database.db);

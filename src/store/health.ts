@@ -99,10 +99,11 @@ export function isTransientStoreError(error: unknown): boolean {
     if (/^SQLITE_(BUSY|LOCKED|IOERR|CANTOPEN|PROTOCOL)/.test(code)) return true;
     if (/^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH)$/.test(code))
       return true;
-    // SQLSTATE 3D000: the database does not exist (yet) or is being recreated.
+    // 3D000: the database does not exist (yet) or is being recreated; 55000 with the message below:
+    // it is not accepting connections (ALLOW_CONNECTIONS false during maintenance or a failover).
     if (code === '3D000') return true;
   }
-  return /Connection terminated|connection (?:was )?(?:closed|lost|refused)|timeout exceeded when trying to connect|Client has encountered a connection error|database is locked|not queryable/i.test(
+  return /Connection terminated|not currently accepting connections|terminating connection|connection (?:was )?(?:closed|lost|refused)|timeout exceeded when trying to connect|Client has encountered a connection error|database is locked|not queryable/i.test(
     error.message,
   );
 }

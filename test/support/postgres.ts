@@ -9,11 +9,13 @@ export const testPostgresUrl = process.env.TEST_POSTGRES_URL ?? 'postgres://post
 
 export interface TestDatabase {
   url: string;
+  name: string;
   drop(): Promise<void>;
 }
 
 async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: testPostgresUrl });
+  client.on('error', () => undefined);
   await client.connect();
   try {
     return await work(client);
@@ -29,7 +31,27 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
+    name,
     drop: () =>
       admin((client) => client.query(`drop database if exists ${name} with (force)`)).then(() => undefined),
   };
+}
+
+/**
+ * A PostgreSQL outage as a failover or restart looks to the bot: the database refuses new
+ * connections and every open one is ended (`ALTER DATABASE … ALLOW_CONNECTIONS false` and
+ * `pg_terminate_backend`), for `ms`; then it accepts them again. Resolves once it does.
+ */
+export async function refuseConnections(name: string, ms: number): Promise<{ downAt: number; upAt: number }> {
+  await admin(async (client) => {
+    await client.query(`alter database ${name} allow_connections false`);
+    await client.query(
+      'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
+      [name],
+    );
+  });
+  const downAt = Date.now();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  await admin((client) => client.query(`alter database ${name} allow_connections true`));
+  return { downAt, upAt: Date.now() };
 }
