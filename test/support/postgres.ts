@@ -40,9 +40,11 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 /**
  * A PostgreSQL outage as a failover or restart looks to the bot: the database refuses new
  * connections and every open one is ended (`ALTER DATABASE … ALLOW_CONNECTIONS false` and
- * `pg_terminate_backend`), for `ms`; then it accepts them again. Resolves once it does.
+ * `pg_terminate_backend`). Resolves once it is in effect, with the function that ends it.
  */
-export async function refuseConnections(name: string, ms: number): Promise<{ downAt: number; upAt: number }> {
+export async function refuseConnections(
+  name: string,
+): Promise<{ downAt: number; allow: () => Promise<number> }> {
   await admin(async (client) => {
     await client.query(`alter database ${name} allow_connections false`);
     await client.query(
@@ -50,8 +52,11 @@ export async function refuseConnections(name: string, ms: number): Promise<{ dow
       [name],
     );
   });
-  const downAt = Date.now();
-  await new Promise((resolve) => setTimeout(resolve, ms));
-  await admin((client) => client.query(`alter database ${name} allow_connections true`));
-  return { downAt, upAt: Date.now() };
+  return {
+    downAt: Date.now(),
+    allow: async () => {
+      await admin((client) => client.query(`alter database ${name} allow_connections true`));
+      return Date.now();
+    },
+  };
 }
