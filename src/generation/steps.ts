@@ -137,7 +137,10 @@ export class JobSteps {
     job.state = submitted(job.state, answer.generationId, submittedAt);
     run.logger = run.logger.child({ generationId: answer.generationId });
     run.logger.info({ status: answer.status }, 'generation submitted');
-    await beforeLedger?.(answer.generationId, submittedAt);
+    // Best effort: the ledger write below is what must land, whatever became of this one.
+    await beforeLedger?.(answer.generationId, submittedAt).catch((error: unknown) =>
+      run.logger.warn({ err: error }, 'the generation could not be kept with the queued job'),
+    );
     await this.durable(run, 'submission', () => this.options.ledger.submitted(job));
     return { generationId: answer.generationId, submittedAt };
   }
