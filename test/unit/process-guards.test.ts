@@ -18,12 +18,14 @@ describe('process guards', () => {
       .split('\n')
       .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(lines.map((l) => l.msg)).toEqual([
+    // The fatal line is flushed at once, before the buffered ones: compare them by message, not order.
+    const byMessage = new Map(lines.map((l) => [l.msg, l]));
+    expect([...byMessage.keys()].sort()).toEqual([
       'a promise rejected with nobody waiting for it; the bot carries on',
       'still running',
       'uncaught exception; exiting so the supervisor restarts the bot',
     ]);
-    expect(lines[0]).toMatchObject({
+    expect(byMessage.get('a promise rejected with nobody waiting for it; the bot carries on')).toMatchObject({
       level: 50,
       requestId: 'req-1',
       interactionId: '1300000000000000001',
@@ -31,7 +33,7 @@ describe('process guards', () => {
       command: 'music',
       err: { message: 'a stray rejection' },
     });
-    expect(lines[2]).toMatchObject({
+    expect(byMessage.get('uncaught exception; exiting so the supervisor restarts the bot')).toMatchObject({
       level: 60,
       requestId: 'req-2',
       interactionId: '1300000000000000002',
