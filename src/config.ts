@@ -19,6 +19,30 @@ const url = (fallback: string) =>
     .default(fallback)
     .transform((value) => value.replace(/\/+$/, ''));
 
+/**
+ * A 256-bit key, as 64 hex digits or as base64 (44 characters with padding). Read as the key's
+ * bytes; anything that does not come to exactly 32 bytes is refused rather than stretched.
+ */
+const encryptionKey = z
+  .string()
+  .trim()
+  .transform((value, ctx) => {
+    const bytes = /^[0-9a-fA-F]{64}$/.test(value)
+      ? Buffer.from(value, 'hex')
+      : /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=?$/.test(value)
+        ? Buffer.from(value, 'base64')
+        : undefined;
+    if (bytes?.length !== 32) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'must be 32 bytes, as 64 hex digits or 44 base64 characters (make one with: openssl rand -base64 32)',
+      });
+      return z.NEVER;
+    }
+    return bytes;
+  });
+
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const snowflake = z.string().regex(/^\d{17,20}$/, 'must be a Discord ID (17 to 20 digits)');
@@ -76,6 +100,7 @@ const schema = z.object({
     .default('tracksmith'),
   WORKER_CONCURRENCY: positiveInt(32, 1_000),
   QUEUE_LOCK_SECONDS: positiveInt(30, 3_600),
+  TOKEN_ENCRYPTION_KEY: encryptionKey.optional(),
 });
 
 export type Config = Readonly<z.output<typeof schema>>;
@@ -112,6 +137,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (splitRole && present.REDIS_URL === undefined) {
     problems.push(
       `REDIS_URL is required for the ${role} role: gateways and workers share work through Redis`,
+    );
+  }
+  if (splitRole && present.TOKEN_ENCRYPTION_KEY === undefined) {
+    problems.push(
+      `TOKEN_ENCRYPTION_KEY is required for the ${role} role: every process must read the interaction tokens the others stored (make one with: openssl rand -base64 32)`,
     );
   }
   if (splitRole && isInMemoryStore(present.DATABASE_URL)) {

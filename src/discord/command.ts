@@ -42,6 +42,8 @@ export interface CommandContext {
   settingsChanged(guildId: string, settings: GuildSettings): void;
   now(): number;
   newId(): string;
+  /** False while the store is out of reach: new requests are turned away before anything is reserved. */
+  storeAvailable(): boolean;
   /** This interaction's request ID: in every log line, and the ID of the request it starts. */
   requestId: string;
   logger: Logger;

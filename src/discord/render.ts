@@ -21,6 +21,7 @@ import {
   type MessageCredit,
   type SongDetails,
 } from '../generation/ports.js';
+import { submittedAtOf } from '../generation/job.js';
 import { encodeCustomId } from './custom-id.js';
 
 /** A message edit as data: the JSON body and any files to upload with it. */
@@ -109,7 +110,7 @@ export function renderProgress(job: Job): MessagePayload {
       content = `📥 ${who}'s ${what} is ready; fetching the file…`;
       break;
     default:
-      content = `🎼 Generating a ${what} for ${who}, started ${time(Math.floor((job.submittedAt ?? job.createdAt) / 1000), TimestampStyles.RelativeTime)}…`;
+      content = `🎼 Generating a ${what} for ${who}, started ${time(Math.floor((submittedAtOf(job.state) ?? job.createdAt) / 1000), TimestampStyles.RelativeTime)}…`;
   }
   return {
     body: {

@@ -14,6 +14,7 @@ import type { CommandContext } from './command.js';
 import { DEFAULT_UPLOAD_LIMIT_BYTES } from './limits.js';
 import { renderNotice } from './render.js';
 import { replyPrivately } from './reply.js';
+import { storageUnavailable } from './router.js';
 
 /** Every interaction that can ask for a track: /music, the /compose form, Regenerate, the Remix form. */
 export type TrackInteraction = ChatInputCommandInteraction | ButtonInteraction | ModalSubmitInteraction;
@@ -46,6 +47,12 @@ export async function requestTrack(
   const checked = validateMusicRequest({ prompt: ask.prompt, length: ask.length });
   if (!checked.ok) {
     await replyPrivately(interaction, checked.problems.join('\n'));
+    return;
+  }
+
+  // Nothing is reserved, and nothing reaches the provider, while the ledger cannot record it.
+  if (!context.storeAvailable()) {
+    await replyPrivately(interaction, storageUnavailable);
     return;
   }
 
@@ -93,12 +100,19 @@ export async function requestTrack(
   try {
     await context.queue.enqueue(job);
   } catch (error) {
-    // The shared queue is unreachable: say so now rather than leave a reply that never moves.
-    await context.usage.markFailed(id, 'the request could not be queued', null, context.now());
+    // The shared queue is unreachable: say so now rather than leave a reply that never moves. The
+    // error ends here: thrown on, the router would replace this notice with its generic one.
+    context.logger.error({ err: error }, 'the request could not be queued');
+    await context.usage
+      .markFailed(id, 'the request could not be queued', null, context.now())
+      .catch((storeError: unknown) =>
+        context.logger.error({ err: storeError }, 'the unqueued request could not be ended in the ledger'),
+      );
     await interaction
       .editReply(renderNotice('The bot could not queue this track just now. Please try again in a minute.'))
-      .catch(() => undefined);
-    throw error;
+      .catch((replyError: unknown) =>
+        context.logger.warn({ err: replyError }, 'could not tell the member the request was not queued'),
+      );
   }
 }
 

@@ -104,6 +104,11 @@ export function createMetrics(role: string): Metrics {
     labelNames: ['call', 'outcome'],
     registers: [registry],
   });
+  const resubmissions = new Counter({
+    name: 'tracksmith_resubmissions_total',
+    help: 'Requests submitted to the provider again after a stop between its answer and the ledger (each may be charged twice)',
+    registers: [registry],
+  });
   const retries = new Counter({
     name: 'tracksmith_provider_retries_total',
     help: 'Provider calls retried after a transient failure',
@@ -140,6 +145,9 @@ export function createMetrics(role: string): Metrics {
       if (job.completedAt !== undefined && job.deliveredAt !== undefined) {
         delivery.observe((job.deliveredAt - job.completedAt) / 1000);
       }
+    },
+    resubmitted() {
+      resubmissions.inc();
     },
     providerCall(call, outcome) {
       providerCalls.inc({ call, outcome });

@@ -127,6 +127,13 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('usage_parent').on('usage').column('parent_id').execute();
     },
   },
+  // The mark before the provider's POST (see `generation/job.ts`): a crash after the provider
+  // answered and before the ledger recorded it is then resubmitted visibly, never silently.
+  '004_submitting': {
+    async up(db: Kysely<unknown>) {
+      await addNullableColumns(db, 'usage', [['submitting_at', 'bigint']]);
+    },
+  },
   // Songwriting: lyrics drafts (their own daily allowance, their credits in the server's budget),
   // members' personal defaults, and what a track was made from (style, vocals, lyrics, a message).
   '005_songwriting': {

@@ -74,6 +74,11 @@ export interface UsageTable {
   /** The track message was deleted; the record stays for history and lineage. */
   deleted_at: number | null;
   deleted_by: string | null;
+  /**
+   * Written just before the provider's POST. A row found with it and no generation ID after a
+   * restart was cut short between the POST and the ledger, and is submitted again (and counted).
+   */
+  submitting_at: number | null;
   /** The style the member chose (/music style:, the compose form), kept apart from the prompt. */
   style: string | null;
   /** The lyrics the track was made from (the compose form, a draft, a message). */

@@ -18,6 +18,8 @@ type Aggregate = number | bigint | string;
 export interface UsageRepository {
   insert(row: NewUsageRow): Promise<void>;
   get(id: string): Promise<UsageRow | undefined>;
+  /** The mark before the provider's POST; the row stays queued. */
+  markSubmitting(id: string, at: number): Promise<void>;
   markSubmitted(id: string, generationId: string, at: number): Promise<void>;
   markCompleted(id: string, outcome: CompletedTrack, at: number): Promise<void>;
   markFailed(id: string, error: string, creditsUsed: number | null, at: number): Promise<void>;
@@ -90,6 +92,15 @@ export function createUsageRepository(db: Db): UsageRepository {
     },
 
     get: (id) => db.selectFrom('usage').selectAll().where('id', '=', id).executeTakeFirst(),
+
+    async markSubmitting(id, at) {
+      await db
+        .updateTable('usage')
+        .set({ submitting_at: at })
+        .where('id', '=', id)
+        .where('status', '=', 'queued')
+        .execute();
+    },
 
     async markSubmitted(id, generationId, at) {
       await db

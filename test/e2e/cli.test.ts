@@ -67,7 +67,12 @@ describe('entry points', { timeout: 90_000 }, () => {
     const secrets = { DISCORD_TOKEN: 'token', AIML_API_KEY: 'key' };
     const memory = await runEntry(
       'src/main.ts',
-      { ...secrets, REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: 'sqlite::memory:' },
+      {
+        ...secrets,
+        REDIS_URL: 'redis://127.0.0.1:6379',
+        DATABASE_URL: 'sqlite::memory:',
+        TOKEN_ENCRYPTION_KEY: '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff',
+      },
       ['--role', 'gateway'],
     );
     expect(memory.code).toBe(1);
@@ -84,6 +89,7 @@ describe('entry points', { timeout: 90_000 }, () => {
         DISCORD_TOKEN: 'token',
         AIML_API_KEY: 'key',
         REDIS_URL: 'redis://127.0.0.1:1',
+        TOKEN_ENCRYPTION_KEY: '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff',
       },
       ['--role', 'worker'],
     );

@@ -330,6 +330,25 @@ export class FakeDiscord {
     return this.dispatchInteraction(5, input, { custom_id: input.customId, components }, input.message);
   }
 
+  /**
+   * An INTERACTION_CREATE built like the others and then changed by `craft` before it goes out,
+   * as a member with a modified client could send it (a `custom_id` that is a number, say). The
+   * fake records it and accepts callbacks for it like any other interaction.
+   */
+  craftedInteraction(
+    type: number,
+    input: InteractionInput & { data: Json; message?: FakeMessage },
+    craft: (frame: Json) => void,
+  ): { id: string; token: string } {
+    return this.dispatchInteraction(type, input, input.data, input.message, craft);
+  }
+
+  /** A message the bot posted earlier in the default guild's first channel, for a component to sit on. */
+  seedBotMessage(content: string): FakeMessage {
+    const guild = this.defaultGuild();
+    return this.createMessage(guild.channels?.[0]?.id ?? guild.id, guild.id, { content }, []);
+  }
+
   /** Sends an event on every session. */
   dispatchRaw(t: string, d: unknown): void {
     for (const ws of this.identified.keys()) this.send(ws, { op: 0, t, s: ++this.sequence, d });
@@ -790,7 +809,13 @@ export class FakeDiscord {
     message.edited_timestamp = new Date().toISOString();
   }
 
-  private dispatchInteraction(type: number, input: InteractionInput, data: Json, message?: FakeMessage) {
+  private dispatchInteraction(
+    type: number,
+    input: InteractionInput,
+    data: Json,
+    message?: FakeMessage,
+    craft?: (frame: Json) => void,
+  ) {
     const guild = this.guilds.find((g) => g.id === input.guildId) ?? this.defaultGuild();
     const channelId = input.channelId ?? guild.channels?.[0]?.id ?? guild.id;
     const id = this.nextId();
@@ -824,7 +849,7 @@ export class FakeDiscord {
     });
     this.interactions.set(id, record);
     this.byToken.set(token, record);
-    this.dispatchToGuild(guild.id, 'INTERACTION_CREATE', {
+    const frame: Json = {
       id,
       application_id: this.applicationId,
       type,
@@ -856,7 +881,9 @@ export class FakeDiscord {
       context: 0,
       attachment_size_limit: input.attachmentSizeLimit ?? 10 * 1024 * 1024,
       ...(message ? { message } : {}),
-    });
+    };
+    craft?.(frame);
+    this.dispatchToGuild(guild.id, 'INTERACTION_CREATE', frame);
     return { id, token };
   }
 
