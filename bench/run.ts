@@ -4,7 +4,8 @@
  * bench are scaled (BENCH_SCALE) so minutes of service time run in seconds; results are reported
  * in service time.
  *
- * BENCH_ONLY=lag,workers runs just the named benches (lag, ack, scale, delivery, workers, web) and
+ * BENCH_ONLY=lag,workers runs just the named benches (lag, ack, scale, delivery, workers, styles,
+ * web) and
  * updates only their figures in bench-results.json.
  * BENCH_WORKER_JOBS (default 300) sizes the workers bench; it needs PostgreSQL and Redis on
  * 127.0.0.1, as `npm run test:scale` does.
@@ -15,6 +16,7 @@ import { deliveryBench } from './delivery.js';
 import { lagBench } from './lag.js';
 import { scaleBench } from './scale.js';
 import { machine, printTable } from './support.js';
+import { stylesBench } from './styles.js';
 import { webGalleryBench } from './web-gallery.js';
 import { workersBench } from './workers.js';
 
@@ -61,9 +63,17 @@ const benches: { name: string; title: string; note?: string; run: () => Promise<
     run: () => workersBench({ jobs: number('BENCH_WORKER_JOBS', 300), workerCounts: [1, 2, 4], seed: 42 }),
   },
   {
+    name: 'styles',
+    title: '6. A /music style: autocomplete answer (store query + matching; Discord allows 3 s)',
+    run: async () => [
+      ...(await stylesBench(number('BENCH_STYLE_TRACKS', 20_000))),
+      ...(await stylesBench(number('BENCH_STYLE_TRACKS_LARGE', 200_000))),
+    ],
+  },
+  {
     name: 'web',
     title:
-      '6. The web gallery’s first page: a server with 1,000 tracks beside one with 20 (Chromium, desktop)',
+      '7. The web gallery’s first page: a server with 1,000 tracks beside one with 20 (Chromium, desktop)',
     note:
       'firstLoad = the page as it opens (players fetch nothing until pressed; pictures below the fold wait); ' +
       'scrolled = after scrolling to the end; server p50/p95 = signed-in GET of the page, 200 in a row',

@@ -110,6 +110,7 @@ const settingOrder: SettingKey[] = [
   'cooldownSeconds',
   'concurrent',
   'monthlyCredits',
+  'lyricsDaily',
   'exemptRoleId',
 ];
 

@@ -69,6 +69,7 @@ describe('settings on the web', () => {
       ['cooldown', '0'],
       ['concurrent', '10'],
       ['monthly-credits', '0'],
+      ['lyrics-daily', '20'],
     ]);
     // Every field has a label a screen reader announces.
     await expect(page.getByLabel('Longest track max-length').count()).resolves.toBe(1);
