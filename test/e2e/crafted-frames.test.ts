@@ -1,7 +1,7 @@
 import { ApplicationCommandOptionType } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordedRequest } from '../fakes/discord.js';
-import { isFinalEdit, startHarness, type Harness } from '../support/harness.js';
+import { isFinalEdit, startHarness, type Harness, TRACK_FILE_TYPES } from '../support/harness.js';
 
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -113,7 +113,7 @@ describe('crafted gateway frames', () => {
         options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: 'after the storm' }],
       });
       const final: RecordedRequest = await h.discord.waitForRequest(isFinalEdit(good.token));
-      expect(final.files).toHaveLength(1);
+      expect(final.files.map((f) => f.contentType)).toEqual(TRACK_FILE_TYPES);
       // Nothing reached the provider for the crafted one.
       expect(h.aiml.requests.filter((r) => r.route === 'create')).toHaveLength(1);
       expect(h.logs.lines.some((l) => l.msg === 'malformed interaction frame; it will be refused')).toBe(
@@ -134,7 +134,7 @@ describe('crafted gateway frames', () => {
       options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: 'still here' }],
     });
     const final = await h.discord.waitForRequest(isFinalEdit(good.token));
-    expect(final.files).toHaveLength(1);
+    expect(final.files.map((f) => f.contentType)).toEqual(TRACK_FILE_TYPES);
     expect(
       h.logs.lines.filter((l) => l.msg === 'malformed interaction frame; it will be refused'),
     ).toHaveLength(1);

@@ -5,7 +5,7 @@ import { ApplicationCommandOptionType } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeAiml } from '../fakes/aiml.js';
 import { FakeDiscord } from '../fakes/discord.js';
-import { isFinalEdit } from '../support/harness.js';
+import { isFinalEdit, TRACK_FILE_TYPES } from '../support/harness.js';
 import { eventually } from '../support/log.js';
 import { spawnBot, type BotProcess } from '../support/processes.js';
 
@@ -50,7 +50,7 @@ describe('the crash window between the provider and the ledger', () => {
 
     const second = track(await spawnBot('all', env));
     const final = await discord.waitForRequest(isFinalEdit(interaction.token), 20_000);
-    expect(final.files).toHaveLength(1);
+    expect(final.files.map((f) => f.contentType)).toEqual(TRACK_FILE_TYPES);
     // Sent twice (the provider may charge twice), and said so: a warning and a metric.
     expect(aiml.requests.filter((r) => r.route === 'create')).toHaveLength(2);
     await second.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('submitting again'));
@@ -62,6 +62,8 @@ describe('the crash window between the provider and the ledger', () => {
     const metrics = await (await fetch(`${String(serving?.url)}/metrics`)).text();
     expect(metrics).toMatch(/^tracksmith_resubmissions_total 1$/m);
     // The member still has exactly one track, in the one reply.
-    expect(discord.originalResponse(interaction.token)?.attachments).toHaveLength(1);
+    expect(discord.originalResponse(interaction.token)?.attachments.map((a) => a.content_type)).toEqual(
+      TRACK_FILE_TYPES,
+    );
   }, 60_000);
 });

@@ -1,6 +1,6 @@
 import { ApplicationCommandOptionType } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isFinalEdit, startHarness, type Harness } from '../support/harness.js';
+import { isFinalEdit, startHarness, type Harness, TRACK_FILE_TYPES } from '../support/harness.js';
 import { eventually } from '../support/log.js';
 
 let harness: Harness | undefined;
@@ -26,7 +26,7 @@ describe('interaction tokens at rest', () => {
     // A new process opens it with the same key (the file under DATA_DIR) and edits the same reply.
     await h.restart();
     const final = await h.discord.waitForRequest(isFinalEdit(interaction.token), 15_000);
-    expect(final.files).toHaveLength(1);
+    expect(final.files.map((f) => f.contentType)).toEqual(TRACK_FILE_TYPES);
     // The ledger is written after the edit.
     const row2 = () => h.app.database.db.selectFrom('usage').selectAll().executeTakeFirstOrThrow();
     await eventually(async () => (await row2()).status === 'completed');
