@@ -9,7 +9,7 @@ import { createDiscordClient } from './discord/client.js';
 import { createDiscordReporter, type NetworkRetryOptions } from './discord/deliver.js';
 import { createRouter, type Router } from './discord/router.js';
 import { createDownloader } from './generation/download.js';
-import { defaultDurationModel, DurationModel, type DurationModelOptions } from './generation/durations.js';
+import { DurationModel, type DurationModelOptions } from './generation/durations.js';
 import { FairGate } from './generation/gate.js';
 import { systemClock, type Clock, type Job, type JobLedger, type JobQueue } from './generation/ports.js';
 import { defaultSchedule, type ScheduleOptions } from './generation/schedule.js';
@@ -124,8 +124,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     metrics,
   );
   // Learned from the store's recent tracks at start, then from every track that completes.
-  const durations = new DurationModel({ ...defaultDurationModel, ...options.durations });
-  const schedule = { ...defaultSchedule, ...options.schedule };
+  const durations = new DurationModel(options.durations);
+  const schedule = {
+    ...defaultSchedule,
+    targetLagMs: config.POLL_TARGET_LAG_SECONDS * 1000,
+    ...options.schedule,
+  };
   const progressIntervalMs = options.progressIntervalMs ?? 3_000;
   const download = createDownloader({
     logger: logger.child({ component: 'download' }),
