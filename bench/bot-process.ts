@@ -29,7 +29,10 @@ if (process.env.BENCH_VARIANT === 'floor') {
   await ready;
   stop = () => client.destroy();
 } else {
-  const app = await createApp(config, scaledOptions(Number(process.env.BENCH_SCALE ?? '1'), config.POLL_TARGET_LAG_SECONDS));
+  const app = await createApp(
+    config,
+    scaledOptions(Number(process.env.BENCH_SCALE ?? '1'), config.POLL_TARGET_LAG_SECONDS),
+  );
   installProcessGuards(app.logger);
   await app.start();
   stop = () => app.stop();

@@ -23,7 +23,10 @@ export function guilds(count: number): FakeGuild[] {
 }
 
 /** The production schedule with every delay scaled; the target lag is in service seconds. */
-export function scaledOptions(scale: number, targetLagSeconds = defaultSchedule.targetLagMs / 1000): AppOptions {
+export function scaledOptions(
+  scale: number,
+  targetLagSeconds = defaultSchedule.targetLagMs / 1000,
+): AppOptions {
   return {
     logger: createLogger('silent'),
     schedule: {

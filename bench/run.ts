@@ -12,7 +12,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { ackBench } from './ack.js';
 import { deliveryBench } from './delivery.js';
-import { lagBench } from './lag.js';
+import { lagBench, laws } from './lag.js';
 import { scaleBench } from './scale.js';
 import { machine, printTable } from './support.js';
 import { workersBench } from './workers.js';
@@ -22,16 +22,30 @@ const number = (name: string, fallback: number) => {
   return Number.isFinite(value) && value > 0 ? value : fallback;
 };
 
+const list = (name: string, fallback: string[]) => {
+  const values = process.env[name]
+    ?.split(',')
+    .map((value) => value.trim())
+    .filter(Boolean);
+  return values === undefined || values.length === 0 ? fallback : values;
+};
+
 /** Every bench, in the order a full run takes them: its table's title, and how to run it. */
 const benches: { name: string; title: string; note?: string; run: () => Promise<object[]> }[] = [
   {
     name: 'lag',
     title: '1. Detection lag (service seconds; waves after the first; lag = provider done → member sees it)',
+    note:
+      'ref = the reference client (a GET every 10 s) on the same jobs; goal: median lag ≤ 1 s at ≤ 2× ' +
+      "the reference's GETs per job",
     run: () =>
       lagBench({
         scale: number('BENCH_SCALE', 0.1),
         waves: number('BENCH_WAVES', 3),
-        perWave: number('BENCH_PER_WAVE', 40),
+        perWave: list('BENCH_PER_WAVE', ['8', '40'])
+          .map(Number)
+          .filter((n) => Number.isInteger(n) && n > 0),
+        laws: list('BENCH_LAG_LAWS', Object.keys(laws)),
         pollRateLimit: number('BENCH_POLL_RATE_LIMIT', 4),
         seed: 42,
       }),

@@ -10,6 +10,7 @@ import { createDiscordReporter, type NetworkRetryOptions } from './discord/deliv
 import { createRouter, type Router } from './discord/router.js';
 import { createDownloader } from './generation/download.js';
 import { DurationModel, type DurationModelOptions } from './generation/durations.js';
+import { Lull } from './generation/lull.js';
 import { FairGate } from './generation/gate.js';
 import { systemClock, type Clock, type Job, type JobLedger, type JobQueue } from './generation/ports.js';
 import { defaultSchedule, type ScheduleOptions } from './generation/schedule.js';
@@ -43,6 +44,8 @@ export interface AppOptions {
   discordNetworkRetry?: NetworkRetryOptions;
   maxConcurrentPolls?: number;
   durations?: Partial<DurationModelOptions>;
+  /** How long follow-on work waits for a burst's acknowledgements (see `generation/lull.ts`). */
+  lull?: { settleMs?: number; maxWaitMs?: number };
   progressIntervalMs?: number;
   handlers?: Handlers;
   /** How long a gateway waits for Redis to take a request (default 10 s). */
@@ -228,6 +231,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           ...(config.POLL_RATE_LIMIT === undefined ? {} : { rateLimit: config.POLL_RATE_LIMIT }),
           observer: metrics,
         });
+  // Follow-on work of the in-process queue waits while interactions are being acknowledged.
+  const lull = new Lull({
+    clock,
+    settleMs: options.lull?.settleMs ?? 20,
+    maxWaitMs: options.lull?.maxWaitMs ?? 500,
+  });
   const queue: JobQueue =
     shared === undefined
       ? new InProcessQueue({
@@ -250,6 +259,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           logger: logger.child({ component: 'generation' }),
           progressIntervalMs,
           observer: metrics,
+          lull,
         })
       : new RedisJobQueue(
           shared,
@@ -280,7 +290,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     });
   client?.on(Events.InteractionCreate, (interaction) => {
     metrics.interaction(InteractionType[interaction.type]);
-    void router?.handle(interaction);
+    const answered = lull.busy();
+    void router?.handle(interaction).finally(answered);
   });
   let http: HttpServer | undefined;
 

@@ -1,5 +1,6 @@
 import type { Logger } from '../log.js';
 import type { FairGate } from './gate.js';
+import type { Lull } from './lull.js';
 import { ProgressThrottle, worthAnEdit } from './progress.js';
 import {
   CANCELLABLE_PHASES,
@@ -25,6 +26,8 @@ export interface InProcessQueueOptions {
   /** Least time between two progress edits of one reply. */
   progressIntervalMs: number;
   observer?: JobObserver;
+  /** When set, a job's work (its place in line, submission, edits) starts once the acknowledgements of a burst are out. */
+  lull?: Lull;
 }
 
 /** One job on its way in this process, with what its steps share. */
@@ -110,7 +113,9 @@ export class InProcessQueue implements JobQueue {
       ),
     };
     this.runs.set(job.id, run);
-    run.work = this.admitThenRun(run)
+    run.work = this.afterLull()
+      // A job that was still waiting when the bot stopped stays in the ledger for the next start.
+      .then(() => (this.stopping ? undefined : this.admitThenRun(run)))
       .catch((error: unknown) => {
         logger.error({ err: error }, 'job crashed');
       })
@@ -119,6 +124,10 @@ export class InProcessQueue implements JobQueue {
         // A job left for the next start (shutdown) has not ended.
         if (hasEnded(job)) this.options.observer?.finished(job);
       });
+  }
+
+  private async afterLull(): Promise<void> {
+    await this.options.lull?.quiet();
   }
 
   private async admitThenRun(run: Run): Promise<void> {
