@@ -30,8 +30,14 @@ const list = (name: string, fallback: string[]) => {
   return values === undefined || values.length === 0 ? fallback : values;
 };
 
+/** A bench's rows, and further tables that explain them. */
+interface Outcome {
+  rows: object[];
+  tables?: { name: string; title: string; rows: object[]; note?: string }[];
+}
+
 /** Every bench, in the order a full run takes them: its table's title, and how to run it. */
-const benches: { name: string; title: string; note?: string; run: () => Promise<object[]> }[] = [
+const benches: { name: string; title: string; note?: string; run: () => Promise<object[] | Outcome> }[] = [
   {
     name: 'lag',
     title: '1. Detection lag (service seconds; waves after the first; lag = provider done → member sees it)',
@@ -53,7 +59,26 @@ const benches: { name: string; title: string; note?: string; run: () => Promise<
   {
     name: 'ack',
     title: '2. Acknowledgement of a burst of /music (dispatch → defer callback at Discord)',
-    run: () => ackBench(number('BENCH_BURST', 500)),
+    note: 'vsFloorP99 = p99 / the floor p99 in this run (goal ≤ 1.5)',
+    run: async () => {
+      const { rows, profile } = await ackBench(number('BENCH_BURST', 500));
+      const cpu = `the bot's CPU during a profiled burst of its own: ${profile.totalMs} ms sampled`;
+      return {
+        rows,
+        tables: [
+          {
+            name: 'ackProfileOrigins',
+            title: `2a. Where ${cpu}, by origin (self time)`,
+            rows: profile.origins,
+          },
+          {
+            name: 'ackProfileFrames',
+            title: `2b. The top frames of ${cpu} (self time)`,
+            rows: profile.frames,
+          },
+        ],
+      };
+    },
   },
   {
     name: 'scale',
@@ -90,10 +115,15 @@ const results: Record<string, unknown> = { machine: machine(), startedAt: new Da
 
 for (const bench of benches) {
   if (only.length > 0 && !only.includes(bench.name)) continue;
-  const rows = await bench.run();
+  const outcome = await bench.run();
+  const { rows, tables = [] } = Array.isArray(outcome) ? { rows: outcome } : outcome;
   printTable(bench.title, rows);
   if (bench.note !== undefined) console.log(bench.note);
   results[bench.name] = rows;
+  for (const table of tables) {
+    printTable(table.title, table.rows);
+    results[table.name] = table.rows;
+  }
 }
 
 results.seconds = (Date.now() - startedAt) / 1000;

@@ -45,7 +45,7 @@ export const defaultDurationModel: DurationModelOptions = {
   maxSamples: 300,
   tail: 0.02,
   priorSpread: 0.3,
-  priorWeight: 3,
+  priorWeight: 10,
   slices: 16,
 };
 

@@ -294,8 +294,14 @@ export async function checkGeneration(
 
   const now = deps.clock.now();
   if (result?.kind === 'completed') {
-    // It finished between the previous check and this one; the middle is the best guess.
-    const durationMs = (previousPollAt + pollAt) / 2 - state.startedAt;
+    // It finished between the previous check and this one; the middle is the best guess. Found at
+    // the first check, it finished after the start of its window, not just after submission: the
+    // middle of the whole wait would teach the model that jobs take half as long as they do.
+    const since = Math.min(
+      pollAt,
+      Math.max(previousPollAt, state.window === undefined ? 0 : state.startedAt + state.window.lowMs),
+    );
+    const durationMs = (since + pollAt) / 2 - state.startedAt;
     if (state.lengthSeconds !== undefined) deps.durations?.add(state.lengthSeconds, durationMs);
     return { outcome: { ...result, durationMs } };
   }
