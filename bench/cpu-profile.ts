@@ -15,6 +15,7 @@ export interface FrameRow {
 }
 
 export interface ProfileSummary {
+  /** CPU time sampled, without idle time and the profiler's own calls. */
   totalMs: number;
   /** The frames with the most self time. */
   frames: FrameRow[];
@@ -59,7 +60,10 @@ export function summarise(profile: Profiler.Profile, top: number): ProfileSummar
     if (!node) continue;
     totalUs += us;
     const { functionName, url, lineNumber } = node.callFrame;
-    const where = url === '' ? '' : `${shorten(url)}:${lineNumber + 1}`;
+    // The profiler's own calls, and time with nothing to run, are not the bot's work.
+    if (url === 'node:inspector' || functionName === '(idle)') continue;
+    // Code loaded through tsx has no line numbers (all 0): the file alone then.
+    const where = url === '' ? '' : lineNumber > 0 ? `${shorten(url)}:${lineNumber + 1}` : shorten(url);
     const frame = functionName === '' ? '(anonymous)' : functionName;
     const key = `${frame} ${where}`;
     const entry = frames.get(key) ?? { frame, where, us: 0 };

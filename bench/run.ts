@@ -62,7 +62,7 @@ const benches: { name: string; title: string; note?: string; run: () => Promise<
     note: 'vsFloorP99 = p99 / the floor p99 in this run (goal ≤ 1.5)',
     run: async () => {
       const { rows, profile } = await ackBench(number('BENCH_BURST', 500));
-      const cpu = `the bot's CPU during a profiled burst of its own: ${profile.totalMs} ms sampled`;
+      const cpu = `the bot's CPU went in a profiled burst of its own (${profile.totalMs} ms busy)`;
       return {
         rows,
         tables: [
@@ -73,7 +73,7 @@ const benches: { name: string; title: string; note?: string; run: () => Promise<
           },
           {
             name: 'ackProfileFrames',
-            title: `2b. The top frames of ${cpu} (self time)`,
+            title: `2b. Where ${cpu}: the top frames (self time)`,
             rows: profile.frames,
           },
         ],
