@@ -6,6 +6,8 @@
  *
  * BENCH_ONLY=lag,workers runs just the named benches (lag, ack, scale, delivery, workers) and
  * updates only their figures in bench-results.json.
+ * BENCH_PER_WAVE (default 8,40) and BENCH_LAG_LAWS (default provider,steep,fixed) choose the lag
+ * bench's wave sizes and duration laws.
  * BENCH_WORKER_JOBS (default 300) sizes the workers bench; it needs PostgreSQL and Redis on
  * 127.0.0.1, as `npm run test:scale` does.
  */
