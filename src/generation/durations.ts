@@ -158,7 +158,8 @@ function inverse(cdf: (x: number) => number, wanted: number): number {
   const q = Math.min(1 - 1e-9, Math.max(1e-9, wanted));
   let lo = 0;
   let hi = 1;
-  while (cdf(hi) < q) hi *= 2;
+  // Ratios are positive and finite, so the distribution reaches q; the bound is only a backstop.
+  while (cdf(hi) < q && hi < 1e9) hi *= 2;
   for (let i = 0; i < 50; i++) {
     const mid = (lo + hi) / 2;
     if (cdf(mid) < q) lo = mid;
