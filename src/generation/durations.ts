@@ -22,6 +22,21 @@ export interface DurationWindow {
   density?: readonly number[];
 }
 
+/** The predicted share of jobs like this one that have finished `elapsedMs` after submission. */
+export function finishedShare(window: DurationWindow, elapsedMs: number): number {
+  const width = window.highMs - window.lowMs;
+  if (elapsedMs <= window.lowMs) return 0;
+  if (elapsedMs >= window.highMs || !(width > 0)) return 1;
+  const density = window.density !== undefined && window.density.length > 0 ? window.density : [1];
+  const total = density.reduce((sum, p) => sum + p, 0);
+  if (!(total > 0)) return (elapsedMs - window.lowMs) / width;
+  const position = ((elapsedMs - window.lowMs) / width) * density.length;
+  const slice = Math.floor(position);
+  let below = 0;
+  for (let i = 0; i < slice; i++) below += density[i] ?? 0;
+  return (below + (density[slice] ?? 0) * (position - slice)) / total;
+}
+
 export interface DurationModelOptions {
   /** Finished jobs needed before predicting; until then the fixed schedule applies. */
   minSamples: number;

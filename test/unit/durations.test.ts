@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DurationModel } from '../../src/generation/durations.js';
+import { DurationModel, finishedShare } from '../../src/generation/durations.js';
 import { defaultSchedule, firstPollDelay, planChecks } from '../../src/generation/schedule.js';
 
 /** A seeded generator, so every run learns from the same jobs. */
@@ -110,5 +110,18 @@ describe('the schedule with a learned window', () => {
     expect(first).toBe(planChecks(window, defaultSchedule.targetLagMs, defaultSchedule.minGapMs)[0]);
     expect(first).toBeGreaterThan(window.lowMs);
     expect(firstPollDelay(defaultSchedule, undefined)).toBe(2_000);
+  });
+});
+
+describe('finishedShare', () => {
+  it('reads the predicted share of jobs done by a given time from the window', () => {
+    const window = { lowMs: 10_000, medianMs: 12_500, highMs: 20_000, density: [0.5, 0.3, 0.1, 0.1] };
+    expect(finishedShare(window, 5_000)).toBe(0);
+    expect(finishedShare(window, 12_500)).toBeCloseTo(0.5, 6);
+    expect(finishedShare(window, 15_000)).toBeCloseTo(0.8, 6);
+    expect(finishedShare(window, 16_250)).toBeCloseTo(0.85, 6);
+    expect(finishedShare(window, 25_000)).toBe(1);
+    // No density: even across the window.
+    expect(finishedShare({ lowMs: 0, medianMs: 5, highMs: 10 }, 2.5)).toBeCloseTo(0.25, 6);
   });
 });
