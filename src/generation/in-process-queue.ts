@@ -26,7 +26,7 @@ export interface InProcessQueueOptions {
   /** Least time between two progress edits of one reply. */
   progressIntervalMs: number;
   observer?: JobObserver;
-  /** When set, a job's work (its place in line, submission, edits) starts once the acknowledgements of a burst are out. */
+  /** When set, a job's work (its place in line, submission, edits) waits for the burst's acknowledgements. */
   lull?: Lull;
 }
 
@@ -114,8 +114,12 @@ export class InProcessQueue implements JobQueue {
     };
     this.runs.set(job.id, run);
     run.work = this.afterLull()
-      // A job that was still waiting when the bot stopped stays in the ledger for the next start.
-      .then(() => (this.stopping ? undefined : this.admitThenRun(run)))
+      .then(() => {
+        if (!this.stopping) return this.admitThenRun(run);
+        // Stopped while it waited: a cancelled job ends as such; any other stays in the ledger
+        // for the next start.
+        return job.cancelledBy === undefined ? undefined : this.options.steps.endCancelled(run);
+      })
       .catch((error: unknown) => {
         logger.error({ err: error }, 'job crashed');
       })
@@ -126,6 +130,7 @@ export class InProcessQueue implements JobQueue {
       });
   }
 
+  /** Acknowledgements first (see `lull.ts`): a burst's are all out before its jobs start work. */
   private async afterLull(): Promise<void> {
     await this.options.lull?.quiet();
   }
