@@ -26,7 +26,7 @@ export default defineConfig({
           include: ['test/e2e/**/*.test.ts'],
           // The command-line and crash tests start the bot as processes of their own, which take
           // no queue setting from here: a second pass would repeat the first.
-          exclude: ['test/e2e/cli.test.ts', 'test/e2e/crash.test.ts'],
+          exclude: ['test/e2e/cli.test.ts', 'test/e2e/crash.test.ts', 'test/e2e/resubmit.test.ts'],
           env: { TEST_QUEUE: 'redis' },
         },
       },

@@ -4,7 +4,7 @@
  * bench are scaled (BENCH_SCALE) so minutes of service time run in seconds; results are reported
  * in service time.
  *
- * BENCH_ONLY=lag,workers runs just the named benches (lag, ack, scale, delivery, workers) and
+ * BENCH_ONLY=lag,workers runs just the named benches (lag, ack, scale, delivery, workers, styles) and
  * updates only their figures in bench-results.json.
  * BENCH_PER_WAVE (default 8,40) and BENCH_LAG_LAWS (default provider,steep,fixed) choose the lag
  * bench's wave sizes and duration laws.
@@ -17,6 +17,7 @@ import { deliveryBench } from './delivery.js';
 import { lagBench, laws } from './lag.js';
 import { scaleBench } from './scale.js';
 import { machine, printTable } from './support.js';
+import { stylesBench } from './styles.js';
 import { workersBench } from './workers.js';
 
 const number = (name: string, fallback: number) => {
@@ -99,6 +100,14 @@ const benches: { name: string; title: string; note?: string; run: () => Promise<
       'deliveriesPerS = requests / (last final edit − first /music sent); p50/p99LagS = final edit at ' +
       'Discord − provider marked the job done; processes = bot processes beside PostgreSQL and Redis',
     run: () => workersBench({ jobs: number('BENCH_WORKER_JOBS', 300), workerCounts: [1, 2, 4], seed: 42 }),
+  },
+  {
+    name: 'styles',
+    title: '6. A /music style: autocomplete answer (store query + matching; Discord allows 3 s)',
+    run: async () => [
+      ...(await stylesBench(number('BENCH_STYLE_TRACKS', 20_000))),
+      ...(await stylesBench(number('BENCH_STYLE_TRACKS_LARGE', 200_000))),
+    ],
   },
 ];
 

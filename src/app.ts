@@ -1,12 +1,14 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Events, InteractionType, REST, RESTEvents, Status, type Client, type RESTOptions } from 'discord.js';
 import { sql } from 'kysely';
 import { handlers as allHandlers } from '../commands/index.js';
+import { createChatClient } from './aiml/chat.js';
 import { createAimlClient, type RetryOptions } from './aiml/client.js';
 import type { Config, Role } from './config.js';
 import type { Handlers } from './discord/command.js';
 import { createDiscordClient } from './discord/client.js';
 import { createDiscordReporter, type NetworkRetryOptions } from './discord/deliver.js';
+import { createFrameGuard } from './discord/frame-guard.js';
 import { createRouter, type Router } from './discord/router.js';
 import { createDownloader } from './generation/download.js';
 import { DurationModel, type DurationModelOptions } from './generation/durations.js';
@@ -20,7 +22,10 @@ import { RedisJobQueue, RedisQueueParts } from './generation/redis/queue.js';
 import { QueueWorker } from './generation/redis/worker.js';
 import { JobSteps } from './generation/steps.js';
 import { Tracker } from './generation/tracker.js';
-import { createReserver } from './limits/reserve.js';
+import { createReserver, reserveDraft } from './limits/reserve.js';
+import { createLyricsWriter } from './songwriting/lyrics.js';
+import { createPopularStyles, MAX_CHOICES } from './songwriting/styles.js';
+import { createSongwritingRepository } from './store/songwriting-repository.js';
 import { DEFAULT_SETTINGS } from './limits/settings.js';
 import { DEFAULT_UPLOAD_LIMIT_BYTES } from './discord/limits.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
@@ -28,8 +33,12 @@ import { createLogger, type Logger } from './log.js';
 import { instrumentProvider } from './observability/instrument.js';
 import { createMetrics } from './observability/metrics.js';
 import { openDatabase, type Database } from './store/db.js';
+import { StoreHealth } from './store/health.js';
+import { isInMemoryStore } from './store/store-url.js';
+import { createTokenCipher, keyFromFile, type TokenCipher } from './store/token-cipher.js';
+import { stateFromRecords } from './generation/job.js';
 import { createSettingsRepository } from './store/settings-repository.js';
-import { createTracksRepository, parentOf } from './store/tracks-repository.js';
+import { createTracksRepository, parentOf, songOf } from './store/tracks-repository.js';
 import { createUsageRepository, isUnfinished, type UsageRow } from './store/usage-repository.js';
 
 /** Knobs that are not configuration but that tests and benchmarks need to turn. */
@@ -52,6 +61,10 @@ export interface AppOptions {
   enqueueTimeoutMs?: number;
   /** Tries a request's queue steps get before a worker gives up on it (default 12, from 1 s apart). */
   queueRetry?: { attempts?: number; firstDelayMs?: number };
+  /** Waits between tries of a ledger write that must land (default 200 ms doubling to 5 s). */
+  ledgerRetry?: { minTimeoutMs?: number; maxTimeoutMs?: number };
+  /** How often an unreachable store is probed (default 1 s). */
+  storeProbeIntervalMs?: number;
 }
 
 export interface App {
@@ -75,11 +88,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   // With several processes writing to one log store, each line says which kind wrote it.
   const logger = config.ROLE === 'all' ? base : base.child({ role: config.ROLE });
   const clock = options.clock ?? systemClock;
+  const connectionFaults: { report?: (error: Error) => void } = {};
   const database = await openDatabase({
     url: config.DATABASE_URL,
     dataDir: config.DATA_DIR,
-    onConnectionError: (error) =>
-      logger.warn({ err: error }, 'a store connection broke; it will be replaced'),
+    onConnectionError: (error) => {
+      logger.warn({ err: error }, 'a store connection broke; it will be replaced');
+      // Often the first sign of a restart or failover: the health flag checks and comes back by itself.
+      connectionFaults.report?.(error);
+    },
   });
   logger.info({ store: database.location }, 'store ready');
   if (config.ROLE !== 'all' && database.dialect === 'sqlite') {
@@ -90,11 +107,34 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       'the store is SQLite: every gateway and worker must run on this host and open this file; use PostgreSQL (DATABASE_URL=postgres://…) across hosts',
     );
   }
+  const tokens = await tokenCipher(config, logger);
+  const storeHealth = new StoreHealth({
+    // On SQLite a write needs the file's write lock, which another process may hold: a statement
+    // that writes nothing still has to take it.
+    probe: async () => {
+      if (database.dialect === 'sqlite') await sql`update usage set id = id where 1 = 0`.execute(database.db);
+      else await sql`select 1`.execute(database.db);
+    },
+    ...(options.storeProbeIntervalMs === undefined ? {} : { probeIntervalMs: options.storeProbeIntervalMs }),
+    onDown: (error) =>
+      logger.error(
+        { err: error },
+        'the store is unreachable; jobs wait for it, new requests are turned away',
+      ),
+    onUp: (downForMs) => logger.info({ downForMs }, 'the store is back'),
+  });
+  connectionFaults.report = (error) => storeHealth.failed(error);
   const settings = createSettingsRepository(database.db);
   const usage = createUsageRepository(database.db);
   const tracks = createTracksRepository(database.db);
+  const songwriting = createSongwritingRepository(database.db);
   const ledger: JobLedger = {
-    submitted: (job) => usage.markSubmitted(job.id, job.generationId ?? '', clock.now()),
+    submitting: (job) => usage.markSubmitting(job.id, clock.now()),
+    submitted: async (job) => {
+      if (job.state.phase !== 'submitted')
+        throw new Error(`ledger: a ${job.state.phase} job is not submitted`);
+      await usage.markSubmitted(job.id, job.state.generationId, job.state.submittedAt);
+    },
     numbered: (job) => tracks.assignNumber(job.id),
     completed: (job, delivery) =>
       usage.markCompleted(
@@ -182,13 +222,21 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       rest,
       interactionRest,
       logger: logger.child({ component: 'deliver' }),
-      rememberReplyMessage: (job, messageId) => usage.setReplyMessage(job.id, messageId),
+      // Only a help for edits after the token expires: a store outage must not fail the edit itself.
+      rememberReplyMessage: (job, messageId) =>
+        usage.setReplyMessage(job.id, messageId).catch((error: unknown) => {
+          storeHealth.failed(error);
+          logger.warn({ err: error, requestId: job.id }, 'the reply message could not be remembered');
+        }),
       ...(options.discordNetworkRetry === undefined ? {} : { networkRetry: options.discordNetworkRetry }),
     }),
     ledger,
     clock,
     timeoutMs,
     maxConcurrentDeliveries: config.MAX_CONCURRENT_DELIVERIES,
+    storeWatch: storeHealth,
+    observer: metrics,
+    ...(options.ledgerRetry === undefined ? {} : { ledgerRetry: options.ledgerRetry }),
   });
 
   /** The request's ledger row while it is still to be made; undefined once it has ended. */
@@ -216,8 +264,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           steps,
           provider,
           load: async (id) => {
-            const row = await openRow(id);
-            return row && jobFromRow(row, await parentRow(row));
+            try {
+              const row = await openRow(id);
+              const job = row && jobFromRow(row, await parentRow(row), openToken);
+              storeHealth.succeeded();
+              return job;
+            } catch (error) {
+              storeHealth.failed(error);
+              throw error;
+            }
           },
           guildLimit: async (guildId) => (await settings.get(guildId)).concurrent,
           clock,
@@ -269,31 +324,87 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   metrics.bind({ depth: () => queue.depth() });
 
   const reserveInLine = createReserver(database.db);
+  const popularStyles = createPopularStyles({
+    load: (guildId, since) => tracks.topStyles(guildId, since, MAX_CHOICES),
+    now: () => clock.now(),
+  });
+  const lyrics = createLyricsWriter({
+    chat: createChatClient({
+      baseUrl: config.AIML_API_URL,
+      apiKey: config.AIML_API_KEY,
+      model: config.AIML_LYRICS_MODEL,
+      logger: logger.child({ component: 'aiml-chat' }),
+      onRetry: () => metrics.providerRetry('chat'),
+      ...(options.providerRetry ? { retry: options.providerRetry } : {}),
+    }),
+    blockedWords: (guildId) => settings.blockedWords(guildId),
+    creditsPerToken: config.AIML_LYRICS_CREDITS_PER_TOKEN,
+    observe: (outcome) => metrics.lyricsDraft(outcome),
+  });
+  const frameGuard = createFrameGuard((details) =>
+    logger.warn({ component: 'discord', ...details }, 'malformed interaction frame; it will be refused'),
+  );
+  // The raw event carries the very frame discord.js is about to build an interaction from.
+  client?.on(Events.Raw, (packet: unknown) => frameGuard.inspect(packet));
   const router: Router | undefined =
     client &&
-    createRouter(options.handlers ?? allHandlers, {
-      queue,
-      settings,
-      usage,
-      tracks,
-      logger,
-      now: () => clock.now(),
-      newId: randomUUID,
-      async reserve(request) {
-        const reservation = await reserveInLine({ ...request, now: clock.now() });
-        if (reservation.ok) concurrentByGuild.set(request.guildId, reservation.settings.concurrent);
-        return reservation;
+    createRouter(
+      options.handlers ?? allHandlers,
+      {
+        queue,
+        settings,
+        usage,
+        tracks,
+        songwriting,
+        lyrics,
+        popularStyles,
+        reserveDraft: (request) =>
+          reserveDraft(database.db, { ...request, now: clock.now() }).catch((error: unknown) => {
+            storeHealth.failed(error);
+            throw error;
+          }),
+        logger,
+        now: () => clock.now(),
+        newId: randomUUID,
+        storeAvailable: () => storeHealth.up,
+        async reserve(request) {
+          const sealed = {
+            ...request,
+            reply: { ...request.reply, interactionToken: tokens.seal(request.reply.interactionToken) },
+          };
+          const reservation = await reserveInLine({ ...sealed, now: clock.now() }).catch((error: unknown) => {
+            storeHealth.failed(error);
+            throw error;
+          });
+          if (reservation.ok) concurrentByGuild.set(request.guildId, reservation.settings.concurrent);
+          return reservation;
+        },
+        settingsChanged(guildId, changed) {
+          concurrentByGuild.set(guildId, changed.concurrent);
+        },
       },
-      settingsChanged(guildId, changed) {
-        concurrentByGuild.set(guildId, changed.concurrent);
-      },
-    });
+      { frameGuard },
+    );
   client?.on(Events.InteractionCreate, (interaction) => {
     metrics.interaction(InteractionType[interaction.type]);
     const answered = lull.busy();
     void router?.handle(interaction).finally(answered);
   });
   let http: HttpServer | undefined;
+
+  /** The stored token, opened; one that cannot be opened (another key) leaves the channel route. */
+  const openToken = (row: UsageRow): string => {
+    if (row.interaction_token === null) return '';
+    try {
+      return tokens.open(row.interaction_token);
+    } catch (error) {
+      logger.error(
+        { err: error, requestId: row.id },
+        'a stored interaction token does not open with this key; the reply is reached through the channel instead',
+      );
+      return '';
+    }
+  };
 
   const parentRow = (row: UsageRow) =>
     row.parent_id === null ? Promise.resolve(undefined) : tracks.get(row.parent_id);
@@ -308,16 +419,19 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         concurrentByGuild.set(guildId, (await settings.get(guildId)).concurrent);
       }
     }
-    for (const row of unfinished) await queue.enqueue(jobFromRow(row, await parentRow(row)));
+    for (const row of unfinished) await queue.enqueue(jobFromRow(row, await parentRow(row), openToken));
     if (unfinished.length > 0) logger.info({ jobs: unfinished.length }, 'resumed unfinished requests');
   };
 
   const health = async () => {
     const gateway = client && (client.ws.status === Status.Ready ? 'connected' : 'disconnected');
-    const store = await sql`select 1`
-      .execute(database.db)
-      .then(() => 'ok')
-      .catch(() => 'unreachable');
+    // Down when a write the bot needed failed, even if a read would still pass (SQLite locked).
+    const store = !storeHealth.up
+      ? 'unreachable'
+      : await sql`select 1`
+          .execute(database.db)
+          .then(() => 'ok')
+          .catch(() => 'unreachable');
     const redis =
       shared &&
       (await shared.redis
@@ -380,6 +494,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     },
     async stop() {
       router?.close();
+      // Jobs waiting on a ledger write stop waiting; the ledger resumes them on the next start.
+      steps.stop();
+      storeHealth.close();
       await worker?.stop();
       await queue.stop();
       await client?.destroy();
@@ -391,9 +508,23 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   };
 }
 
+/**
+ * The key interaction tokens are sealed with: `TOKEN_ENCRYPTION_KEY`, else (one host, which config
+ * has checked) a key file the bot makes under `DATA_DIR`. A store in memory dies with the process,
+ * tokens and all, so its key can too.
+ */
+async function tokenCipher(config: Config, logger: Logger): Promise<TokenCipher> {
+  if (config.TOKEN_ENCRYPTION_KEY !== undefined) return createTokenCipher(config.TOKEN_ENCRYPTION_KEY);
+  if (isInMemoryStore(config.DATABASE_URL)) return createTokenCipher(randomBytes(32));
+  const { key, path, created } = await keyFromFile(config.DATA_DIR);
+  if (created) logger.info({ path }, 'made a key for the stored interaction tokens; keep it with the data');
+  return createTokenCipher(key);
+}
+
 /** Rebuilds an accepted request from its ledger row, as it was when the last process stopped. */
-function jobFromRow(row: UsageRow, parent: UsageRow | undefined): Job {
+function jobFromRow(row: UsageRow, parent: UsageRow | undefined, openToken: (row: UsageRow) => string): Job {
   const lineage = lineageFor(row.kind, parent && parentOf(parent));
+  const song = songOf(row);
   return {
     id: row.id,
     request: { prompt: row.prompt, lengthSeconds: row.length_seconds },
@@ -403,16 +534,21 @@ function jobFromRow(row: UsageRow, parent: UsageRow | undefined): Job {
       userId: row.user_id,
       reply: {
         applicationId: row.application_id ?? '',
-        interactionToken: row.interaction_token ?? '',
+        interactionToken: openToken(row),
         ...(row.reply_message_id === null ? {} : { messageId: row.reply_message_id }),
       },
       uploadLimitBytes: row.upload_limit_bytes ?? DEFAULT_UPLOAD_LIMIT_BYTES,
     },
     createdAt: row.requested_at,
     phase: row.generation_id === null ? 'submitting' : 'generating',
+    state: stateFromRecords({
+      generationId: row.generation_id,
+      submittedAt: row.submitted_at,
+      submittingSince: row.submitting_at,
+      fallbackTime: row.requested_at,
+    }),
     polls: 0,
-    ...(row.generation_id === null ? {} : { generationId: row.generation_id }),
-    ...(row.submitted_at === null ? {} : { submittedAt: row.submitted_at }),
     ...(lineage ? { lineage } : {}),
+    ...(song ? { song } : {}),
   };
 }

@@ -19,6 +19,30 @@ const url = (fallback: string) =>
     .default(fallback)
     .transform((value) => value.replace(/\/+$/, ''));
 
+/**
+ * A 256-bit key, as 64 hex digits or as base64 (44 characters with padding). Read as the key's
+ * bytes; anything that does not come to exactly 32 bytes is refused rather than stretched.
+ */
+const encryptionKey = z
+  .string()
+  .trim()
+  .transform((value, ctx) => {
+    const bytes = /^[0-9a-fA-F]{64}$/.test(value)
+      ? Buffer.from(value, 'hex')
+      : /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=?$/.test(value)
+        ? Buffer.from(value, 'base64')
+        : undefined;
+    if (bytes?.length !== 32) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'must be 32 bytes, as 64 hex digits or 44 base64 characters (make one with: openssl rand -base64 32)',
+      });
+      return z.NEVER;
+    }
+    return bytes;
+  });
+
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const snowflake = z.string().regex(/^\d{17,20}$/, 'must be a Discord ID (17 to 20 digits)');
@@ -31,6 +55,16 @@ const schema = z.object({
   DISCORD_TOKEN: z.string({ error: 'is required' }).trim().min(1, 'is required'),
   AIML_API_KEY: z.string({ error: 'is required' }).trim().min(1, 'is required'),
   AIML_API_URL: url('https://api.aimlapi.com'),
+  AIML_LYRICS_MODEL: z
+    .string()
+    .trim()
+    .regex(/^[\w./:-]{1,100}$/, 'must be a model name such as gpt-4o-mini')
+    .default('gpt-4o-mini'),
+  AIML_LYRICS_CREDITS_PER_TOKEN: z.coerce
+    .number({ error: 'must be a number of credits' })
+    .min(0, 'must be 0 or more')
+    .max(1_000_000, 'must be at most 1000000')
+    .default(1),
   DISCORD_API_URL: url('https://discord.com/api'),
   DISCORD_APPLICATION_ID: snowflake.optional(),
   DEV_GUILD_ID: snowflake.optional(),
@@ -71,6 +105,7 @@ const schema = z.object({
     .default('tracksmith'),
   WORKER_CONCURRENCY: positiveInt(32, 1_000),
   QUEUE_LOCK_SECONDS: positiveInt(30, 3_600),
+  TOKEN_ENCRYPTION_KEY: encryptionKey.optional(),
 });
 
 export type Config = Readonly<z.output<typeof schema>>;
@@ -107,6 +142,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (splitRole && present.REDIS_URL === undefined) {
     problems.push(
       `REDIS_URL is required for the ${role} role: gateways and workers share work through Redis`,
+    );
+  }
+  if (splitRole && present.TOKEN_ENCRYPTION_KEY === undefined) {
+    problems.push(
+      `TOKEN_ENCRYPTION_KEY is required for the ${role} role: every process must read the interaction tokens the others stored (make one with: openssl rand -base64 32)`,
     );
   }
   if (splitRole && isInMemoryStore(present.DATABASE_URL)) {

@@ -4,7 +4,8 @@ import {
   type ModalSubmitInteraction,
 } from 'discord.js';
 import { lineageFor } from '../generation/lineage.js';
-import { newJob, type RequestOrigin } from '../generation/ports.js';
+import { newJob, type RequestOrigin, type SongDetails } from '../generation/ports.js';
+import type { SongRecord } from '../limits/reserve.js';
 import { validateMusicRequest } from '../generation/request.js';
 import type { TrackKind } from '../store/schema.js';
 import { parentOf } from '../store/tracks-repository.js';
@@ -13,6 +14,7 @@ import type { CommandContext } from './command.js';
 import { DEFAULT_UPLOAD_LIMIT_BYTES } from './limits.js';
 import { renderNotice } from './render.js';
 import { replyPrivately } from './reply.js';
+import { storageUnavailable } from './router.js';
 
 /** Every interaction that can ask for a track: /music, the /compose form, Regenerate, the Remix form. */
 export type TrackInteraction = ChatInputCommandInteraction | ButtonInteraction | ModalSubmitInteraction;
@@ -24,6 +26,8 @@ export interface TrackAsk {
   kind: TrackKind;
   /** The track this one regenerates or remixes. */
   parent?: UsageRow;
+  /** Style, vocals, lyrics, personal defaults and message credit, recorded with the track. */
+  song?: SongRecord;
 }
 
 /**
@@ -46,6 +50,12 @@ export async function requestTrack(
     return;
   }
 
+  // Nothing is reserved, and nothing reaches the provider, while the ledger cannot record it.
+  if (!context.storeAvailable()) {
+    await replyPrivately(interaction, storageUnavailable);
+    return;
+  }
+
   const origin: RequestOrigin = {
     guildId: interaction.guildId,
     channelId: interaction.channelId,
@@ -64,6 +74,7 @@ export async function requestTrack(
     lengthSeconds: checked.value.lengthSeconds,
     kind: ask.kind,
     parentId: ask.parent?.id,
+    song: ask.song,
     reply: { ...origin.reply, uploadLimitBytes: origin.uploadLimitBytes },
   });
   if (!reservation.ok) {
@@ -84,21 +95,41 @@ export async function requestTrack(
     origin,
     context.now(),
     lineageFor(ask.kind, ask.parent && parentOf(ask.parent)),
+    ask.song && songDetails(ask.song),
   );
   try {
     await context.queue.enqueue(job);
   } catch (error) {
-    // The shared queue is unreachable: say so now rather than leave a reply that never moves.
-    await context.usage.markFailed(id, 'the request could not be queued', null, context.now());
+    // The shared queue is unreachable: say so now rather than leave a reply that never moves. The
+    // error ends here: thrown on, the router would replace this notice with its generic one.
+    context.logger.error({ err: error }, 'the request could not be queued');
+    await context.usage
+      .markFailed(id, 'the request could not be queued', null, context.now())
+      .catch((storeError: unknown) =>
+        context.logger.error({ err: storeError }, 'the unqueued request could not be ended in the ledger'),
+      );
     await interaction
       .editReply(renderNotice('The bot could not queue this track just now. Please try again in a minute.'))
-      .catch(() => undefined);
-    throw error;
+      .catch((replyError: unknown) =>
+        context.logger.warn({ err: replyError }, 'could not tell the member the request was not queued'),
+      );
   }
 }
 
+/** What the card shows of a song record (the lyrics themselves stay behind the Lyrics button). */
+function songDetails(song: SongRecord): SongDetails | undefined {
+  const details: SongDetails = {
+    ...(song.style === undefined ? {} : { style: song.style }),
+    ...(song.vocals === undefined ? {} : { vocals: song.vocals }),
+    ...(song.lyrics === undefined ? {} : { hasLyrics: true }),
+    ...(song.prefsApplied === undefined ? {} : { prefsApplied: song.prefsApplied }),
+    ...(song.credit === undefined ? {} : { credit: song.credit }),
+  };
+  return Object.keys(details).length === 0 ? undefined : details;
+}
+
 /** Role IDs from the member as Discord sent it, cached or not. */
-function memberRoles(interaction: TrackInteraction): string[] {
+export function memberRoles(interaction: TrackInteraction): string[] {
   const roles = interaction.member?.roles;
   if (roles === undefined) return [];
   const ids = Array.isArray(roles) ? roles : [...roles.cache.keys()];

@@ -1,4 +1,4 @@
-import { PROMPT_MAX_CHARS, type Validated } from './request.js';
+import { isBlank, PROMPT_MAX_CHARS, type Validated } from './request.js';
 
 const count = (n: number) => n.toLocaleString('en-US');
 
@@ -12,13 +12,13 @@ const LYRICS_HEADING = '\n\nLyrics:\n';
 export function composePrompt(input: { style: unknown; lyrics: unknown }): Validated<string> {
   const style = typeof input.style === 'string' ? input.style.trim() : '';
   const lyrics = typeof input.lyrics === 'string' ? input.lyrics.trim() : '';
-  if (style.length === 0) {
+  if (isBlank(style)) {
     return {
       ok: false,
       problems: ['The style is empty. Describe the song: genre, mood, instruments, voice.'],
     };
   }
-  const prompt = lyrics.length === 0 ? style : `${style}${LYRICS_HEADING}${lyrics}`;
+  const prompt = isBlank(lyrics) ? style : `${style}${LYRICS_HEADING}${lyrics}`;
   if (prompt.length > PROMPT_MAX_CHARS) {
     const over = prompt.length - PROMPT_MAX_CHARS;
     const parts =

@@ -1,5 +1,6 @@
 import type { Logger } from '../log.js';
 import type { FairGate } from './gate.js';
+import { generationOf } from './job.js';
 import type { Lull } from './lull.js';
 import { ProgressThrottle, worthAnEdit } from './progress.js';
 import {
@@ -92,7 +93,8 @@ export class InProcessQueue implements JobQueue {
     if (!CANCELLABLE_PHASES.includes(job.phase)) return 'too-late';
     job.cancelledBy = byUserId;
     run.wake();
-    if (job.generationId !== undefined) this.options.tracker.cancel(job.generationId);
+    const generationId = generationOf(job.state);
+    if (generationId !== undefined) this.options.tracker.cancel(generationId);
     return 'cancelled';
   }
 
@@ -157,8 +159,13 @@ export class InProcessQueue implements JobQueue {
 
   private async submitAndTrack(run: Run): Promise<void> {
     const { job } = run;
-    if (job.generationId === undefined) {
-      if (!(await this.options.steps.submit(run))) return;
+    let generation =
+      job.state.phase === 'submitted'
+        ? { generationId: job.state.generationId, submittedAt: job.state.submittedAt }
+        : undefined;
+    if (generation === undefined) {
+      generation = await this.options.steps.submit(run);
+      if (generation === undefined) return;
     } else {
       run.logger.info('resuming a submitted generation');
     }
@@ -170,9 +177,9 @@ export class InProcessQueue implements JobQueue {
     run.progress.request();
 
     const result = await this.options.tracker.track(
-      job.generationId ?? '',
+      generation.generationId,
       run.logger,
-      job.submittedAt ?? job.createdAt,
+      generation.submittedAt,
       job.request.lengthSeconds,
     );
     job.polls += result.polls;

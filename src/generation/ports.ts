@@ -1,6 +1,8 @@
 import type { GenerationRequest, PollResult, SubmittedGeneration } from '../aiml/types.js';
+import type { MessageCredit, SongDetails } from '../store/song.js';
+import { requested, type JobState } from './job.js';
 
-export type { GenerationRequest, PollResult, SubmittedGeneration };
+export type { GenerationRequest, MessageCredit, PollResult, SongDetails, SubmittedGeneration };
 
 /** The music provider as the core sees it; `aiml/client.ts` is the real one. */
 export interface Provider {
@@ -84,15 +86,17 @@ export interface Job {
   readonly request: GenerationRequest;
   readonly origin: RequestOrigin;
   readonly createdAt: number;
+  /** What the reply shows: in line, generating, downloading… */
   phase: JobPhase;
-  generationId?: string;
-  submittedAt?: number;
+  /** Where the job is in its life, with what the next step needs (see `job.ts`). */
+  state: JobState;
   completedAt?: number;
   creditsUsed?: number;
   polls: number;
   /** Place in line while `phase` is `queued` (1 = next). */
   queuePosition?: number;
   lineage?: Lineage;
+  song?: SongDetails;
   /** Per-server number, given just before delivery. */
   trackNumber?: number;
   /** Length of the delivered file, read from the mp3 itself. */
@@ -108,10 +112,28 @@ export interface Job {
 /** Told when a job ends (completed, failed or cancelled), e.g. to count it in metrics. */
 export interface JobObserver {
   finished(job: Job): void;
+  /**
+   * A job found with its "submitting" mark and no generation ID is being submitted again: the
+   * process carrying it stopped between the POST and the ledger, so the provider may charge twice.
+   */
+  resubmitted?(job: Job): void;
+}
+
+/**
+ * How ledger writes fare, so that the bot can say when its store is out of reach: a failed write
+ * that is being retried marks it down, the next write that lands marks it up.
+ */
+export interface StoreWatch {
+  failed(error: unknown): void;
+  succeeded(): void;
+  /** Whether trying again may help (a connection refused or broken, a lock held), rather than a bug. */
+  isTransient(error: unknown): boolean;
 }
 
 /** The usage ledger as the core sees it: one row per request, moved along as the job goes. */
 export interface JobLedger {
+  /** The mark written before the provider's POST, so that a crash in between is seen on restart. */
+  submitting(job: Job): Promise<void>;
   submitted(job: Job): Promise<void>;
   /** Gives the track its per-server number, or returns the one it already has. */
   numbered(job: Job): Promise<number>;
@@ -188,6 +210,17 @@ export function newJob(
   origin: RequestOrigin,
   createdAt: number,
   lineage?: Lineage,
+  song?: SongDetails,
 ): Job {
-  return { id, request, origin, createdAt, phase: 'submitting', polls: 0, ...(lineage ? { lineage } : {}) };
+  return {
+    id,
+    request,
+    origin,
+    createdAt,
+    phase: 'submitting',
+    state: requested,
+    polls: 0,
+    ...(lineage ? { lineage } : {}),
+    ...(song ? { song } : {}),
+  };
 }

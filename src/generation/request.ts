@@ -8,6 +8,18 @@ export type Validated<T> = { ok: true; value: T } | { ok: false; problems: strin
 const count = (n: number) => n.toLocaleString('en-US');
 
 /**
+ * Text that shows nothing: white space and the code points Unicode marks as ignorable when
+ * rendering (zero-width space, joiners, word joiner, BOM, direction marks and isolates, soft
+ * hyphen, Hangul fillers). Such a prompt would reach the provider and spend credits on nothing.
+ */
+const INVISIBLE_ONLY = /^[\p{White_Space}\p{Default_Ignorable_Code_Point}]*$/u;
+
+/** Whether `text` has nothing a reader could see; the text itself is kept as typed otherwise. */
+export function isBlank(text: string): boolean {
+  return INVISIBLE_ONLY.test(text);
+}
+
+/**
  * Checks a request as it arrived from Discord. The command definition already limits both options,
  * but a crafted payload skips those checks, so nothing here trusts them.
  */
@@ -17,7 +29,7 @@ export function validateMusicRequest(input: {
 }): Validated<{ prompt: string; lengthSeconds: number | undefined }> {
   const problems: string[] = [];
   const prompt = typeof input.prompt === 'string' ? input.prompt.trim() : '';
-  if (typeof input.prompt !== 'string' || prompt.length === 0) {
+  if (typeof input.prompt !== 'string' || isBlank(prompt)) {
     problems.push('The prompt is empty. Describe the music you want: genre, mood, instruments, or lyrics.');
   } else if (prompt.length > PROMPT_MAX_CHARS) {
     problems.push(

@@ -1,9 +1,29 @@
+import pRetry from 'p-retry';
 import { userMessageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { DownloadError, type Downloader } from './download.js';
+import {
+  delivering,
+  ended,
+  generationOf,
+  submitted,
+  submitting,
+  type FinishedGeneration,
+  type JobOutcome,
+} from './job.js';
 import { Limiter } from './limiter.js';
 import { audioDurationSeconds } from './mp3.js';
-import type { Clock, Delivery, Job, JobLedger, LinkReason, Provider, Reporter } from './ports.js';
+import type {
+  Clock,
+  Delivery,
+  Job,
+  JobLedger,
+  JobObserver,
+  LinkReason,
+  Provider,
+  Reporter,
+  StoreWatch,
+} from './ports.js';
 import type { TrackOutcome } from './tracker.js';
 
 /** One job as a step sees it: its state, its logger, and how it asks for a progress edit. */
@@ -33,6 +53,12 @@ export interface StepsOptions {
    * upload limit in memory, so this bounds the memory deliveries take however many finish together.
    */
   maxConcurrentDeliveries: number;
+  /** Told of every ledger write's fate, so the bot can say when its store is down. */
+  storeWatch?: StoreWatch;
+  /** Told when a job is submitted again after a crash between the POST and the ledger. */
+  observer?: Pick<JobObserver, 'resubmitted'>;
+  /** Waits between tries of a ledger write that must land (default 200 ms doubling to 5 s). */
+  ledgerRetry?: { minTimeoutMs?: number; maxTimeoutMs?: number };
 }
 
 /** A job's own logger: every line it writes carries who asked, where, and (once known) the generation. */
@@ -42,7 +68,7 @@ export function jobLogger(logger: Logger, job: Job): Logger {
     guildId: job.origin.guildId,
     channelId: job.origin.channelId,
     userId: job.origin.userId,
-    ...(job.generationId ? { generationId: job.generationId } : {}),
+    ...(generationOf(job.state) === undefined ? {} : { generationId: generationOf(job.state) }),
   });
 }
 
@@ -55,9 +81,16 @@ const unexpected = 'Something went wrong on our side while making this track. Pl
  */
 export class JobSteps {
   private readonly deliveries: Limiter;
+  /** Ends the ledger retries at shutdown; the jobs they hold resume on the next start. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly options: StepsOptions) {
     this.deliveries = new Limiter(options.maxConcurrentDeliveries);
+  }
+
+  /** Stops retrying ledger writes: a job waiting on one is left for the next start. */
+  stop(): void {
+    this.stopping.abort(new Error('the bot is stopping'));
   }
 
   /** Deliveries running now in this process. */
@@ -66,30 +99,67 @@ export class JobSteps {
   }
 
   /**
-   * Submits the request to the provider and records the generation ID. Resolves false when the
-   * submission failed (the member has been told) and the job is over.
+   * Submits the request to the provider and records the generation ID. Resolves with the
+   * generation once the ledger holds it, or undefined when the submission failed (the member has
+   * been told) and the job is over. `beforeLedger` runs as soon as the provider has answered (the
+   * queue worker keeps the ID in its step data there, in case the ledger write is slow).
    */
-  async submit(run: Run): Promise<boolean> {
+  async submit(
+    run: Run,
+    beforeLedger?: (generationId: string, submittedAt: number) => Promise<void>,
+  ): Promise<{ generationId: string; submittedAt: number } | undefined> {
     const { job } = run;
+    const again = job.state.phase === 'submitting';
     job.phase = 'submitting';
-    run.logger.info(
-      { lengthSeconds: job.request.lengthSeconds, promptChars: job.request.prompt.length },
-      'job accepted',
-    );
-    let submitted;
+    job.state = submitting(job.state, this.options.clock.now());
+    // Written before the POST: a crash between the provider's answer and the ledger is then seen.
+    await this.durable(run, 'submitting mark', () => this.options.ledger.submitting(job));
+    if (again) {
+      run.logger.warn(
+        'submitting again: the last try stopped between the provider and the ledger, so the provider may charge twice',
+      );
+      this.options.observer?.resubmitted?.(job);
+    } else {
+      run.logger.info(
+        { lengthSeconds: job.request.lengthSeconds, promptChars: job.request.prompt.length },
+        'job accepted',
+      );
+    }
+    let answer;
     try {
-      submitted = await this.options.provider.create(job.request);
+      answer = await this.options.provider.create(job.request);
     } catch (error) {
       run.logger.warn({ err: error }, 'submission failed');
       await this.fail(run, userMessageOf(error, unexpected));
-      return false;
+      return undefined;
     }
-    job.generationId = submitted.generationId;
-    job.submittedAt = this.options.clock.now();
-    run.logger = run.logger.child({ generationId: submitted.generationId });
-    run.logger.info({ status: submitted.status }, 'generation submitted');
-    await this.record(run, 'submission', () => this.options.ledger.submitted(job));
-    return true;
+    const submittedAt = this.options.clock.now();
+    job.state = submitted(job.state, answer.generationId, submittedAt);
+    run.logger = run.logger.child({ generationId: answer.generationId });
+    run.logger.info({ status: answer.status }, 'generation submitted');
+    // Best effort: the ledger write below is what must land, whatever became of this one.
+    await beforeLedger?.(answer.generationId, submittedAt).catch((error: unknown) =>
+      run.logger.warn({ err: error }, 'the generation could not be kept with the queued job'),
+    );
+    await this.durable(run, 'submission', () => this.options.ledger.submitted(job));
+    return { generationId: answer.generationId, submittedAt };
+  }
+
+  /**
+   * A generation the queue's step data holds and the ledger does not yet (the process stopped
+   * between the two writes): the job takes it, and the ledger is brought up to date.
+   */
+  async adoptSubmission(run: Run, generation: { generationId: string; submittedAt: number }): Promise<void> {
+    const { job } = run;
+    if (job.state.phase !== 'requested' && job.state.phase !== 'submitting') return;
+    job.state = submitted(
+      submitting(job.state, generation.submittedAt),
+      generation.generationId,
+      generation.submittedAt,
+    );
+    run.logger = run.logger.child({ generationId: generation.generationId });
+    run.logger.info('the ledger missed this submission; recording it from the queue');
+    await this.durable(run, 'submission', () => this.options.ledger.submitted(job));
   }
 
   /** Ends a job whose tracking has ended (anything but `stopped`, which leaves it for later). */
@@ -112,13 +182,20 @@ export class JobSteps {
         job.creditsUsed = outcome.creditsUsed;
         await this.fail(run, `The music service could not make this track: ${outcome.message}`);
         return;
-      case 'completed':
+      case 'completed': {
+        const finished: FinishedGeneration = {
+          audioUrl: outcome.audioUrl,
+          creditsUsed: outcome.creditsUsed,
+          durationMs: outcome.durationMs,
+        };
+        job.state = delivering(job.state, finished);
         job.creditsUsed = outcome.creditsUsed;
         job.completedAt = this.options.clock.now();
         job.generationMs = Math.round(outcome.durationMs);
         run.logger.info({ polls: job.polls, creditsUsed: outcome.creditsUsed }, 'generation completed');
-        await this.deliveries.run(() => this.deliver(run, outcome.audioUrl));
+        await this.deliveries.run(() => this.deliver(run, finished.audioUrl));
         return;
+      }
     }
   }
 
@@ -129,9 +206,10 @@ export class JobSteps {
   async confirmDelivered(run: Run): Promise<void> {
     const { job } = run;
     job.phase = 'completed';
+    job.state = this.end(job, 'completed');
     job.deliveredAt = this.options.clock.now();
     run.logger.info('the reply already holds the track; recording the delivery');
-    await this.record(run, 'completion', () =>
+    await this.durable(run, 'completion', () =>
       this.options.ledger.completed(job, 'attachment via reply (found after a restart)'),
     );
   }
@@ -140,10 +218,11 @@ export class JobSteps {
     const { job } = run;
     await run.progress.settle();
     job.phase = 'failed';
+    job.state = this.end(job, 'failed');
     const route = await this.report(run, 'failure report', () =>
       this.options.reporter.failed(job, userMessage),
     );
-    await this.record(run, 'failure', () =>
+    await this.durable(run, 'failure', () =>
       this.options.ledger.failed(job, route === undefined ? `${userMessage} (not delivered)` : userMessage),
     );
   }
@@ -152,9 +231,10 @@ export class JobSteps {
     const { job } = run;
     await run.progress.settle();
     job.phase = 'cancelled';
+    job.state = this.end(job, 'cancelled');
     run.logger.info({ cancelledBy: job.cancelledBy }, 'job cancelled');
     await this.report(run, 'cancellation', () => this.options.reporter.cancelled(job));
-    await this.record(run, 'cancellation', () => this.options.ledger.cancelled(job));
+    await this.durable(run, 'cancellation', () => this.options.ledger.cancelled(job));
   }
 
   /** Edits the reply to show where the job is; best effort. */
@@ -206,12 +286,11 @@ export class JobSteps {
     }
     await run.progress.settle();
     job.phase = 'delivering';
-    try {
-      // Numbered before the edit, and the same number again if a restart repeats this step.
+    // Numbered before the edit, and the same number again if a restart repeats this step; a store
+    // outage holds the delivery until it lands, so the card never goes out without its number.
+    await this.durable(run, 'track number', async () => {
       job.trackNumber = await this.options.ledger.numbered(job);
-    } catch (error) {
-      logger.error({ err: error }, 'track number could not be given; delivering without one');
-    }
+    });
     // The edit goes first and the ledger after: after a crash in between, the resumed job finds
     // the track in the reply (see `confirmDelivered`) or edits the same reply again.
     let route = await this.report(run, 'delivery', () => this.options.reporter.delivered(job, delivery));
@@ -226,15 +305,17 @@ export class JobSteps {
     }
     if (route === undefined) {
       job.phase = 'failed';
-      await this.record(run, 'completion', () =>
+      job.state = this.end(job, 'failed');
+      await this.durable(run, 'completion', () =>
         this.options.ledger.failed(job, 'the track could not be delivered to Discord'),
       );
       return;
     }
     job.phase = 'completed';
+    job.state = this.end(job, 'completed');
     job.deliveredAt = this.options.clock.now();
     const how = `${delivery.kind === 'file' ? 'attachment' : 'link'} via ${route}`;
-    await this.record(run, 'completion', () => this.options.ledger.completed(job, how));
+    await this.durable(run, 'completion', () => this.options.ledger.completed(job, how));
     logger.info(
       {
         delivery: delivery.kind,
@@ -246,11 +327,40 @@ export class JobSteps {
     );
   }
 
-  /** Writes one ledger step; a store fault is logged and does not stop the member's track. */
-  private async record(run: Run, what: string, write: () => Promise<void>): Promise<void> {
+  /** The ended state; a job already ended (a repeated step after a crash) keeps its first end. */
+  private end(job: Job, outcome: JobOutcome) {
+    return job.state.phase === 'ended' ? job.state : ended(job.state, outcome);
+  }
+
+  /**
+   * Writes one ledger step that later steps depend on, trying again with backoff until it lands:
+   * while the store is out of reach the job waits here rather than fail (or go on without the
+   * record). Only a fault that trying again cannot mend (a bug) is logged and let go; a shutdown
+   * ends the wait, and the job resumes from the ledger on the next start.
+   */
+  private async durable(run: Run, what: string, write: () => Promise<void>): Promise<void> {
+    const { storeWatch, ledgerRetry } = this.options;
     try {
-      await write();
+      await pRetry(write, {
+        retries: Number.POSITIVE_INFINITY,
+        minTimeout: ledgerRetry?.minTimeoutMs ?? 200,
+        maxTimeout: ledgerRetry?.maxTimeoutMs ?? 5_000,
+        randomize: true,
+        signal: this.stopping.signal,
+        shouldRetry: ({ error }) => storeWatch?.isTransient(error) ?? false,
+        onFailedAttempt: ({ error, attemptNumber }) => {
+          storeWatch?.failed(error);
+          // The first failure and then one line in ten: an outage of minutes stays readable.
+          if (attemptNumber % 10 === 1)
+            run.logger.warn(
+              { err: error, attempt: attemptNumber },
+              `ledger ${what} not written yet; retrying`,
+            );
+        },
+      });
+      storeWatch?.succeeded();
     } catch (error) {
+      if (this.stopping.signal.aborted) throw error;
       run.logger.error({ err: error }, `ledger ${what} could not be recorded`);
     }
   }

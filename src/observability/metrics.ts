@@ -14,7 +14,9 @@ export interface Metrics extends JobObserver {
   readonly registry: Registry;
   bind(live: LiveNumbers): void;
   providerCall(call: 'create' | 'poll', outcome: string): void;
-  providerRetry(call: 'create'): void;
+  providerRetry(call: 'create' | 'chat'): void;
+  /** A lyrics draft that reached the model, by how it ended. */
+  lyricsDraft(outcome: 'drafted' | 'blocked' | 'failed'): void;
   discordResponse(status: number): void;
   interaction(kind: string): void;
 }
@@ -43,6 +45,12 @@ export function createMetrics(role: string): Metrics {
     registers: [registry],
   }).set({ role }, 1);
 
+  const lyricsDrafts = new Counter({
+    name: 'tracksmith_lyrics_drafts_total',
+    help: 'Lyrics drafts that reached the text model, by outcome (drafted, blocked, failed)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
   const jobsEnded = new Counter({
     name: 'tracksmith_jobs_total',
     help: 'Requests that ended, by outcome',
@@ -96,6 +104,11 @@ export function createMetrics(role: string): Metrics {
     labelNames: ['call', 'outcome'],
     registers: [registry],
   });
+  const resubmissions = new Counter({
+    name: 'tracksmith_resubmissions_total',
+    help: 'Requests submitted to the provider again after a stop between its answer and the ledger (each may be charged twice)',
+    registers: [registry],
+  });
   const retries = new Counter({
     name: 'tracksmith_provider_retries_total',
     help: 'Provider calls retried after a transient failure',
@@ -133,6 +146,9 @@ export function createMetrics(role: string): Metrics {
         delivery.observe((job.deliveredAt - job.completedAt) / 1000);
       }
     },
+    resubmitted() {
+      resubmissions.inc();
+    },
     providerCall(call, outcome) {
       providerCalls.inc({ call, outcome });
       if (call === 'poll') polls.inc();
@@ -145,6 +161,9 @@ export function createMetrics(role: string): Metrics {
     },
     interaction(kind) {
       interactions.inc({ kind });
+    },
+    lyricsDraft(outcome) {
+      lyricsDrafts.inc({ outcome });
     },
   };
 }

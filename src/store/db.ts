@@ -104,6 +104,12 @@ function postgresDialect(
   // An idle connection the server closes (a restart, a failover) is an 'error' event on the pool;
   // unheard, it would end the process. The pool drops that client and connects anew when needed.
   pool.on('error', (error) => onConnectionError?.(error));
+  // The pool listens for errors only on idle clients. One checked out between two queries (inside
+  // a transaction, or just acquired) that the server ends (a restart, pg_terminate_backend) would
+  // emit an error nobody hears, which ends the process; every client gets a listener for life.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => onConnectionError?.(error));
+  });
   return { dialect: new PostgresDialect({ pool }), location };
 }
 

@@ -67,7 +67,12 @@ describe('entry points', { timeout: 90_000 }, () => {
     const secrets = { DISCORD_TOKEN: 'token', AIML_API_KEY: 'key' };
     const memory = await runEntry(
       'src/main.ts',
-      { ...secrets, REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: 'sqlite::memory:' },
+      {
+        ...secrets,
+        REDIS_URL: 'redis://127.0.0.1:6379',
+        DATABASE_URL: 'sqlite::memory:',
+        TOKEN_ENCRYPTION_KEY: '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff',
+      },
       ['--role', 'gateway'],
     );
     expect(memory.code).toBe(1);
@@ -84,6 +89,7 @@ describe('entry points', { timeout: 90_000 }, () => {
         DISCORD_TOKEN: 'token',
         AIML_API_KEY: 'key',
         REDIS_URL: 'redis://127.0.0.1:1',
+        TOKEN_ENCRYPTION_KEY: '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff',
       },
       ['--role', 'worker'],
     );
@@ -104,7 +110,7 @@ describe('entry points', { timeout: 90_000 }, () => {
       DEV_GUILD_ID: guildId,
     });
     expect(result.stdout).toContain(
-      `Registered 4 command(s) for server ${guildId}: /music, /compose, /tracks, /music-settings`,
+      `Registered 7 command(s) for server ${guildId}: /music, /compose, /lyrics, /tracks, /music-settings, /music-prefs, “Make a track from this” (message menu)`,
     );
     expect(result.code).toBe(0);
     const registered = discord.commands.guild.get(guildId) as {
@@ -112,9 +118,17 @@ describe('entry points', { timeout: 90_000 }, () => {
       options: unknown[];
       default_member_permissions?: string;
     }[];
-    expect(registered.map((c) => c.name)).toEqual(['music', 'compose', 'tracks', 'music-settings']);
+    expect(registered.map((c) => c.name)).toEqual([
+      'music',
+      'compose',
+      'lyrics',
+      'tracks',
+      'music-settings',
+      'music-prefs',
+      'Make a track from this',
+    ]);
     // Only members with Manage Server see the settings command by default.
-    expect(registered[3]?.default_member_permissions).toBe('32');
+    expect(registered[4]?.default_member_permissions).toBe('32');
     expect(registered[0]?.options).toEqual([
       expect.objectContaining({
         name: 'prompt',
@@ -128,7 +142,14 @@ describe('entry points', { timeout: 90_000 }, () => {
         min_value: 10,
         max_value: 300,
       }),
+      expect.objectContaining({
+        name: 'style',
+        type: ApplicationCommandOptionType.String,
+        autocomplete: true,
+      }),
+      expect.objectContaining({ name: 'instrumental', type: ApplicationCommandOptionType.Boolean }),
     ]);
+    expect(registered[6]).toMatchObject({ type: 3, contexts: [0] });
     expect(discord.commands.global).toEqual([]);
   });
 
@@ -143,8 +164,11 @@ describe('entry points', { timeout: 90_000 }, () => {
     expect((discord.commands.global as { name: string }[]).map((c) => c.name)).toEqual([
       'music',
       'compose',
+      'lyrics',
       'tracks',
       'music-settings',
+      'music-prefs',
+      'Make a track from this',
     ]);
   });
 

@@ -53,6 +53,8 @@ async function startBot(): Promise<ChildProcess> {
       AIML_API_URL: aiml.baseUrl,
       DISCORD_API_URL: discord.apiUrl,
       DATABASE_URL: `sqlite://${join(dir, 'bot.sqlite')}`,
+      // The token key file beside the store, not in the working tree.
+      DATA_DIR: dir,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -119,6 +119,7 @@ describe('/music end to end', () => {
       'The prompt is 2,143 characters; the limit is 2,000.',
     ],
     ['a blank prompt', '    ', 30, 'The prompt is empty.'],
+    ['a prompt of only invisible characters', '\u200b\u200d\u2060\ufeff\u200e ', 30, 'The prompt is empty.'],
     [
       'a length below the range',
       'ok',

@@ -65,7 +65,7 @@ export interface FakeMessage {
     discriminator: string;
     bot: boolean;
     avatar: null;
-    global_name: null;
+    global_name: string | null;
   };
   content: string;
   embeds: unknown[];
@@ -254,6 +254,59 @@ export class FakeDiscord {
     });
   }
 
+  /** An autocomplete request (type 4): the focused option carries `focused: true`. */
+  autocomplete(
+    input: InteractionInput & {
+      name: string;
+      options: { name: string; type: number; value?: unknown; focused?: boolean }[];
+    },
+  ): { id: string; token: string } {
+    return this.dispatchInteraction(4, input, {
+      id: '120000000000000001',
+      name: input.name,
+      type: 1,
+      options: input.options,
+      guild_id: input.guildId ?? this.defaultGuild().id,
+    });
+  }
+
+  /** A message context-menu command (type 2, command type 3) on a message the fake holds. */
+  messageCommand(input: InteractionInput & { name: string; message: FakeMessage }): {
+    id: string;
+    token: string;
+  } {
+    return this.dispatchInteraction(2, input, {
+      id: '120000000000000003',
+      name: input.name,
+      type: 3,
+      target_id: input.message.id,
+      resolved: { messages: { [input.message.id]: input.message } },
+      guild_id: input.guildId ?? this.defaultGuild().id,
+    });
+  }
+
+  /** A message a member posted (not the bot), kept so that REST reads of it work. */
+  postUserMessage(input: {
+    author: { id: string; username: string; globalName?: string };
+    content: string;
+    channelId?: string;
+    attachments?: FakeAttachment[];
+  }): FakeMessage {
+    const guild = this.defaultGuild();
+    const channelId = input.channelId ?? guild.channels?.[0]?.id ?? guild.id;
+    const message = this.createMessage(channelId, guild.id, { content: input.content }, []);
+    message.author = {
+      id: input.author.id,
+      username: input.author.username,
+      discriminator: '0',
+      bot: false,
+      avatar: null,
+      global_name: input.author.globalName ?? null,
+    };
+    message.attachments = input.attachments ?? [];
+    return message;
+  }
+
   button(input: InteractionInput & { customId: string; message: FakeMessage | string }): {
     id: string;
     token: string;
@@ -275,6 +328,25 @@ export class FakeDiscord {
       components: [{ type: 4, custom_id: field.customId, value: field.value }],
     }));
     return this.dispatchInteraction(5, input, { custom_id: input.customId, components }, input.message);
+  }
+
+  /**
+   * An INTERACTION_CREATE built like the others and then changed by `craft` before it goes out,
+   * as a member with a modified client could send it (a `custom_id` that is a number, say). The
+   * fake records it and accepts callbacks for it like any other interaction.
+   */
+  craftedInteraction(
+    type: number,
+    input: InteractionInput & { data: Json; message?: FakeMessage },
+    craft: (frame: Json) => void,
+  ): { id: string; token: string } {
+    return this.dispatchInteraction(type, input, input.data, input.message, craft);
+  }
+
+  /** A message the bot posted earlier in the default guild's first channel, for a component to sit on. */
+  seedBotMessage(content: string): FakeMessage {
+    const guild = this.defaultGuild();
+    return this.createMessage(guild.channels?.[0]?.id ?? guild.id, guild.id, { content }, []);
   }
 
   /** Sends an event on every session. */
@@ -737,7 +809,13 @@ export class FakeDiscord {
     message.edited_timestamp = new Date().toISOString();
   }
 
-  private dispatchInteraction(type: number, input: InteractionInput, data: Json, message?: FakeMessage) {
+  private dispatchInteraction(
+    type: number,
+    input: InteractionInput,
+    data: Json,
+    message?: FakeMessage,
+    craft?: (frame: Json) => void,
+  ) {
     const guild = this.guilds.find((g) => g.id === input.guildId) ?? this.defaultGuild();
     const channelId = input.channelId ?? guild.channels?.[0]?.id ?? guild.id;
     const id = this.nextId();
@@ -771,7 +849,7 @@ export class FakeDiscord {
     });
     this.interactions.set(id, record);
     this.byToken.set(token, record);
-    this.dispatchToGuild(guild.id, 'INTERACTION_CREATE', {
+    const frame: Json = {
       id,
       application_id: this.applicationId,
       type,
@@ -803,7 +881,9 @@ export class FakeDiscord {
       context: 0,
       attachment_size_limit: input.attachmentSizeLimit ?? 10 * 1024 * 1024,
       ...(message ? { message } : {}),
-    });
+    };
+    craft?.(frame);
+    this.dispatchToGuild(guild.id, 'INTERACTION_CREATE', frame);
     return { id, token };
   }
 

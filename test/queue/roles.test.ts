@@ -192,6 +192,16 @@ describe('gateway and worker roles on Redis and PostgreSQL', () => {
       expect((notice.body as { content: string }).content).toBe(
         'The bot could not queue this track just now. Please try again in a minute.',
       );
+      // What the member finally sees: the last edit of the reply once the interaction is handled.
+      await eventually(() =>
+        logs.lines.some((l) => l.msg === 'interaction handled' && l.interactionId === interaction.id),
+      );
+      const edits = c.discord.requests.filter(
+        (r) => r.method === 'PATCH' && r.path.endsWith(`${interaction.token}/messages/@original`),
+      );
+      expect((edits.at(-1)?.body as { content?: string }).content).toBe(
+        'The bot could not queue this track just now. Please try again in a minute.',
+      );
       expect((notice.body as { allowed_mentions?: unknown }).allowed_mentions).toEqual({ parse: [] });
       const row = await app.database.db.selectFrom('usage').selectAll().executeTakeFirstOrThrow();
       expect([row.status, row.error]).toEqual(['failed', 'the request could not be queued']);

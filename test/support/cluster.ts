@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { FakeAiml, type FakeAimlOptions } from '../fakes/aiml.js';
 import { FakeDiscord, type FakeGuild } from '../fakes/discord.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
@@ -41,6 +42,8 @@ export async function startSharedServices(options: {
       AIML_API_URL: aiml.baseUrl,
       DISCORD_API_URL: discord.apiUrl,
       DATABASE_URL: database.url,
+      // Gateways and workers read each other's stored tokens, so they share one key.
+      TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       ...redis?.env,
       ...options.env,
     },

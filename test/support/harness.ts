@@ -64,6 +64,8 @@ export async function startHarness(
     DISCORD_API_URL: discord.apiUrl,
     LOG_LEVEL: 'debug',
     DATABASE_URL: dir === undefined ? 'sqlite::memory:' : `sqlite://${join(dir, 'bot.sqlite')}`,
+    // The token key file goes beside the store, not into the working tree.
+    ...(dir === undefined ? {} : { DATA_DIR: dir }),
     ...redis?.env,
     ...options.env,
   });

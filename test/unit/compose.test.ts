@@ -27,7 +27,7 @@ describe('composePrompt', () => {
   });
 
   it('refuses a missing or blank style, whatever type a crafted form sends', () => {
-    for (const style of ['', '   ', undefined, 42]) {
+    for (const style of ['', '   ', '\u200b\u2060\ufeff', undefined, 42]) {
       expect(composePrompt({ style, lyrics: 'words' }).ok).toBe(false);
     }
   });

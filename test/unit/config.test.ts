@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
 const valid = { DISCORD_TOKEN: 'token', AIML_API_KEY: 'key' };
+const hexKey = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
+const base64Key = Buffer.from(hexKey, 'hex').toString('base64');
 
 describe('loadConfig', () => {
   it('fills every default when only the secrets are set', () => {
@@ -10,6 +12,8 @@ describe('loadConfig', () => {
       DISCORD_TOKEN: 'token',
       AIML_API_KEY: 'key',
       AIML_API_URL: 'https://api.aimlapi.com',
+      AIML_LYRICS_MODEL: 'gpt-4o-mini',
+      AIML_LYRICS_CREDITS_PER_TOKEN: 1,
       DISCORD_API_URL: 'https://discord.com/api',
       GENERATION_TIMEOUT_SECONDS: 600,
       MAX_CONCURRENT_GENERATIONS: 50,
@@ -33,13 +37,23 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...valid, ROLE: 'leader', REDIS_URL: 'http://x' })).toThrow(
       /ROLE must be one of all, gateway, worker\n.*REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/,
     );
-    const config = loadConfig({ ...valid, ROLE: 'gateway', REDIS_URL: 'redis://127.0.0.1:6379' });
+    const config = loadConfig({
+      ...valid,
+      ROLE: 'gateway',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      TOKEN_ENCRYPTION_KEY: hexKey,
+    });
     expect(config.ROLE).toBe('gateway');
     expect(config.REDIS_URL).toBe('redis://127.0.0.1:6379');
   });
 
   it('refuses an in-memory store for a process that shares its work with others', () => {
-    const split = { ...valid, ROLE: 'worker', REDIS_URL: 'redis://127.0.0.1:6379' };
+    const split = {
+      ...valid,
+      ROLE: 'worker',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      TOKEN_ENCRYPTION_KEY: hexKey,
+    };
     expect(() => loadConfig({ ...split, DATABASE_URL: 'sqlite::memory:' })).toThrow(
       'DATABASE_URL sqlite::memory: keeps the ledger inside one process, and the worker role shares it with others: use postgres://… (or a SQLite file on one host)',
     );
@@ -132,5 +146,24 @@ describe('loadConfig', () => {
     ] as const) {
       expect(() => loadConfig({ ...valid, POLL_TARGET_LAG_SECONDS: value })).toThrow(problem);
     }
+  });
+
+  it('reads TOKEN_ENCRYPTION_KEY as 32 bytes of hex or base64, and refuses anything else', () => {
+    const fromHex = loadConfig({ ...valid, TOKEN_ENCRYPTION_KEY: hexKey }).TOKEN_ENCRYPTION_KEY;
+    const fromBase64 = loadConfig({ ...valid, TOKEN_ENCRYPTION_KEY: base64Key }).TOKEN_ENCRYPTION_KEY;
+    expect(fromHex?.toString('hex')).toBe(hexKey);
+    expect(fromBase64?.equals(fromHex!)).toBe(true);
+    for (const bad of [hexKey.slice(2), 'not a key', Buffer.alloc(16).toString('base64'), `${hexKey}00`]) {
+      expect(() => loadConfig({ ...valid, TOKEN_ENCRYPTION_KEY: bad })).toThrow(
+        'TOKEN_ENCRYPTION_KEY must be 32 bytes, as 64 hex digits or 44 base64 characters',
+      );
+    }
+  });
+
+  it('requires TOKEN_ENCRYPTION_KEY for a gateway or a worker, which share stored tokens', () => {
+    expect(() => loadConfig({ ...valid, ROLE: 'gateway', REDIS_URL: 'redis://127.0.0.1:6379' })).toThrow(
+      'TOKEN_ENCRYPTION_KEY is required for the gateway role',
+    );
+    expect(loadConfig({ ...valid }).TOKEN_ENCRYPTION_KEY).toBeUndefined();
   });
 });

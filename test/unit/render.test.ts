@@ -21,7 +21,7 @@ function job(prompt: string): Job {
       uploadLimitBytes: 10 * 1024 * 1024,
     },
     createdAt: 1_700_000_000_000,
-    submittedAt: 1_700_000_001_000,
+    state: { phase: 'submitted', generationId: 'gen-1', submittedAt: 1_700_000_001_000 },
     phase: 'generating',
     polls: 3,
   };

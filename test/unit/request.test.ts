@@ -31,6 +31,27 @@ describe('validateMusicRequest', () => {
     expect(validateMusicRequest({ prompt: ` ${'a'.repeat(2000)} `, length: 30 }).ok).toBe(true);
   });
 
+  it.each([
+    ['zero-width spaces', '\u200b\u200b\u200b'],
+    ['joiners and a word joiner', '\u200c\u200d\u2060'],
+    ['a byte order mark and direction marks', '\ufeff\u200e\u200f\u061c'],
+    ['direction overrides and isolates among spaces', ' \u202e \u2066\u2069 '],
+    ['a soft hyphen and a Hangul filler', '\u00ad\u3164'],
+  ])('refuses a prompt made only of %s as empty', (_case, prompt) => {
+    const result = validateMusicRequest({ prompt, length: 30 });
+    expect(result).toEqual({
+      ok: false,
+      problems: ['The prompt is empty. Describe the music you want: genre, mood, instruments, or lyrics.'],
+    });
+  });
+
+  it('keeps invisible characters inside a prompt that has visible ones', () => {
+    expect(validateMusicRequest({ prompt: 'lofi\u200bbeats 👨\u200d👩', length: 30 })).toEqual({
+      ok: true,
+      value: { prompt: 'lofi\u200bbeats 👨\u200d👩', lengthSeconds: 30 },
+    });
+  });
+
   it('refuses an empty or whitespace prompt', () => {
     const result = validateMusicRequest({ prompt: '   ', length: 30 });
     expect(result.ok).toBe(false);

@@ -10,6 +10,11 @@ export const QUEUE_NAME = 'requests';
 export interface StepData {
   step: 'admit' | 'submit' | 'poll' | 'deliver';
   guildId: string;
+  /**
+   * The provider's generation, kept here as soon as it answers the POST (before the ledger write),
+   * so that the next step (on any worker) can check it without the ledger.
+   */
+  generation?: { generationId: string; submittedAt: number };
   userId: string;
   /** What the reply last showed, and when it was edited. */
   shownPosition?: number;

@@ -1,6 +1,7 @@
 import { DelayedError, Worker, type Job as BullJob } from 'bullmq';
 import type { Logger } from '../../log.js';
 import type { DurationModel } from '../durations.js';
+import { delivering } from '../job.js';
 import { worthAnEdit } from '../progress.js';
 import {
   countByPhase,
@@ -119,6 +120,9 @@ export class QueueWorker {
     this.running.set(id, job);
     let next: Next;
     try {
+      // The step data knew the generation before the ledger did (its write was cut short): the
+      // ledger catches up, and the job is never submitted twice.
+      if (data.generation !== undefined) await this.options.steps.adoptSubmission(run, data.generation);
       next = await this.step(run, data, (saved) => bullJob.updateData(saved));
       // A state the reply has not shown yet (an edit held back by the interval) goes out now if it may.
       if (next !== 'done' && data.shownPhase !== job.phase) run.progress.request();
@@ -177,24 +181,34 @@ export class QueueWorker {
     }
 
     if (data.step === 'submit') {
-      if (job.generationId === undefined) {
-        if (!(await steps.submit(run))) return 'done';
-      } else {
+      if (job.state.phase === 'submitted') {
+        data.generation = { generationId: job.state.generationId, submittedAt: job.state.submittedAt };
         run.logger.info('resuming a submitted generation');
+      } else {
+        const generation = await steps.submit(run, async (generationId, submittedAt) => {
+          data.generation = { generationId, submittedAt };
+          await save(data);
+        });
+        if (generation === undefined) return 'done';
       }
       job.phase = 'generating';
       run.progress.request();
       data.step = 'poll';
       const window = this.options.durations.predict(job.request.lengthSeconds);
       return {
-        parkUntil: (job.submittedAt ?? clock.now()) + firstPollDelay(this.options.schedule, window),
+        parkUntil:
+          (data.generation?.submittedAt ?? clock.now()) + firstPollDelay(this.options.schedule, window),
       };
     }
 
     if (data.step === 'poll') {
-      const startedAt = job.submittedAt ?? job.createdAt;
+      if (job.state.phase !== 'submitted') {
+        // Neither the step data nor the ledger has a generation: checking one would ask for ''.
+        throw new Error(`poll step for a job that is ${job.state.phase}, with no generation ID`);
+      }
+      const startedAt = job.state.submittedAt;
       const state: CheckState = {
-        generationId: job.generationId ?? '',
+        generationId: job.state.generationId,
         logger: run.logger,
         startedAt,
         lengthSeconds: job.request.lengthSeconds,
@@ -246,6 +260,7 @@ export class QueueWorker {
     if (!data.deliveryStarted || completed === undefined || !(await this.options.steps.holdsTrack(run))) {
       return false;
     }
+    if (run.job.state.phase === 'submitted') run.job.state = delivering(run.job.state, completed);
     run.job.creditsUsed = completed.creditsUsed;
     run.job.generationMs = Math.round(completed.durationMs);
     await this.options.steps.confirmDelivered(run);
