@@ -30,6 +30,9 @@ import { openDatabase, type Database } from './store/db.js';
 import { createSettingsRepository } from './store/settings-repository.js';
 import { createTracksRepository, parentOf } from './store/tracks-repository.js';
 import { createUsageRepository, isUnfinished, type UsageRow } from './store/usage-repository.js';
+import { createVoiceRepository } from './store/voice-repository.js';
+import { VoiceManager, type VoiceObserver, type VoiceTimings } from './voice/manager.js';
+import { deliveredChannel, publishDelivered, subscribeDelivered } from './voice/relay.js';
 
 /** Knobs that are not configuration but that tests and benchmarks need to turn. */
 export interface AppOptions {
@@ -49,6 +52,8 @@ export interface AppOptions {
   enqueueTimeoutMs?: number;
   /** Tries a request's queue steps get before a worker gives up on it (default 12, from 1 s apart). */
   queueRetry?: { attempts?: number; firstDelayMs?: number };
+  /** Listening sessions: when to leave by itself, and hooks that tests and the bench measure with. */
+  voice?: Partial<VoiceTimings> & { observer?: VoiceObserver };
 }
 
 export interface App {
@@ -60,6 +65,8 @@ export interface App {
   readonly database: Database;
   /** Where `/healthz` and `/metrics` are served, once started with `HTTP_PORT`. */
   readonly httpUrl: string | undefined;
+  /** Listening sessions; a worker has none. */
+  readonly voice: VoiceManager | undefined;
   /** Connects to Discord (and Redis); resolves once the gateway session is ready. */
   start(): Promise<void>;
   /** Stops taking commands, stops tracking, waits for in-flight writes, then disconnects and closes the store. */
@@ -147,6 +154,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           logger: logger.child({ component: 'discord' }),
           ...(options.discordRest ? { rest: options.discordRest } : {}),
         });
+  const voice =
+    client &&
+    new VoiceManager({
+      client,
+      store: createVoiceRepository(database.db),
+      tracks,
+      logger: logger.child({ component: 'voice' }),
+      timings: options.voice ?? {},
+      ...(options.voice?.observer ? { observer: options.voice.observer } : {}),
+    });
   const rest =
     client?.rest ??
     new REST({ ...options.discordRest, api: config.DISCORD_API_URL }).setToken(config.DISCORD_TOKEN);
@@ -168,16 +185,38 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       );
     });
   }
+  const reporter = createDiscordReporter({
+    rest,
+    interactionRest,
+    logger: logger.child({ component: 'deliver' }),
+    rememberReplyMessage: (job, messageId) => usage.setReplyMessage(job.id, messageId),
+    ...(options.discordNetworkRetry === undefined ? {} : { networkRetry: options.discordNetworkRetry }),
+  });
+  /** Every delivered track goes to the voice side: here, or the gateway's process through Redis. */
+  const trackDelivered = async (job: Job) => {
+    const track = { guildId: job.origin.guildId, trackId: job.id, userId: job.origin.userId };
+    try {
+      if (voice) await voice.trackDelivered(track);
+      else {
+        // `shared` is built below; this runs only once a worker delivers, long after.
+        if (shared) await publishDelivered(shared.redis, deliveredChannel(config.REDIS_PREFIX), track);
+      }
+    } catch (error) {
+      // The member has the track already; missing the radio must not fail the delivery.
+      logger.warn({ err: error, requestId: job.id }, 'could not queue the track for voice');
+    }
+  };
   const steps = new JobSteps({
     provider,
     download,
-    reporter: createDiscordReporter({
-      rest,
-      interactionRest,
-      logger: logger.child({ component: 'deliver' }),
-      rememberReplyMessage: (job, messageId) => usage.setReplyMessage(job.id, messageId),
-      ...(options.discordNetworkRetry === undefined ? {} : { networkRetry: options.discordNetworkRetry }),
-    }),
+    reporter: {
+      ...reporter,
+      async delivered(job, delivery) {
+        const route = await reporter.delivered(job, delivery);
+        await trackDelivered(job);
+        return route;
+      },
+    },
     ledger,
     clock,
     timeoutMs,
@@ -257,6 +296,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const reserveInLine = createReserver(database.db);
   const router: Router | undefined =
     client &&
+    voice &&
     createRouter(options.handlers ?? allHandlers, {
       queue,
       settings,
@@ -273,12 +313,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       settingsChanged(guildId, changed) {
         concurrentByGuild.set(guildId, changed.concurrent);
       },
+      voice,
     });
   client?.on(Events.InteractionCreate, (interaction) => {
     metrics.interaction(InteractionType[interaction.type]);
     void router?.handle(interaction);
   });
   let http: HttpServer | undefined;
+  let stopRelay: (() => Promise<void>) | undefined;
 
   const parentRow = (row: UsageRow) =>
     row.parent_id === null ? Promise.resolve(undefined) : tracks.get(row.parent_id);
@@ -336,6 +378,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         await client.login(config.DISCORD_TOKEN);
         await ready;
       }
+      if (voice && shared && role === 'gateway') {
+        // Deliveries happen in workers; the voice connections live here.
+        stopRelay = await subscribeDelivered(shared.redis, deliveredChannel(config.REDIS_PREFIX), {
+          onTrack: (track) => voice.trackDelivered(track),
+          logger: logger.child({ component: 'voice' }),
+        });
+      }
+      await voice?.restore();
       if (role !== 'gateway') {
         const history = await usage.recentDurations(durations.capacity);
         for (const { lengthSeconds, generationMs } of history.reverse())
@@ -363,8 +413,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     get httpUrl() {
       return http?.url;
     },
+    voice,
     async stop() {
       router?.close();
+      voice?.close();
+      await stopRelay?.();
       await worker?.stop();
       await queue.stop();
       await client?.destroy();

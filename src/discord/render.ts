@@ -59,6 +59,25 @@ export function trackButtons(
   ];
 }
 
+/**
+ * Play in voice sits on a row of its own: the first row keeps the track's own actions, and other
+ * rows may join it (Discord allows five buttons a row).
+ */
+export function playInVoiceRow(requestId: string): APIActionRowComponent<APIButtonComponent> {
+  return {
+    type: ComponentType.ActionRow,
+    components: [
+      {
+        type: ComponentType.Button,
+        style: ButtonStyle.Success,
+        label: 'Play in voice',
+        emoji: { name: '🔊' },
+        custom_id: encodeCustomId('voice', 'play', requestId),
+      },
+    ],
+  };
+}
+
 /** "#42", or a plain phrase for a parent that never got a number. */
 export function trackRef(trackNumber: number | null | undefined): string {
   return trackNumber === null || trackNumber === undefined ? 'an earlier request' : `#${trackNumber}`;
@@ -142,7 +161,7 @@ export function renderDelivered(job: Job, delivery: Delivery): MessagePayload {
     color: colors.done,
     fields,
   };
-  const components = trackButtons(job.id, ['regenerate', 'remix', 'delete']);
+  const components = [...trackButtons(job.id, ['regenerate', 'remix', 'delete']), playInVoiceRow(job.id)];
   if (delivery.kind === 'file') {
     return {
       body: {

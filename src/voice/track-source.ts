@@ -1,0 +1,37 @@
+import { Readable } from 'node:stream';
+import { Routes, type APIMessage, type REST } from 'discord.js';
+import type { UsageRow } from '../store/usage-repository.js';
+
+/** Where a delivered track's mp3 can be read from now. */
+export type TrackAudio = { kind: 'found'; url: string } | { kind: 'missing'; reason: string };
+
+/**
+ * Finds a track's audio from its message, read fresh: Discord signs attachment links for about a
+ * day and hands out new ones with each read, so an old track plays as well as a new one. A track
+ * too large to upload carries the provider's link in its Download field instead.
+ */
+export async function findTrackAudio(rest: REST, track: UsageRow): Promise<TrackAudio> {
+  if (track.deleted_at !== null) return { kind: 'missing', reason: 'its message was deleted' };
+  if (track.reply_message_id === null) return { kind: 'missing', reason: 'it has no message' };
+  const message = (await rest.get(
+    Routes.channelMessage(track.channel_id, track.reply_message_id),
+  )) as APIMessage;
+  const attachment = message.attachments.find(
+    (a) => a.content_type?.startsWith('audio/') === true || a.filename.toLowerCase().endsWith('.mp3'),
+  );
+  if (attachment) return { kind: 'found', url: attachment.url };
+  for (const embed of message.embeds) {
+    for (const field of embed.fields ?? []) {
+      const link = /https?:\/\/\S+/.exec(field.value)?.[0];
+      if (field.name === 'Download' && link) return { kind: 'found', url: link };
+    }
+  }
+  return { kind: 'missing', reason: 'its message holds no audio' };
+}
+
+/** The mp3's bytes as they arrive; nothing is buffered beyond what the stream itself holds. */
+export async function openAudio(url: string, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
+  const response = await fetch(url, { signal });
+  if (!response.ok || !response.body) throw new Error(`audio fetch answered ${response.status}`);
+  return Readable.fromWeb(response.body);
+}
