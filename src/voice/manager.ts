@@ -262,7 +262,11 @@ export class VoiceManager {
   /** Leaves every channel without ending the sessions: the next start rejoins them. */
   close(): void {
     this.closing = true;
-    for (const session of this.sessions.values()) this.teardown(session);
+    for (const session of this.sessions.values()) {
+      // Ended here means "no more events"; the store keeps the session and the track on the air.
+      session.ended = true;
+      this.teardown(session);
+    }
     this.sessions.clear();
   }
 
@@ -420,6 +424,11 @@ export class VoiceManager {
   private onVoiceState(before: VoiceState, after: VoiceState): void {
     const session = this.sessions.get(after.guild.id);
     if (!session || session.ended) return;
+    if (after.id === after.client.user.id && after.channelId === null) {
+      // Someone disconnected the bot (leaving by itself ends the session before this arrives).
+      void this.leave(session, 'disconnected');
+      return;
+    }
     if (
       after.id === after.client.user.id &&
       after.channelId !== null &&

@@ -127,7 +127,12 @@ async function startListening(h: Harness) {
   const answer = await answerOf(h, interaction);
   expect(answer.ephemeral).toBe(false);
   expect(answer.content).toContain(`<#${voiceChannel}>`);
-  await h.voice!.waitFor(() => (h.voice!.connected(guildId) ? true : undefined), 'a voice session');
+  // A session that became ready after this request, even if it has ended since (a short idle timer).
+  const sentAt = h.discord.dispatched.find((d) => d.id === interaction.id)!.at;
+  await h.voice!.waitFor(
+    () => h.voice!.sessions.find((s) => s.guildId === guildId && (s.readyAt ?? 0) >= sentAt),
+    'a voice session',
+  );
   return interaction;
 }
 
@@ -170,4 +175,189 @@ describe('/listen: a voice-channel radio of the server’s new tracks', () => {
     expect(statusEdits.some((r) => /Now playing: track #1/.test(bodyOf(r).content ?? ''))).toBe(true);
     expect(statusEdits.some((r) => /Now playing: track #2/.test(bodyOf(r).content ?? ''))).toBe(true);
   });
+
+  it('skips within two seconds for a member in the channel, and refuses one outside it', async () => {
+    const h = await start();
+    await startListening(h);
+    await deliverTone(h, TONES[0], 20);
+    await deliverTone(h, TONES[1], 3);
+    await h.voice!.waitForTone(guildId, toneHz(TONES[0]));
+    await upNext(h, 1);
+
+    const refused = await answerOf(h, listen(h, 'skip', outsider));
+    expect(refused).toEqual({ ephemeral: true, content: `Join <#${voiceChannel}> to skip.` });
+
+    const skip = listen(h, 'skip', listener);
+    const sentAt = h.discord.dispatched.find((d) => d.id === skip.id)!.at;
+    expect((await answerOf(h, skip)).content).toContain('Skipped');
+    const next = await h.voice!.waitForTone(guildId, toneHz(TONES[1]), sentAt);
+    expect(next.from - sentAt).toBeLessThan(2_000);
+    expect(order(h.voice!.tones(guildId))).toEqual([toneHz(TONES[0]), toneHz(TONES[1])]);
+  });
+
+  it('stops within two seconds for the starter or a moderator, and for no one else', async () => {
+    const h = await start();
+    await startListening(h);
+    await deliverTone(h, TONES[0], 20);
+    await h.voice!.waitForTone(guildId, toneHz(TONES[0]));
+
+    const refused = await answerOf(h, listen(h, 'stop', listener));
+    expect(refused.ephemeral).toBe(true);
+    expect(refused.content).toBe(`Only <@${starter.id}>, who started listening, or a moderator can stop it.`);
+
+    const stop = listen(h, 'stop', moderator, String(1 << 5)); // Manage Server
+    const sentAt = h.discord.dispatched.find((d) => d.id === stop.id)!.at;
+    expect((await answerOf(h, stop)).content).toContain(`Stopped listening in <#${voiceChannel}>`);
+    const leave = await h.discord.waitForVoiceRequest((r) => r.channelId === null && r.at >= sentAt);
+    expect(leave.at - sentAt).toBeLessThan(2_000);
+    const session = await h.voice!.waitFor(
+      () => h.voice!.sessions.find((s) => s.closedAt !== undefined),
+      'the voice session to close',
+    );
+    expect(session.closedAt! - sentAt).toBeLessThan(2_000);
+    // Listening again works at once.
+    await startListening(h);
+  });
+
+  it('refuses privately, without moving, a member in no voice channel, a channel it may not join or speak in, and a second channel', async () => {
+    const h = await start();
+    const notInVoice = await answerOf(h, listen(h, 'start', outsider));
+    expect(notInVoice).toEqual({
+      ephemeral: true,
+      content: 'Join a voice channel first, then run `/listen start` again.',
+    });
+    const notListening = await answerOf(h, listen(h, 'skip', starter));
+    expect(notListening.content).toContain('not listening in a voice channel here');
+
+    const noConnect = await answerOfWhenSeen(h, outsider.id, closedVoice);
+    expect(noConnect.ephemeral).toBe(true);
+    expect(noConnect.content).toContain('lacks the Connect permission');
+    expect(noConnect.content).toContain(`<#${closedVoice}>`);
+
+    const noSpeak = await answerOfWhenSeen(h, outsider.id, mutedVoice);
+    expect(noSpeak.content).toContain('lacks the Speak permission');
+    expect(h.discord.voiceRequests).toEqual([]);
+
+    await startListening(h);
+    const second = await answerOf(h, listen(h, 'start', elsewhere));
+    expect(second.ephemeral).toBe(true);
+    expect(second.content).toContain(`already listening in <#${voiceChannel}>`);
+    expect(h.discord.voiceRequests.filter((r) => r.channelId !== null)).toHaveLength(1);
+  });
+
+  it('queues any earlier track with Play in voice, refused when not listening or when the clicker is not in the channel', async () => {
+    const h = await start();
+    const old = await deliverTone(h, TONES[2], 2);
+    const button = old.components as { components: { custom_id: string; label: string }[] }[];
+    const customId = button
+      .flatMap((row) => row.components)
+      .find((c) => c.label === 'Play in voice')!.custom_id;
+
+    const early = await answerOf(h, h.discord.button({ customId, message: old, user: listener }));
+    expect(early).toEqual({
+      ephemeral: true,
+      content: 'Tracksmith is not listening in a voice channel here. Start with `/listen start`.',
+    });
+
+    await startListening(h);
+    const outside = await answerOf(h, h.discord.button({ customId, message: old, user: outsider }));
+    expect(outside).toEqual({ ephemeral: true, content: `Join <#${voiceChannel}> to queue tracks.` });
+
+    const queued = await answerOf(h, h.discord.button({ customId, message: old, user: listener }));
+    expect(queued.ephemeral).toBe(true);
+    expect(queued.content).toBe('Playing it now.');
+    await h.voice!.waitForTone(guildId, toneHz(TONES[2]));
+
+    const view = await answerOf(h, listen(h, 'queue', outsider));
+    expect(view.ephemeral).toBe(true);
+    expect(view.content).toContain(`▶️ Now: #1 “tone ${TONES[2]}”, asked for by <@${listener.id}>`);
+  });
+
+  it('leaves by itself when alone in the channel, and says so', async () => {
+    const h = await start({ app: { voice: { aloneMs: 300 } } });
+    await startListening(h);
+    h.discord.setVoiceState(guildId, listener.id, null);
+    h.discord.setVoiceState(guildId, starter.id, otherVoice);
+    const left = await h.discord.waitForRequest(
+      (r) => r.method === 'POST' && r.path === `/channels/${textChannel}/messages`,
+    );
+    expect(bodyOf(left).content).toBe(
+      `👋 Left <#${voiceChannel}>: no one else was in the channel for a minute. \`/listen start\` starts again.`,
+    );
+    await h.discord.waitForVoiceRequest((r) => r.channelId === null);
+  });
+
+  it('leaves when idle with an empty queue, and says so', async () => {
+    const h = await start({ app: { voice: { idleMs: 300 } } });
+    await startListening(h);
+    const left = await h.discord.waitForRequest(
+      (r) => r.method === 'POST' && r.path === `/channels/${textChannel}/messages`,
+    );
+    expect(bodyOf(left).content).toContain('nothing was queued for ten minutes');
+  });
+
+  it('survives being kicked from the channel: cleans up, and the next /listen start works', async () => {
+    const h = await start();
+    await startListening(h);
+    h.discord.kickBotFromVoice(guildId);
+    const left = await h.discord.waitForRequest(
+      (r) => r.method === 'POST' && r.path === `/channels/${textChannel}/messages`,
+      15_000,
+    );
+    expect(bodyOf(left).content).toContain('disconnected from the channel');
+    await startListening(h);
+    await deliverTone(h, TONES[0], 2);
+    await h.voice!.waitForTone(guildId, toneHz(TONES[0]));
+  });
+
+  it('after a restart rejoins the channel and plays the rest of the queue', async () => {
+    const h = await start({ fileStore: true });
+    await startListening(h);
+    await deliverTone(h, TONES[0], 20);
+    await deliverTone(h, TONES[1], 2);
+    await h.voice!.waitForTone(guildId, toneHz(TONES[0]));
+    await upNext(h, 1);
+    const sessionsBefore = h.voice!.sessions.length;
+
+    await h.restart();
+    const rejoined = await h.voice!.waitFor(
+      () => h.voice!.sessions.slice(sessionsBefore).find((s) => s.readyAt !== undefined),
+      'a new voice session',
+    );
+    // The interrupted track plays again from its start, then the one after it.
+    const again = await h.voice!.waitForTone(guildId, toneHz(TONES[0]), rejoined.readyAt);
+    expect(again.from).toBeGreaterThanOrEqual(rejoined.readyAt!);
+    h.discord.setVoiceState(guildId, listener.id, voiceChannel);
+    const skip = listen(h, 'skip', listener);
+    expect((await answerOf(h, skip)).content).toContain('Skipped');
+    await h.voice!.waitForTone(guildId, toneHz(TONES[1]), again.from);
+  });
 });
+
+/** Waits until the now-playing line counts `n` tracks after the one playing: they are in the queue. */
+async function upNext(h: Harness, n: number) {
+  const text = `Up next: ${n} track${n > 1 ? 's' : ''}.`;
+  await h.discord.waitForRequest(
+    (r) =>
+      r.method === 'PATCH' &&
+      r.path.startsWith(`/channels/${textChannel}/messages/`) &&
+      (bodyOf(r).content ?? '').includes(text),
+  );
+}
+
+/** Moves `userId` into `channelId`, waits until the bot has seen it, then asks to start there. */
+async function answerOfWhenSeen(h: Harness, userId: string, channelId: string) {
+  h.discord.setVoiceState(guildId, userId, channelId);
+  const client = h.app.client!;
+  await new Promise<void>((resolve) => {
+    const check = () => {
+      if (client.guilds.cache.get(guildId)?.voiceStates.cache.get(userId)?.channelId === channelId) {
+        client.off('voiceStateUpdate', check);
+        resolve();
+      }
+    };
+    client.on('voiceStateUpdate', check);
+    check();
+  });
+  return answerOf(h, listen(h, 'start', { id: userId, username: 'outsider' }));
+}
