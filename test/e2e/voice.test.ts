@@ -3,7 +3,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { FakeGuild, RecordedRequest } from '../fakes/discord.js';
 import { makeMp3, toneHz } from '../fakes/mp3.js';
 import type { HeardSegment } from '../fakes/voice.js';
-import { startHarness, type Harness } from '../support/harness.js';
+import { createApp, type App } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { FakeVoiceServer } from '../fakes/voice.js';
+import { startSharedServices } from '../support/cluster.js';
+import { fastOptions, startHarness, type Harness } from '../support/harness.js';
+import { captureLogs } from '../support/log.js';
 
 const guildId = '100000000000000001';
 const textChannel = '100000000000000002';
@@ -61,7 +66,10 @@ async function start(options: Parameters<typeof startHarness>[0] = {}): Promise<
   return harness;
 }
 
-function listen(h: Harness, sub: string, user = starter, permissions = '0') {
+/** The fakes a test drives, whether from the harness or a cluster of its own. */
+type Peers = Pick<Harness, 'discord' | 'voice'>;
+
+function listen(h: Peers, sub: string, user = starter, permissions = '0') {
   return h.discord.chatInput({
     name: 'listen',
     user,
@@ -80,7 +88,7 @@ type Body = {
 const bodyOf = (r: RecordedRequest) => r.body as Body;
 
 async function answerOf(
-  h: Harness,
+  h: Peers,
   interaction: { id: string },
 ): Promise<{ content: string; ephemeral: boolean }> {
   const callback = await h.discord.waitForRequest((r) =>
@@ -122,7 +130,7 @@ function order(segments: HeardSegment[]): number[] {
   return heard;
 }
 
-async function startListening(h: Harness) {
+async function startListening(h: Peers) {
   const interaction = listen(h, 'start');
   const answer = await answerOf(h, interaction);
   expect(answer.ephemeral).toBe(false);
@@ -331,6 +339,40 @@ describe('/listen: a voice-channel radio of the server’s new tracks', () => {
     const skip = listen(h, 'skip', listener);
     expect((await answerOf(h, skip)).content).toContain('Skipped');
     await h.voice!.waitForTone(guildId, toneHz(TONES[1]), again.from);
+  });
+});
+
+describe('/listen with a gateway and a worker', () => {
+  it('plays a track that a worker delivered: the delivery reaches the gateway through Redis', async () => {
+    const voice = await FakeVoiceServer.start();
+    const services = await startSharedServices({
+      guilds: [guild],
+      redis: true,
+      voice,
+      aiml: { generationMs: 0 },
+    });
+    const apps: App[] = [];
+    try {
+      for (const role of ['gateway', 'worker'] as const) {
+        const config = loadConfig({ ...services.env, ROLE: role, LOG_LEVEL: 'debug' });
+        const app = await createApp(config, { ...fastOptions, logger: captureLogs().logger });
+        apps.push(app);
+        await app.start();
+      }
+      expect(apps[1]?.voice).toBeUndefined();
+      await startListening({ discord: services.discord, voice });
+      services.aiml.script({ audio: makeMp3({ seconds: 2, toneLine: TONES[1] }) });
+      services.discord.chatInput({
+        name: 'music',
+        user: outsider,
+        channelId: textChannel,
+        options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: 'from a worker' }],
+      });
+      await voice.waitForTone(guildId, toneHz(TONES[1]));
+    } finally {
+      for (const app of apps.reverse()) await app.stop();
+      await Promise.all([services.close(), voice.close()]);
+    }
   });
 });
 
