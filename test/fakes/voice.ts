@@ -97,7 +97,14 @@ export class FakeVoiceServer extends EventEmitter {
   }
 
   static async start(): Promise<FakeVoiceServer> {
-    const https = createServer({ cert: readFileSync(VOICE_TLS_CERT), key: readFileSync(VOICE_TLS_KEY) });
+    const https = createServer(
+      { cert: readFileSync(VOICE_TLS_CERT), key: readFileSync(VOICE_TLS_KEY) },
+      (_request, response) => {
+        // Only WebSocket upgrades are served here, as on Discord's voice servers.
+        response.writeHead(426, { upgrade: 'websocket' });
+        response.end();
+      },
+    );
     const wss = new WebSocketServer({ server: https });
     https.listen(0, '127.0.0.1');
     await once(https, 'listening');
