@@ -12,7 +12,9 @@ export const FRAME_SAMPLES = 960;
  * network chunk and less than a frame of PCM are held at a time, so memory stays flat whatever the
  * track's length. The encoder is opusscript's WASM build (no native addon, no system binary).
  */
-export async function* mp3ToOpus(source: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
+export async function* mp3ToOpus(
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+): AsyncGenerator<Buffer> {
   const decoder = await createMp3Decoder();
   const encoder = new OpusScript(OPUS_RATE, OPUS_CHANNELS, OpusScript.Application.AUDIO);
   let resamplers: Resampler[] | undefined;

@@ -76,7 +76,7 @@ describe('mp3 → Opus', () => {
 
   it('makes 20 ms stereo frames at 48 kHz that decode to the track’s own tone', async () => {
     const mp3 = makeMp3({ seconds: 2, toneLine: 23 });
-    const chunks = (async function* () {
+    const chunks = (function* () {
       for (let at = 0; at < mp3.length; at += 4_096) yield mp3.subarray(at, at + 4_096);
     })();
     const decoder = new OpusScript(48_000, 2);
