@@ -69,6 +69,9 @@ interface Connection {
 
 interface Listener {
   ssrc: number;
+  /** Arrival of the last packet with sound in it, and the silences between such packets. */
+  lastLoudAt: number | undefined;
+  silences: { from: number; to: number }[];
   decoder: OpusScript;
   window: Float32Array[];
   windowStart: number;
@@ -145,6 +148,12 @@ export class FakeVoiceServer extends EventEmitter {
       .flatMap((l) => l.segments)
       .filter((segment) => segment.hz !== 0)
       .sort((a, b) => a.from - b.from);
+  }
+
+  /** Stretches without sound between two packets with sound, per guild (e.g. between two tracks). */
+  silences(guildId: string): { from: number; to: number }[] {
+    const ssrcs = new Set(this.sessions.filter((s) => s.guildId === guildId).map((s) => s.ssrc));
+    return [...this.receivers.values()].filter((l) => ssrcs.has(l.ssrc)).flatMap((l) => l.silences);
   }
 
   /** Resolves with the first segment of a tone near `hz` that started at or after `since`. */
@@ -352,14 +361,30 @@ export class FakeVoiceServer extends EventEmitter {
   private hear(ssrc: number, opus: Buffer): void {
     let listener = this.receivers.get(ssrc);
     if (!listener) {
-      listener = { ssrc, decoder: new OpusScript(48_000, 2), window: [], windowStart: 0, segments: [] };
+      listener = {
+        ssrc,
+        lastLoudAt: undefined,
+        silences: [],
+        decoder: new OpusScript(48_000, 2),
+        window: [],
+        windowStart: 0,
+        segments: [],
+      };
       this.receivers.set(ssrc, listener);
     }
     const pcm = listener.decoder.decode(opus);
     const ints = new Int16Array(pcm.buffer, pcm.byteOffset, pcm.length / 2);
     const mono = new Float32Array(ints.length / 2);
     for (let i = 0; i < mono.length; i++) mono[i] = ((ints[i * 2] ?? 0) + (ints[i * 2 + 1] ?? 0)) / 65_536;
-    if (listener.window.length === 0) listener.windowStart = Date.now();
+    const now = Date.now();
+    if (rms(mono) >= SILENCE_RMS) {
+      // Packets come every 20 ms; anything much longer without sound is a gap a listener hears.
+      if (listener.lastLoudAt !== undefined && now - listener.lastLoudAt > 50) {
+        listener.silences.push({ from: listener.lastLoudAt, to: now });
+      }
+      listener.lastLoudAt = now;
+    }
+    if (listener.window.length === 0) listener.windowStart = now;
     listener.window.push(mono);
     if (listener.window.length < WINDOW_PACKETS) return;
     const samples = new Float32Array(listener.window.reduce((n, w) => n + w.length, 0));
