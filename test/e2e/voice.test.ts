@@ -318,6 +318,27 @@ describe('/listen: a voice-channel radio of the server’s new tracks', () => {
     await h.voice!.waitForTone(guildId, toneHz(TONES[0]));
   });
 
+  it('follows when moved to another channel: keeps playing, and the new channel is where members must be', async () => {
+    const h = await start();
+    await startListening(h);
+    await deliverTone(h, TONES[0], 20);
+    await deliverTone(h, TONES[1], 2);
+    await h.voice!.waitForTone(guildId, toneHz(TONES[0]));
+    await upNext(h, 1);
+    h.discord.moveBotInVoice(guildId, otherVoice);
+    await h.discord.waitForRequest(
+      (r) =>
+        r.method === 'PATCH' &&
+        r.path.startsWith(`/channels/${textChannel}/messages/`) &&
+        (bodyOf(r).content ?? '').includes(`Listening in <#${otherVoice}>`),
+    );
+    expect((await answerOf(h, listen(h, 'skip', listener))).content).toBe(`Join <#${otherVoice}> to skip.`);
+    const skip = listen(h, 'skip', elsewhere);
+    expect((await answerOf(h, skip)).content).toContain('Skipped');
+    await h.voice!.waitForTone(guildId, toneHz(TONES[1]));
+    expect(h.discord.voiceRequests.filter((r) => r.channelId === null)).toEqual([]);
+  });
+
   it('after a restart rejoins the channel and plays the rest of the queue', async () => {
     const h = await start({ fileStore: true });
     await startListening(h);

@@ -430,6 +430,11 @@ export class FakeDiscord {
     this.voice?.disconnect(guildId, 4014);
   }
 
+  /** A moderator drags the bot into another voice channel: only its voice state changes. */
+  moveBotInVoice(guildId: string, channelId: string): void {
+    this.applyVoiceState(guildId, this.applicationId, channelId, true, this.botVoiceSession);
+  }
+
   /** Resolves once the bot's op 4 requests satisfy `check`. */
   waitForVoiceRequest(
     check: (r: VoiceStateRequest) => boolean,
