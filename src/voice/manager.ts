@@ -293,7 +293,9 @@ export class VoiceManager {
       adapterCreator: guild.voiceAdapterCreator,
       selfDeaf: true,
     });
-    const player = createAudioPlayer();
+    // A busy host may fall behind by a few frames; the library's default gives up on a track after
+    // 5 missed (100 ms). Allow 5 s before a stalled stream counts as broken.
+    const player = createAudioPlayer({ behaviors: { maxMissedFrames: 250 } });
     const session: Session = {
       row,
       connection,
@@ -404,7 +406,8 @@ export class VoiceManager {
       }
       const abort = new AbortController();
       const bytes = await openAudio(audio.url, abort.signal);
-      const packets = Readable.from(mp3ToOpus(bytes), { objectMode: true });
+      // One second of Opus read ahead (a few kilobytes) rides over a moment of CPU contention.
+      const packets = Readable.from(mp3ToOpus(bytes), { objectMode: true, highWaterMark: 50 });
       packets.on('error', (error) => {
         if (!abort.signal.aborted) log.warn({ err: error }, 'track stream failed');
       });

@@ -104,7 +104,7 @@ describe('entry points', { timeout: 90_000 }, () => {
       DEV_GUILD_ID: guildId,
     });
     expect(result.stdout).toContain(
-      `Registered 4 command(s) for server ${guildId}: /music, /compose, /tracks, /music-settings`,
+      `Registered 5 command(s) for server ${guildId}: /music, /compose, /tracks, /music-settings, /listen`,
     );
     expect(result.code).toBe(0);
     const registered = discord.commands.guild.get(guildId) as {
@@ -112,7 +112,7 @@ describe('entry points', { timeout: 90_000 }, () => {
       options: unknown[];
       default_member_permissions?: string;
     }[];
-    expect(registered.map((c) => c.name)).toEqual(['music', 'compose', 'tracks', 'music-settings']);
+    expect(registered.map((c) => c.name)).toEqual(['music', 'compose', 'tracks', 'music-settings', 'listen']);
     // Only members with Manage Server see the settings command by default.
     expect(registered[3]?.default_member_permissions).toBe('32');
     expect(registered[0]?.options).toEqual([
@@ -145,6 +145,7 @@ describe('entry points', { timeout: 90_000 }, () => {
       'compose',
       'tracks',
       'music-settings',
+      'listen',
     ]);
   });
 
