@@ -94,7 +94,7 @@ async function answer(
     await replyPrivately(interaction, result.message);
     return;
   }
-  await interaction.reply({ ...renderNotice(`${result.message} (${interaction.user.toString()})`) });
+  await interaction.reply(renderNotice(result.message));
 }
 
 export const listen: SlashCommand = {

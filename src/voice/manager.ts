@@ -101,6 +101,8 @@ export interface VoiceManagerOptions {
  */
 export class VoiceManager {
   private readonly sessions = new Map<string, Session>();
+  /** Servers whose `/listen start` is being handled: a second one at the same moment is refused. */
+  private readonly starting = new Set<string>();
   private readonly timings: VoiceTimings;
   private readonly now: () => number;
   private closing = false;
@@ -126,6 +128,12 @@ export class VoiceManager {
     if (!channel) {
       return { kind: 'refused', message: 'Join a voice channel first, then run `/listen start` again.' };
     }
+    if (this.starting.has(guild.id)) {
+      return {
+        kind: 'refused',
+        message: 'Tracksmith is joining a voice channel here already. Try again in a moment.',
+      };
+    }
     const existing = this.listeningChannel(guild.id);
     if (existing !== undefined) {
       return {
@@ -147,8 +155,14 @@ export class VoiceManager {
       statusMessageId: null,
       startedAt: this.now(),
     };
-    await this.options.store.saveSession(row);
-    const joined = await this.join(guild, row);
+    this.starting.add(guild.id);
+    let joined: boolean;
+    try {
+      await this.options.store.saveSession(row);
+      joined = await this.join(guild, row);
+    } finally {
+      this.starting.delete(guild.id);
+    }
     if (!joined) {
       await this.options.store.endSession(guild.id);
       return {
@@ -209,7 +223,7 @@ export class VoiceManager {
     // The player goes idle at once, which moves on to the next track.
     session.abort?.abort();
     session.player.stop(true);
-    return { kind: 'done', message: 'Skipped.' };
+    return { kind: 'done', message: `⏭️ ${userMention(userId)} skipped a track.` };
   }
 
   async stop(guildId: string, userId: string, isModerator: boolean): Promise<ActionResult> {
@@ -222,7 +236,10 @@ export class VoiceManager {
       };
     }
     await this.leave(session, 'stopped');
-    return { kind: 'done', message: `Stopped listening in ${channelMention(session.row.voiceChannelId)}.` };
+    return {
+      kind: 'done',
+      message: `⏹️ ${userMention(userId)} stopped listening in ${channelMention(session.row.voiceChannelId)}.`,
+    };
   }
 
   async queue(guildId: string): Promise<QueueView | undefined> {

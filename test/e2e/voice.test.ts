@@ -197,7 +197,10 @@ describe('/listen: a voice-channel radio of the server’s new tracks', () => {
 
     const skip = listen(h, 'skip', listener);
     const sentAt = h.discord.dispatched.find((d) => d.id === skip.id)!.at;
-    expect((await answerOf(h, skip)).content).toContain('Skipped');
+    expect(await answerOf(h, skip)).toEqual({
+      ephemeral: false,
+      content: `⏭️ <@${listener.id}> skipped a track.`,
+    });
     const next = await h.voice!.waitForTone(guildId, toneHz(TONES[1]), sentAt);
     expect(next.from - sentAt).toBeLessThan(2_000);
     expect(order(h.voice!.tones(guildId))).toEqual([toneHz(TONES[0]), toneHz(TONES[1])]);
@@ -215,7 +218,9 @@ describe('/listen: a voice-channel radio of the server’s new tracks', () => {
 
     const stop = listen(h, 'stop', moderator, String(1 << 5)); // Manage Server
     const sentAt = h.discord.dispatched.find((d) => d.id === stop.id)!.at;
-    expect((await answerOf(h, stop)).content).toContain(`Stopped listening in <#${voiceChannel}>`);
+    expect((await answerOf(h, stop)).content).toBe(
+      `⏹️ <@${moderator.id}> stopped listening in <#${voiceChannel}>.`,
+    );
     const leave = await h.discord.waitForVoiceRequest((r) => r.channelId === null && r.at >= sentAt);
     expect(leave.at - sentAt).toBeLessThan(2_000);
     const session = await h.voice!.waitFor(
@@ -279,6 +284,15 @@ describe('/listen: a voice-channel radio of the server’s new tracks', () => {
     const view = await answerOf(h, listen(h, 'queue', outsider));
     expect(view.ephemeral).toBe(true);
     expect(view.content).toContain(`▶️ Now: #1 “tone ${TONES[2]}”, asked for by <@${listener.id}>`);
+
+    // Whoever started may stop, from anywhere.
+    h.discord.setVoiceState(guildId, starter.id, null);
+    const stopped = await answerOf(h, listen(h, 'stop', starter));
+    expect(stopped).toEqual({
+      ephemeral: false,
+      content: `⏹️ <@${starter.id}> stopped listening in <#${voiceChannel}>.`,
+    });
+    await h.discord.waitForVoiceRequest((r) => r.channelId === null);
   });
 
   it('leaves by itself when alone in the channel, and says so', async () => {
@@ -334,7 +348,7 @@ describe('/listen: a voice-channel radio of the server’s new tracks', () => {
     );
     expect((await answerOf(h, listen(h, 'skip', listener))).content).toBe(`Join <#${otherVoice}> to skip.`);
     const skip = listen(h, 'skip', elsewhere);
-    expect((await answerOf(h, skip)).content).toContain('Skipped');
+    expect((await answerOf(h, skip)).content).toContain('skipped a track');
     await h.voice!.waitForTone(guildId, toneHz(TONES[1]));
     expect(h.discord.voiceRequests.filter((r) => r.channelId === null)).toEqual([]);
   });
@@ -358,7 +372,7 @@ describe('/listen: a voice-channel radio of the server’s new tracks', () => {
     expect(again.from).toBeGreaterThanOrEqual(rejoined.readyAt!);
     h.discord.setVoiceState(guildId, listener.id, voiceChannel);
     const skip = listen(h, 'skip', listener);
-    expect((await answerOf(h, skip)).content).toContain('Skipped');
+    expect((await answerOf(h, skip)).content).toContain('skipped a track');
     await h.voice!.waitForTone(guildId, toneHz(TONES[1]), again.from);
   });
 });
