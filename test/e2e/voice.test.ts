@@ -332,6 +332,23 @@ describe('/listen: a voice-channel radio of the server’s new tracks', () => {
     await h.voice!.waitForTone(guildId, toneHz(TONES[0]));
   });
 
+  it('rides out a dropped voice connection: it resumes and the track plays on', async () => {
+    const h = await start();
+    await startListening(h);
+    await deliverTone(h, TONES[0], 4);
+    const heard = await h.voice!.waitForTone(guildId, toneHz(TONES[0]));
+    h.voice!.dropConnections(guildId);
+    await h.voice!.waitFor(() => (h.voice!.resumes > 0 ? true : undefined), 'a resume');
+    // Sound again after the resume, still the same track, on the same session.
+    const resumedAt = Date.now();
+    await h.voice!.waitFor(
+      () => h.voice!.tones(guildId).find((s) => s.to >= resumedAt && Math.abs(s.hz - heard.hz) < 20),
+      'the track after the resume',
+    );
+    expect(h.voice!.sessions).toHaveLength(1);
+    expect(h.discord.voiceRequests.filter((r) => r.channelId === null)).toEqual([]);
+  });
+
   it('follows when moved to another channel: keeps playing, and the new channel is where members must be', async () => {
     const h = await start();
     await startListening(h);

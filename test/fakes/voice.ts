@@ -85,6 +85,10 @@ export class FakeVoiceServer extends EventEmitter {
   packetsReceived = 0;
   private readonly tokens = new Map<string, { guildId: string; userId: string }>();
   private readonly connections = new Set<Connection>();
+  /** Sessions by voice session ID, kept after their socket closes so that a Resume can take them up. */
+  private readonly resumable = new Map<string, Connection>();
+  /** How many Resumes were accepted. */
+  resumes = 0;
   private readonly receivers = new Map<number, Listener>();
   private nextSsrc = 1000;
 
@@ -132,6 +136,13 @@ export class FakeVoiceServer extends EventEmitter {
   disconnect(guildId: string, code = 4014): void {
     for (const connection of this.connections) {
       if (connection.record.guildId === guildId) connection.ws.close(code, 'Disconnected');
+    }
+  }
+
+  /** Drops the guild's voice sockets without a close frame, as a network fault would (1006: may resume). */
+  dropConnections(guildId: string): void {
+    for (const connection of this.connections) {
+      if (connection.record.guildId === guildId) connection.ws.terminate();
     }
   }
 
@@ -258,6 +269,7 @@ export class FakeVoiceServer extends EventEmitter {
             typeof d.max_dave_protocol_version === 'number' ? d.max_dave_protocol_version : undefined,
         });
         this.sessions.push(connection.record);
+        this.resumable.set(connection.record.sessionId, connection);
         this.send(connection, OP.ready, {
           ssrc: connection.record.ssrc,
           ip: '127.0.0.1',
@@ -293,9 +305,24 @@ export class FakeVoiceServer extends EventEmitter {
       case OP.speaking:
         connection.record.speaking.push(Number(d.speaking));
         return;
-      case OP.resume:
+      case OP.resume: {
+        // The same session on a new socket: same SSRC and key, so the UDP stream carries on.
+        const earlier = this.resumable.get(String(d.session_id));
+        const grant = this.tokens.get(String(d.token));
+        if (!earlier || !grant || grant.guildId !== d.server_id || earlier.record.guildId !== grant.guildId) {
+          connection.ws.close(4006, 'Session no longer valid');
+          return;
+        }
+        connection.record = earlier.record;
+        connection.record.closedAt = undefined;
+        connection.key = earlier.key;
+        connection.remote = earlier.remote;
+        this.resumable.set(connection.record.sessionId, connection);
+        this.resumes++;
         this.send(connection, OP.resumed, null);
+        this.emit('change');
         return;
+      }
       default:
         return;
     }
