@@ -31,7 +31,7 @@ import { createSettingsRepository } from './store/settings-repository.js';
 import { createTracksRepository, parentOf } from './store/tracks-repository.js';
 import { createUsageRepository, isUnfinished, type UsageRow } from './store/usage-repository.js';
 import { createVoiceRepository } from './store/voice-repository.js';
-import { VoiceManager, type VoiceObserver, type VoiceTimings } from './voice/manager.js';
+import { VoiceManager, type VoiceTimings } from './voice/manager.js';
 import { deliveredChannel, publishDelivered, subscribeDelivered } from './voice/relay.js';
 
 /** Knobs that are not configuration but that tests and benchmarks need to turn. */
@@ -52,8 +52,8 @@ export interface AppOptions {
   enqueueTimeoutMs?: number;
   /** Tries a request's queue steps get before a worker gives up on it (default 12, from 1 s apart). */
   queueRetry?: { attempts?: number; firstDelayMs?: number };
-  /** Listening sessions: when to leave by itself, and hooks that tests and the bench measure with. */
-  voice?: Partial<VoiceTimings> & { observer?: VoiceObserver };
+  /** Listening sessions: when the bot leaves by itself (tests shorten them). */
+  voice?: Partial<VoiceTimings>;
 }
 
 export interface App {
@@ -162,7 +162,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       tracks,
       logger: logger.child({ component: 'voice' }),
       timings: options.voice ?? {},
-      ...(options.voice?.observer ? { observer: options.voice.observer } : {}),
     });
   const rest =
     client?.rest ??

@@ -1,11 +1,8 @@
-import { Readable } from 'node:stream';
 import {
   AudioPlayerStatus,
   createAudioPlayer,
-  createAudioResource,
   entersState,
   joinVoiceChannel,
-  StreamType,
   VoiceConnectionStatus,
   type AudioPlayer,
   type VoiceConnection,
@@ -19,14 +16,13 @@ import {
   type Guild,
   type VoiceState,
 } from 'discord.js';
-import { mp3ToOpus } from '../audio/opus-stream.js';
 import type { Logger } from '../log.js';
 import type { TracksRepository } from '../store/tracks-repository.js';
 import type { QueueEntry, VoiceRepository, VoiceSessionRow } from '../store/voice-repository.js';
 import { noPings } from '../discord/render.js';
 import { cannotPlayIn, listenersIn, voiceChannelOf } from './access.js';
 import { renderLeft, renderStatus } from './render.js';
-import { findTrackAudio, openAudio } from './track-source.js';
+import { openTrack } from './track-source.js';
 
 export interface VoiceTimings {
   /** Leave after being the only one in the channel this long (default 1 minute). */
@@ -48,13 +44,6 @@ export interface DeliveredTrack {
 
 /** Why a session ended, for the message the bot leaves behind. */
 export type LeaveReason = 'stopped' | 'alone' | 'idle' | 'disconnected';
-
-/** Moments tests and the bench measure; none of them changes behaviour. */
-export interface VoiceObserver {
-  joined?(guildId: string, ms: number): void;
-  trackStarted?(guildId: string, trackId: string): void;
-  left?(guildId: string, reason: LeaveReason): void;
-}
 
 export type StartResult =
   | { kind: 'started'; channelId: string }
@@ -90,7 +79,6 @@ export interface VoiceManagerOptions {
   tracks: TracksRepository;
   logger: Logger;
   timings?: Partial<VoiceTimings>;
-  observer?: VoiceObserver;
   now?: () => number;
 }
 
@@ -339,7 +327,6 @@ export class VoiceManager {
     }
     const ms = this.now() - started;
     log.info({ joinMs: ms }, 'joined voice');
-    this.options.observer?.joined?.(guild.id, ms);
     connection.subscribe(player);
     connection.on(VoiceConnectionStatus.Disconnected, () => {
       // Moved to another channel, the library reconnects by itself; kicked or cut off, it does not.
@@ -416,23 +403,16 @@ export class VoiceManager {
       return false;
     }
     try {
-      const audio = await findTrackAudio(this.options.client.rest, track);
-      if (audio.kind === 'missing') {
-        log.warn({ reason: audio.reason }, 'queued track has no audio; skipping it');
+      const opened = await openTrack(this.options.client.rest, track, log);
+      if (opened.kind === 'missing') {
+        log.warn({ reason: opened.reason }, 'queued track has no audio; skipping it');
         return false;
       }
-      const abort = new AbortController();
-      const bytes = await openAudio(audio.url, abort.signal);
-      // One second of Opus read ahead (a few kilobytes) rides over a moment of CPU contention.
-      const packets = Readable.from(mp3ToOpus(bytes), { objectMode: true, highWaterMark: 50 });
-      packets.on('error', (error) => {
-        if (!abort.signal.aborted) log.warn({ err: error }, 'track stream failed');
-      });
+      const { resource, abort } = opened;
       session.abort = abort;
       session.current = entry;
-      session.player.play(createAudioResource(packets, { inputType: StreamType.Opus }));
+      session.player.play(resource);
       log.info('playing track');
-      this.options.observer?.trackStarted?.(session.row.guildId, entry.trackId);
       await this.refreshStatus(session);
       return true;
     } catch (error) {
@@ -496,7 +476,6 @@ export class VoiceManager {
     if (this.sessions.get(session.row.guildId) === session) this.sessions.delete(session.row.guildId);
     this.logger.info({ guildId: session.row.guildId, reason }, 'left voice');
     await this.options.store.endSession(session.row.guildId);
-    this.options.observer?.left?.(session.row.guildId, reason);
     const { rest } = this.options.client;
     const left = renderLeft(session.row.voiceChannelId, reason);
     await Promise.all([

@@ -1,5 +1,8 @@
 import { Readable } from 'node:stream';
+import { createAudioResource, StreamType, type AudioResource } from '@discordjs/voice';
 import { Routes, type APIMessage, type REST } from 'discord.js';
+import { mp3ToOpus } from '../audio/opus-stream.js';
+import type { Logger } from '../log.js';
 import type { UsageRow } from '../store/usage-repository.js';
 
 /** Where a delivered track's mp3 can be read from now. */
@@ -34,4 +37,22 @@ export async function openAudio(url: string, signal: AbortSignal): Promise<Async
   const response = await fetch(url, { signal });
   if (!response.ok || !response.body) throw new Error(`audio fetch answered ${response.status}`);
   return Readable.fromWeb(response.body);
+}
+
+/** A track ready for the player, and how to cut its download short (skip, stop). */
+export type OpenedTrack =
+  { kind: 'ready'; resource: AudioResource; abort: AbortController } | { kind: 'missing'; reason: string };
+
+/** Finds a track's audio and starts streaming it as Opus packets, pulled by the player 20 ms at a time. */
+export async function openTrack(rest: REST, track: UsageRow, log: Logger): Promise<OpenedTrack> {
+  const audio = await findTrackAudio(rest, track);
+  if (audio.kind === 'missing') return audio;
+  const abort = new AbortController();
+  const bytes = await openAudio(audio.url, abort.signal);
+  // One second of Opus read ahead (a few kilobytes) rides over a moment of CPU contention.
+  const packets = Readable.from(mp3ToOpus(bytes), { objectMode: true, highWaterMark: 50 });
+  packets.on('error', (error) => {
+    if (!abort.signal.aborted) log.warn({ err: error }, 'track stream failed');
+  });
+  return { kind: 'ready', resource: createAudioResource(packets, { inputType: StreamType.Opus }), abort };
 }
