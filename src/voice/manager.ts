@@ -412,6 +412,14 @@ export class VoiceManager {
       session.abort = abort;
       session.current = entry;
       session.player.play(resource);
+      // A stream that never yields its first frame would leave the player buffering for ever.
+      entersState(session.player, AudioPlayerStatus.Playing, 15_000).catch(() => {
+        if (session.current?.id === entry.id && !session.ended) {
+          log.warn('track never started; moving on');
+          abort.abort();
+          session.player.stop(true);
+        }
+      });
       log.info('playing track');
       await this.refreshStatus(session);
       return true;

@@ -32,11 +32,22 @@ export async function findTrackAudio(rest: REST, track: UsageRow): Promise<Track
   return { kind: 'missing', reason: 'its message holds no audio' };
 }
 
+/** How long the file's host may take to start answering; a stall after that is the player's to notice. */
+const HEADERS_TIMEOUT_MS = 15_000;
+
 /** The mp3's bytes as they arrive; nothing is buffered beyond what the stream itself holds. */
-export async function openAudio(url: string, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
-  const response = await fetch(url, { signal });
-  if (!response.ok || !response.body) throw new Error(`audio fetch answered ${response.status}`);
-  return Readable.fromWeb(response.body);
+export async function openAudio(url: string, abort: AbortController): Promise<AsyncIterable<Uint8Array>> {
+  const timer = setTimeout(
+    () => abort.abort(new Error('the audio host did not answer in time')),
+    HEADERS_TIMEOUT_MS,
+  );
+  try {
+    const response = await fetch(url, { signal: abort.signal });
+    if (!response.ok || !response.body) throw new Error(`audio fetch answered ${response.status}`);
+    return Readable.fromWeb(response.body);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** A track ready for the player, and how to cut its download short (skip, stop). */
@@ -48,7 +59,7 @@ export async function openTrack(rest: REST, track: UsageRow, log: Logger): Promi
   const audio = await findTrackAudio(rest, track);
   if (audio.kind === 'missing') return audio;
   const abort = new AbortController();
-  const bytes = await openAudio(audio.url, abort.signal);
+  const bytes = await openAudio(audio.url, abort);
   // One second of Opus read ahead (a few kilobytes) rides over a moment of CPU contention.
   const packets = Readable.from(mp3ToOpus(bytes), { objectMode: true, highWaterMark: 50 });
   packets.on('error', (error) => {

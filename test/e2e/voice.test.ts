@@ -202,6 +202,9 @@ describe('/listen: a voice-channel radio of the server’s new tracks', () => {
       content: `⏭️ <@${listener.id}> skipped a track.`,
     });
     const next = await h.voice!.waitForTone(guildId, toneHz(TONES[1]), sentAt);
+    // The first track was still sounding when the skip was sent (window edges are 200 ms apart).
+    const first = h.voice!.tones(guildId).find((t) => Math.abs(t.hz - toneHz(TONES[0])) < 20);
+    expect(first!.to).toBeGreaterThan(sentAt - 250);
     expect(next.from - sentAt).toBeLessThan(2_000);
     expect(order(h.voice!.tones(guildId))).toEqual([toneHz(TONES[0]), toneHz(TONES[1])]);
   });

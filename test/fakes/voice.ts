@@ -167,9 +167,12 @@ export class FakeVoiceServer extends EventEmitter {
     return [...this.receivers.values()].filter((l) => ssrcs.has(l.ssrc)).flatMap((l) => l.silences);
   }
 
-  /** Resolves with the first segment of a tone near `hz` that started at or after `since`. */
+  /**
+   * Resolves with the first segment of a tone near `hz` still sounding at or after `since`. A
+   * segment's edges are those of its 200 ms windows, so it may start a little before `since`.
+   */
   waitForTone(guildId: string, hz: number, since = 0, timeoutMs = 15_000): Promise<HeardSegment> {
-    const match = (segment: HeardSegment) => Math.abs(segment.hz - hz) < 20 && segment.from >= since;
+    const match = (segment: HeardSegment) => Math.abs(segment.hz - hz) < 20 && segment.to >= since;
     return this.waitFor(() => this.tones(guildId).find(match), `a ${hz} Hz tone`, timeoutMs);
   }
 
