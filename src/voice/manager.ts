@@ -22,7 +22,7 @@ import type { QueueEntry, VoiceRepository, VoiceSessionRow } from '../store/voic
 import { noPings } from '../discord/render.js';
 import { cannotPlayIn, listenersIn, voiceChannelOf } from './access.js';
 import { renderLeft, renderStatus } from './render.js';
-import { openTrack } from './track-source.js';
+import { openTrack, type OpenedTrack } from './track-source.js';
 
 export interface VoiceTimings {
   /** Leave after being the only one in the channel this long (default 1 minute). */
@@ -65,6 +65,11 @@ interface Session {
   current: QueueEntry | undefined;
   /** Cuts the current track's download and decoding short. */
   abort: AbortController | undefined;
+  /**
+   * The next track, opened while this one plays so that it starts at once when this one ends or
+   * is skipped: its download and first second of Opus wait, held back by the stream's own limit.
+   */
+  next: { entryId: number; opened: Promise<OpenedTrack | undefined> } | undefined;
   aloneTimer: NodeJS.Timeout | undefined;
   idleTimer: NodeJS.Timeout | undefined;
   /** Set once the session is over, so late events do nothing. */
@@ -307,6 +312,7 @@ export class VoiceManager {
       player,
       current: undefined,
       abort: undefined,
+      next: undefined,
       aloneTimer: undefined,
       idleTimer: undefined,
       ended: false,
@@ -348,6 +354,22 @@ export class VoiceManager {
     return true;
   }
 
+  /** Opens the track after the one playing, if there is one and it is not open yet. */
+  private async prepareNext(session: Session): Promise<void> {
+    const [, following] = await this.options.store.queue(session.row.guildId);
+    if (!following || hasEnded(session) || session.next?.entryId === following.id) return;
+    const log = this.logger.child({ guildId: session.row.guildId, trackId: following.trackId });
+    const opened = this.options.tracks
+      .get(following.trackId)
+      .then((track) =>
+        track && track.guild_id === session.row.guildId
+          ? openTrack(this.options.client.rest, track, log)
+          : undefined,
+      );
+    // A failure here is met again, and logged, when the track's turn comes.
+    session.next = { entryId: following.id, opened: opened.catch(() => undefined) };
+  }
+
   private async append(session: Session, trackId: string, userId: string): Promise<number> {
     await this.options.store.enqueue({
       guildId: session.row.guildId,
@@ -357,7 +379,10 @@ export class VoiceManager {
     });
     const queue = await this.options.store.queue(session.row.guildId);
     if (!session.current) this.advance(session, undefined);
-    else void this.refreshStatus(session);
+    else {
+      void this.prepareNext(session);
+      void this.refreshStatus(session);
+    }
     return Math.max(0, queue.length - 1);
   }
 
@@ -389,7 +414,10 @@ export class VoiceManager {
         return;
       }
       this.clearIdleTimer(session);
-      if (await this.play(session, head)) return;
+      if (await this.play(session, head)) {
+        void this.prepareNext(session);
+        return;
+      }
       await this.options.store.remove(head.id);
     }
   }
@@ -403,7 +431,13 @@ export class VoiceManager {
       return false;
     }
     try {
-      const opened = await openTrack(this.options.client.rest, track, log);
+      const next = session.next;
+      session.next = undefined;
+      const early = await next?.opened;
+      const prepared = next?.entryId === entry.id ? early : undefined;
+      // Opened for a track that is not the one due (it was dropped): let its download go.
+      if (!prepared && early?.kind === 'ready') early.abort.abort();
+      const opened = prepared ?? (await openTrack(this.options.client.rest, track, log));
       if (opened.kind === 'missing') {
         log.warn({ reason: opened.reason }, 'queued track has no audio; skipping it');
         return false;
@@ -501,6 +535,11 @@ export class VoiceManager {
   }
 
   private teardown(session: Session): void {
+    const next = session.next;
+    session.next = undefined;
+    void next?.opened.then((opened) => {
+      if (opened?.kind === 'ready') opened.abort.abort();
+    });
     clearTimeout(session.aloneTimer);
     clearTimeout(session.idleTimer);
     session.abort?.abort();

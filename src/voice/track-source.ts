@@ -44,7 +44,11 @@ export async function openAudio(url: string, abort: AbortController): Promise<As
   try {
     const response = await fetch(url, { signal: abort.signal });
     if (!response.ok || !response.body) throw new Error(`audio fetch answered ${response.status}`);
-    return Readable.fromWeb(response.body);
+    const bytes = Readable.fromWeb(response.body);
+    // Aborting a track opened ahead, before anything reads it, errors a stream with no reader yet;
+    // without a listener that would be an uncaught exception. A reader still gets the error.
+    bytes.on('error', () => undefined);
+    return bytes;
   } finally {
     clearTimeout(timer);
   }

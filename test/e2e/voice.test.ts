@@ -144,7 +144,8 @@ async function startListening(h: Peers) {
   return interaction;
 }
 
-describe('/listen: a voice-channel radio of the server’s new tracks', () => {
+// Real-time audio: tracks take their seconds to play, more so on a loaded machine.
+describe('/listen: a voice-channel radio of the server’s new tracks', { timeout: 60_000 }, () => {
   it('joins the member’s channel over TLS with DAVE left on, and plays delivered tracks in delivery order, with the right audio', async () => {
     const h = await start();
     await startListening(h);
@@ -397,7 +398,7 @@ describe('/listen: a voice-channel radio of the server’s new tracks', () => {
   });
 });
 
-describe('/listen with a gateway and a worker', () => {
+describe('/listen with a gateway and a worker', { timeout: 60_000 }, () => {
   it('plays a track that a worker delivered: the delivery reaches the gateway through Redis', async () => {
     const voice = await FakeVoiceServer.start();
     const services = await startSharedServices({
