@@ -4,7 +4,7 @@
  * bench are scaled (BENCH_SCALE) so minutes of service time run in seconds; results are reported
  * in service time.
  *
- * BENCH_ONLY=lag,workers runs just the named benches (lag, ack, scale, delivery, workers, voice) and
+ * BENCH_ONLY=lag,workers runs just the named benches (lag, ack, scale, delivery, workers, styles, voice) and
  * updates only their figures in bench-results.json.
  * BENCH_WORKER_JOBS (default 300) sizes the workers bench; it needs PostgreSQL and Redis on
  * 127.0.0.1, as `npm run test:scale` does.
@@ -15,6 +15,7 @@ import { deliveryBench } from './delivery.js';
 import { lagBench } from './lag.js';
 import { scaleBench } from './scale.js';
 import { machine, printTable } from './support.js';
+import { stylesBench } from './styles.js';
 import { voiceBench } from './voice.js';
 import { workersBench } from './workers.js';
 
@@ -61,8 +62,16 @@ const benches: { name: string; title: string; note?: string; run: () => Promise<
     run: () => workersBench({ jobs: number('BENCH_WORKER_JOBS', 300), workerCounts: [1, 2, 4], seed: 42 }),
   },
   {
+    name: 'styles',
+    title: '6. A /music style: autocomplete answer (store query + matching; Discord allows 3 s)',
+    run: async () => [
+      ...(await stylesBench(number('BENCH_STYLE_TRACKS', 20_000))),
+      ...(await stylesBench(number('BENCH_STYLE_TRACKS_LARGE', 200_000))),
+    ],
+  },
+  {
     name: 'voice',
-    title: '6. Listening in voice: join time, gap between two tracks, CPU and memory per playing server',
+    title: '7. Listening in voice: join time, gap between two tracks, CPU and memory per playing server',
     note:
       'cpuPctOfCore = CPU time / wall time of the bot process over the window; per server = (playing − idle) / ' +
       'servers; joinMs = /listen start sent → voice session ready at the voice server; gapMs = longest ' +

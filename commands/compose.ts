@@ -1,7 +1,5 @@
 import {
   MessageFlags,
-  TextInputStyle,
-  type APIModalInteractionResponseCallbackData,
   type ChatInputCommandInteraction,
   type ModalSubmitInteraction,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
@@ -12,12 +10,14 @@ import {
   type SlashCommand,
   serverSlashCommand,
 } from '../src/discord/command.js';
-import { encodeCustomId } from '../src/discord/custom-id.js';
-import { textField, textInput } from '../src/discord/modal.js';
+import type { CustomId } from '../src/discord/custom-id.js';
+import { composeForm } from '../src/discord/compose-form.js';
+import { fetchMessageCredit } from '../src/discord/message-credit.js';
+import { textField } from '../src/discord/modal.js';
 import { renderNotice } from '../src/discord/render.js';
-import { requestTrack } from '../src/discord/request-track.js';
-import { composePrompt, lengthFromText } from '../src/generation/compose.js';
-import { LENGTH_MAX_SECONDS, LENGTH_MIN_SECONDS, PROMPT_MAX_CHARS } from '../src/generation/request.js';
+import { replyPrivately } from '../src/discord/reply.js';
+import { requestSong } from '../src/discord/request-song.js';
+import { lengthFromText } from '../src/generation/compose.js';
 
 const data = {
   name: 'compose',
@@ -25,63 +25,47 @@ const data = {
   ...serverSlashCommand,
 } as const satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
 
-/** Discord's own ceiling for a paragraph field; the combined prompt is checked on submit. */
-const PARAGRAPH_MAX = 4000;
-
-export const composeForm: APIModalInteractionResponseCallbackData = {
-  custom_id: encodeCustomId('compose', 'submit'),
-  title: 'Compose a song',
-  components: [
-    textInput('style', 'Style', TextInputStyle.Paragraph, {
-      required: true,
-      max_length: PROMPT_MAX_CHARS,
-      placeholder: 'Warm indie folk, finger-picked guitar, soft female vocals, 90 bpm',
-    }),
-    textInput('lyrics', 'Lyrics (optional)', TextInputStyle.Paragraph, {
-      required: false,
-      max_length: PARAGRAPH_MAX,
-      placeholder: '[Verse]\nMorning light on the harbour…\n[Chorus]\n…',
-    }),
-    textInput(
-      'length',
-      `Length in seconds (${LENGTH_MIN_SECONDS}-${LENGTH_MAX_SECONDS}, optional)`,
-      TextInputStyle.Short,
-      {
-        required: false,
-        max_length: 3,
-        placeholder: 'the server default',
-      },
-    ),
-  ],
-};
-
 async function execute(interaction: ChatInputCommandInteraction): Promise<void> {
   // A modal must be the first answer, so nothing is checked before it: the submission is.
-  await interaction.showModal(composeForm);
+  await interaction.showModal(composeForm({}));
 }
 
+/** The form from /compose, Make this song, or a message (whose author the track then credits). */
 async function submit(
   interaction: ModalSubmitInteraction,
-  _id: unknown,
+  id: CustomId,
   context: CommandContext,
 ): Promise<void> {
   const style = textField(interaction, 'style');
   const lyrics = textField(interaction, 'lyrics');
-  const prompt = composePrompt({ style, lyrics });
-  if (!prompt.ok) {
+  const handBack = (problems: string[]) =>
     // A modal cannot be reopened from its own submission: hand the member their words back.
-    await interaction.reply({
-      ...renderNotice(`${prompt.problems.join('\n')}\nYour text is attached so nothing is lost.`),
+    interaction.reply({
+      ...renderNotice(`${problems.join('\n')}\nYour text is attached so nothing is lost.`),
       files: [{ attachment: Buffer.from(draft(style, lyrics)), name: 'your-song.txt' }],
       flags: MessageFlags.Ephemeral,
     });
+
+  let credit;
+  if (id.action === 'message') {
+    credit = await fetchMessageCredit(interaction, id.argument);
+    if (!credit.ok) {
+      await handBack([credit.problem]);
+      return;
+    }
+  } else if (id.action !== 'submit') {
+    await replyPrivately(interaction, 'That form is not one Tracksmith recognises. Run /compose again.');
     return;
   }
-  await requestTrack(interaction, context, {
-    prompt: prompt.value,
-    length: lengthFromText(textField(interaction, 'length')),
+  const problems = await requestSong(interaction, context, {
     kind: 'compose',
+    style,
+    lyrics,
+    vocals: textField(interaction, 'vocals'),
+    length: lengthFromText(textField(interaction, 'length')),
+    ...(credit ? { credit: credit.value } : {}),
   });
+  if (problems) await handBack(problems);
 }
 
 function draft(style: string | undefined, lyrics: string | undefined): string {

@@ -112,6 +112,7 @@ const settingOrder: SettingKey[] = [
   'cooldownSeconds',
   'concurrent',
   'monthlyCredits',
+  'lyricsDaily',
   'exemptRoleId',
 ];
 

@@ -1,11 +1,15 @@
 import {
   ApplicationCommandOptionType,
+  type AutocompleteInteraction,
   type ChatInputCommandInteraction,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
 import { type CommandContext, type SlashCommand, serverSlashCommand } from '../src/discord/command.js';
-import { requestTrack } from '../src/discord/request-track.js';
+import { replyPrivately } from '../src/discord/reply.js';
+import { requestSong } from '../src/discord/request-song.js';
 import { LENGTH_MAX_SECONDS, LENGTH_MIN_SECONDS, PROMPT_MAX_CHARS } from '../src/generation/request.js';
+import { STYLE_MAX_CHARS } from '../src/songwriting/prompt.js';
+import { styleChoices } from '../src/songwriting/styles.js';
 
 const data = {
   name: 'music',
@@ -26,17 +30,43 @@ const data = {
       min_value: LENGTH_MIN_SECONDS,
       max_value: LENGTH_MAX_SECONDS,
     },
+    {
+      type: ApplicationCommandOptionType.String,
+      name: 'style',
+      description: 'A genre or style; the prompt is then sung as lyrics in it',
+      max_length: STYLE_MAX_CHARS,
+      autocomplete: true,
+    },
+    {
+      type: ApplicationCommandOptionType.Boolean,
+      name: 'instrumental',
+      description: 'True for no vocals, false for sung vocals',
+    },
   ],
 } as const satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
 
 async function execute(interaction: ChatInputCommandInteraction, context: CommandContext): Promise<void> {
   // Raw values, not getString/getInteger: a crafted payload may carry any type, and it must get
   // the same clear message as a bad value.
-  await requestTrack(interaction, context, {
+  const problems = await requestSong(interaction, context, {
+    kind: 'music',
     prompt: interaction.options.get('prompt')?.value,
     length: interaction.options.get('length')?.value,
-    kind: 'music',
+    style: interaction.options.get('style')?.value,
+    vocals: interaction.options.get('instrumental')?.value,
   });
+  if (problems) await replyPrivately(interaction, problems.join('\n'));
 }
 
-export const music: SlashCommand = { data, execute };
+/** Style suggestions: this server's favourites of the last 30 days, then curated genres. */
+async function autocomplete(interaction: AutocompleteInteraction, context: CommandContext): Promise<void> {
+  const focused = interaction.options.getFocused(true);
+  const popular =
+    focused.name === 'style' && interaction.guildId !== null
+      ? await context.popularStyles(interaction.guildId)
+      : [];
+  const choices = focused.name === 'style' ? styleChoices(focused.value, popular) : [];
+  await interaction.respond(choices.map((style) => ({ name: style, value: style })));
+}
+
+export const music: SlashCommand = { data, execute, autocomplete };

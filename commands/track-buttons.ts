@@ -12,15 +12,18 @@ import type { CommandContext, ComponentHandler } from '../src/discord/command.js
 import { encodeCustomId, type CustomId } from '../src/discord/custom-id.js';
 import { textField, textInput } from '../src/discord/modal.js';
 import { isModerator } from '../src/discord/permissions.js';
-import { renderNotice, trackRef } from '../src/discord/render.js';
+import { noPings, renderNotice, trackRef } from '../src/discord/render.js';
+import { renderTrackLyrics } from '../src/discord/render-lyrics.js';
 import { replyPrivately } from '../src/discord/reply.js';
 import { requestTrack, type TrackInteraction } from '../src/discord/request-track.js';
 import { lengthFromText } from '../src/generation/compose.js';
 import { PROMPT_MAX_CHARS } from '../src/generation/request.js';
+import type { SongRecord } from '../src/limits/reserve.js';
+import { songOf } from '../src/store/tracks-repository.js';
 import type { UsageRow } from '../src/store/usage-repository.js';
 
 /**
- * Regenerate, Remix, Cancel and Delete on track messages. The `custom_id` names only the request;
+ * Regenerate, Remix, Cancel, Delete and Lyrics on track messages. The `custom_id` names only the request;
  * each click looks it up again and checks the server and the member before doing anything.
  */
 async function button(interaction: ButtonInteraction, id: CustomId, context: CommandContext): Promise<void> {
@@ -33,6 +36,8 @@ async function button(interaction: ButtonInteraction, id: CustomId, context: Com
         length: track.length_seconds,
         kind: 'regenerate',
         parent: track,
+        // The same prompt, so the same words, style and credit: the new take's card shows them too.
+        song: songRecordOf(track),
       });
       return;
     case 'remix':
@@ -59,6 +64,18 @@ async function button(interaction: ButtonInteraction, id: CustomId, context: Com
     case 'delete':
       await remove(interaction, track, context);
       return;
+    case 'lyrics':
+      // Anyone who can see the track may read its words; only they see the answer.
+      if (track.lyrics === null) {
+        await replyPrivately(interaction, 'This track was not made from lyrics, so there are none to show.');
+        return;
+      }
+      await interaction.reply({
+        ...renderTrackLyrics(track.track_number, track.lyrics),
+        allowedMentions: noPings(),
+        flags: MessageFlags.Ephemeral,
+      });
+      return;
     default:
       await replyPrivately(interaction, unknownButton);
   }
@@ -81,6 +98,16 @@ async function modal(
     kind: 'remix',
     parent: track,
   });
+}
+
+function songRecordOf(track: UsageRow): SongRecord {
+  const song = songOf(track);
+  return {
+    style: song?.style,
+    lyrics: track.lyrics ?? undefined,
+    vocals: song?.vocals,
+    credit: song?.credit,
+  };
 }
 
 const unknownButton = 'That button is not one Tracksmith recognises. Run the command again.';

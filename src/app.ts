@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Events, InteractionType, REST, RESTEvents, Status, type Client, type RESTOptions } from 'discord.js';
 import { sql } from 'kysely';
 import { handlers as allHandlers } from '../commands/index.js';
+import { createChatClient } from './aiml/chat.js';
 import { createAimlClient, type RetryOptions } from './aiml/client.js';
 import type { Config, Role } from './config.js';
 import type { Handlers } from './discord/command.js';
@@ -19,7 +20,10 @@ import { RedisJobQueue, RedisQueueParts } from './generation/redis/queue.js';
 import { QueueWorker } from './generation/redis/worker.js';
 import { JobSteps } from './generation/steps.js';
 import { Tracker } from './generation/tracker.js';
-import { createReserver } from './limits/reserve.js';
+import { createReserver, reserveDraft } from './limits/reserve.js';
+import { createLyricsWriter } from './songwriting/lyrics.js';
+import { createPopularStyles, MAX_CHOICES } from './songwriting/styles.js';
+import { createSongwritingRepository } from './store/songwriting-repository.js';
 import { DEFAULT_SETTINGS } from './limits/settings.js';
 import { DEFAULT_UPLOAD_LIMIT_BYTES } from './discord/limits.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
@@ -28,7 +32,7 @@ import { instrumentProvider } from './observability/instrument.js';
 import { createMetrics } from './observability/metrics.js';
 import { openDatabase, type Database } from './store/db.js';
 import { createSettingsRepository } from './store/settings-repository.js';
-import { createTracksRepository, parentOf } from './store/tracks-repository.js';
+import { createTracksRepository, parentOf, songOf } from './store/tracks-repository.js';
 import { createUsageRepository, isUnfinished, type UsageRow } from './store/usage-repository.js';
 import { createVoiceRepository } from './store/voice-repository.js';
 import { VoiceManager, type VoiceTimings } from './voice/manager.js';
@@ -97,6 +101,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const settings = createSettingsRepository(database.db);
   const usage = createUsageRepository(database.db);
   const tracks = createTracksRepository(database.db);
+  const songwriting = createSongwritingRepository(database.db);
   const ledger: JobLedger = {
     submitted: (job) => usage.markSubmitted(job.id, job.generationId ?? '', clock.now()),
     numbered: (job) => tracks.assignNumber(job.id),
@@ -293,6 +298,23 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   metrics.bind({ depth: () => queue.depth() });
 
   const reserveInLine = createReserver(database.db);
+  const popularStyles = createPopularStyles({
+    load: (guildId, since) => tracks.topStyles(guildId, since, MAX_CHOICES),
+    now: () => clock.now(),
+  });
+  const lyrics = createLyricsWriter({
+    chat: createChatClient({
+      baseUrl: config.AIML_API_URL,
+      apiKey: config.AIML_API_KEY,
+      model: config.AIML_LYRICS_MODEL,
+      logger: logger.child({ component: 'aiml-chat' }),
+      onRetry: () => metrics.providerRetry('chat'),
+      ...(options.providerRetry ? { retry: options.providerRetry } : {}),
+    }),
+    blockedWords: (guildId) => settings.blockedWords(guildId),
+    creditsPerToken: config.AIML_LYRICS_CREDITS_PER_TOKEN,
+    observe: (outcome) => metrics.lyricsDraft(outcome),
+  });
   const router: Router | undefined =
     client &&
     voice &&
@@ -301,6 +323,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       settings,
       usage,
       tracks,
+      songwriting,
+      lyrics,
+      popularStyles,
+      reserveDraft: (request) => reserveDraft(database.db, { ...request, now: clock.now() }),
       logger,
       now: () => clock.now(),
       newId: randomUUID,
@@ -431,6 +457,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 /** Rebuilds an accepted request from its ledger row, as it was when the last process stopped. */
 function jobFromRow(row: UsageRow, parent: UsageRow | undefined): Job {
   const lineage = lineageFor(row.kind, parent && parentOf(parent));
+  const song = songOf(row);
   return {
     id: row.id,
     request: { prompt: row.prompt, lengthSeconds: row.length_seconds },
@@ -451,5 +478,6 @@ function jobFromRow(row: UsageRow, parent: UsageRow | undefined): Job {
     ...(row.generation_id === null ? {} : { generationId: row.generation_id }),
     ...(row.submitted_at === null ? {} : { submittedAt: row.submitted_at }),
     ...(lineage ? { lineage } : {}),
+    ...(song ? { song } : {}),
   };
 }

@@ -31,6 +31,16 @@ const schema = z.object({
   DISCORD_TOKEN: z.string({ error: 'is required' }).trim().min(1, 'is required'),
   AIML_API_KEY: z.string({ error: 'is required' }).trim().min(1, 'is required'),
   AIML_API_URL: url('https://api.aimlapi.com'),
+  AIML_LYRICS_MODEL: z
+    .string()
+    .trim()
+    .regex(/^[\w./:-]{1,100}$/, 'must be a model name such as gpt-4o-mini')
+    .default('gpt-4o-mini'),
+  AIML_LYRICS_CREDITS_PER_TOKEN: z.coerce
+    .number({ error: 'must be a number of credits' })
+    .min(0, 'must be 0 or more')
+    .max(1_000_000, 'must be at most 1000000')
+    .default(1),
   DISCORD_API_URL: url('https://discord.com/api'),
   DISCORD_APPLICATION_ID: snowflake.optional(),
   DEV_GUILD_ID: snowflake.optional(),

@@ -1,4 +1,10 @@
-import { REST, Routes, type APIApplication, type RESTPutAPIApplicationCommandsResult } from 'discord.js';
+import {
+  ApplicationCommandType,
+  REST,
+  Routes,
+  type APIApplication,
+  type RESTPutAPIApplicationCommandsResult,
+} from 'discord.js';
 import { commands } from '../commands/index.js';
 import { ConfigError, loadConfigFromProcess } from './config.js';
 
@@ -20,7 +26,7 @@ async function deploy(): Promise<void> {
     ? `server ${config.DEV_GUILD_ID}`
     : 'every server (global; may take up to an hour)';
   console.log(
-    `Registered ${registered.length} command(s) for ${where}: ${registered.map((c) => `/${c.name}`).join(', ')}`,
+    `Registered ${registered.length} command(s) for ${where}: ${registered.map((c) => (c.type === ApplicationCommandType.Message ? `“${c.name}” (message menu)` : `/${c.name}`)).join(', ')}`,
   );
 }
 

@@ -8,15 +8,19 @@ export type ProviderErrorKind =
   | 'unavailable' // 5xx, network failure or timeout
   | 'bad-response'; // 2xx whose body is not what the API documents
 
-const userText: Record<Exclude<ProviderErrorKind, 'refused'>, string> = {
-  unauthorized:
-    "The music service rejected this bot's API key, so no track can be made. Please tell the bot's owner.",
-  'out-of-credits':
-    "The bot's music service account is out of credits. Please tell the bot's owner; try again once it is topped up.",
-  'rate-limited': 'The music service is rate limiting the bot right now. Please try again in a minute.',
-  unavailable: 'The music service is not responding right now. Please try again in a few minutes.',
-  'bad-response': 'The music service sent a reply the bot could not understand. Please try again later.',
-};
+/** The provider call that failed: music generation, or a lyrics draft from the chat model. */
+export type ProviderOperation = 'create' | 'poll' | 'chat';
+
+const userText = (
+  service: string,
+  product: string,
+): Record<Exclude<ProviderErrorKind, 'refused'>, string> => ({
+  unauthorized: `The ${service} service rejected this bot's API key, so no ${product} can be made. Please tell the bot's owner.`,
+  'out-of-credits': `The bot's ${service} service account is out of credits. Please tell the bot's owner; try again once it is topped up.`,
+  'rate-limited': `The ${service} service is rate limiting the bot right now. Please try again in a minute.`,
+  unavailable: `The ${service} service is not responding right now. Please try again in a few minutes.`,
+  'bad-response': `The ${service} service sent a reply the bot could not understand. Please try again later.`,
+});
 
 /** A failed provider call, classified so that the caller decides between retrying and giving up. */
 export class ProviderError extends UserFacingError {
@@ -28,10 +32,10 @@ export class ProviderError extends UserFacingError {
       providerMessage?: string;
       retryAfterMs?: number;
       cause?: unknown;
-      operation: 'create' | 'poll';
+      operation: ProviderOperation;
     },
   ) {
-    super(ProviderError.userMessageFor(kind, details.providerMessage), {
+    super(ProviderError.userMessageFor(kind, details.providerMessage, details.operation), {
       cause: details.cause,
       logMessage: `AIML ${details.operation} failed: ${kind}${details.status ? ` (HTTP ${details.status})` : ''}${
         details.providerMessage ? `: ${details.providerMessage}` : ''
@@ -44,12 +48,19 @@ export class ProviderError extends UserFacingError {
     return this.kind === 'rate-limited' || this.kind === 'unavailable';
   }
 
-  static userMessageFor(kind: ProviderErrorKind, providerMessage: string | undefined): string {
-    if (kind !== 'refused') return userText[kind];
+  static userMessageFor(
+    kind: ProviderErrorKind,
+    providerMessage: string | undefined,
+    operation: ProviderOperation = 'create',
+  ): string {
+    const lyrics = operation === 'chat';
+    const service = lyrics ? 'lyrics' : 'music';
+    if (kind !== 'refused') return userText(service, lyrics ? 'lyrics draft' : 'track')[kind];
+    const what = lyrics ? 'idea' : 'prompt';
     const reason = providerMessage?.trim();
     return reason
-      ? `The music service refused this prompt: ${truncate(reason, 500)}`
-      : 'The music service refused this prompt. Try rewording it.';
+      ? `The ${service} service refused this ${what}: ${truncate(reason, 500)}`
+      : `The ${service} service refused this ${what}. Try rewording it.`;
   }
 }
 

@@ -18,3 +18,17 @@ export const errorBodySchema = z.object({
   message: z.union([z.string(), z.array(z.string())]).optional(),
   error: z.union([z.string(), z.object({ message: z.string().optional() })]).optional(),
 });
+
+/** An OpenAI-compatible chat completion, as much of it as the lyrics drafts read. */
+export const chatCompletionSchema = z.object({
+  choices: z
+    .array(
+      z.object({
+        message: z.object({ content: z.string().nullish() }),
+        finish_reason: z.string().nullish(),
+      }),
+    )
+    .min(1),
+  usage: z.object({ total_tokens: z.number().int().nonnegative() }).nullish(),
+  meta: z.object({ usage: z.object({ credits_used: z.number().nonnegative() }).nullish() }).nullish(),
+});

@@ -2,13 +2,19 @@ import {
   ApplicationCommandType,
   ApplicationIntegrationType,
   InteractionContextType,
+  type AutocompleteInteraction,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
+  type MessageContextMenuCommandInteraction,
   type ModalSubmitInteraction,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
+  type RESTPostAPIContextMenuApplicationCommandsJSONBody,
 } from 'discord.js';
 import type { JobQueue } from '../generation/ports.js';
-import type { Reservation, ReservationRequest } from '../limits/reserve.js';
+import type { DraftDecision } from '../limits/policy.js';
+import type { DraftReservationRequest, Reservation, ReservationRequest } from '../limits/reserve.js';
+import type { LyricsWriter } from '../songwriting/lyrics.js';
+import type { SongwritingRepository } from '../store/songwriting-repository.js';
 import type { GuildSettings } from '../limits/settings.js';
 import type { Logger } from '../log.js';
 import type { CustomId } from './custom-id.js';
@@ -25,6 +31,14 @@ export interface CommandContext {
   settings: SettingsRepository;
   usage: UsageRepository;
   tracks: TracksRepository;
+  /** Personal defaults and lyrics drafts. */
+  songwriting: SongwritingRepository;
+  /** Checks a draft's allowance, blocked words and the server's credits, and records it as pending. */
+  reserveDraft(request: Omit<DraftReservationRequest, 'now'>): Promise<DraftDecision>;
+  /** The server's favourite styles of the last 30 days, for autocomplete (cached, never slow). */
+  popularStyles(guildId: string): Promise<string[]>;
+  /** Writes lyrics with the text model. */
+  lyrics: LyricsWriter;
   /** Tells the running parts of the bot that a server's settings changed. */
   settingsChanged(guildId: string, settings: GuildSettings): void;
   now(): number;
@@ -51,6 +65,14 @@ export const serverSlashCommand: {
 export interface SlashCommand {
   data: RESTPostAPIChatInputApplicationCommandsJSONBody;
   execute(interaction: ChatInputCommandInteraction, context: CommandContext): Promise<void>;
+  /** Answers an option marked `autocomplete`; must answer within 3 s and never throw at the member. */
+  autocomplete?(interaction: AutocompleteInteraction, context: CommandContext): Promise<void>;
+}
+
+/** A command in a message's Apps menu: its registration JSON and its handler. */
+export interface MessageCommand {
+  data: RESTPostAPIContextMenuApplicationCommandsJSONBody;
+  execute(interaction: MessageContextMenuCommandInteraction, context: CommandContext): Promise<void>;
 }
 
 /**
@@ -66,5 +88,6 @@ export interface ComponentHandler {
 /** Everything the router can send an interaction to; `commands/index.ts` lists them. */
 export interface Handlers {
   commands: readonly SlashCommand[];
+  messageCommands?: readonly MessageCommand[];
   components: readonly ComponentHandler[];
 }

@@ -10,10 +10,16 @@ import {
   type APIEmbed,
   type APIEmbedField,
 } from 'discord.js';
-import type { TrackListing } from '../store/tracks-repository.js';
+import { songOf, type TrackListing } from '../store/tracks-repository.js';
 import type { UsageRow } from '../store/usage-repository.js';
 import { encodeCustomId } from './custom-id.js';
-import { clip, duration, lengthText, lineageText, noPings, promptBlock } from './render.js';
+import { clip, creditText, duration, lengthText, lineageText, noPings, promptBlock } from './render.js';
+
+/** "lyrics from a message by @ben", for a one-line listing. */
+function creditWords(track: UsageRow): string | undefined {
+  const credit = songOf(track)?.credit;
+  return credit && `lyrics from a message by @${escapeMarkdown(credit.authorName)}`;
+}
 
 export const TRACKS_PAGE_SIZE = 10;
 
@@ -52,6 +58,8 @@ export function renderTrackPage(input: { page: number; total: number; tracks: Tr
         lineageText({ kind: kindOf(track), parentNumber: parent.trackNumber, parentUserId: parent.userId }),
       );
     }
+    const credit = creditWords(track);
+    if (credit !== undefined) parts.push(credit);
     parts.push(whereItIs(track));
     return parts.join(' · ');
   });
@@ -103,15 +111,15 @@ export function renderTrackDetails(input: {
   const chain = [track, ...input.ancestors];
   const steps = chain.slice(0, -1).flatMap((child, i) => {
     const parent = chain[i + 1];
-    return parent
-      ? [
-          lineageText({
-            kind: kindOf(child),
-            parentNumber: parent.track_number,
-            parentUserId: parent.user_id,
-          }),
-        ]
-      : [];
+    if (!parent) return [];
+    const step = lineageText({
+      kind: kindOf(child),
+      parentNumber: parent.track_number,
+      parentUserId: parent.user_id,
+    });
+    // Where the words came from travels with the lineage: a remix still owes its lyrics.
+    const credit = songOf(parent)?.credit;
+    return [credit === undefined ? step : `${step} (${lowerFirst(creditText(credit))})`];
   });
   if (steps.length > 0) fields.push({ name: 'Builds on', value: clip(steps.join('\n↳ '), 1024) });
   if (input.children.length > 0) {
@@ -121,6 +129,10 @@ export function renderTrackDetails(input: {
     );
     fields.push({ name: 'Remixes and new takes', value: clip(grown.join(', '), 1024) });
   }
+  const song = songOf(track);
+  if (song?.style !== undefined)
+    fields.push({ name: 'Style', value: clip(escapeMarkdown(song.style), 1024), inline: true });
+  if (song?.credit !== undefined) fields.push({ name: 'Lyrics', value: clip(creditText(song.credit), 1024) });
   fields.push({ name: 'Message', value: whereItIs(track) });
   return {
     content: '',
@@ -148,6 +160,10 @@ function whereItIs(track: UsageRow): string {
 
 function kindOf(track: UsageRow): 'remix' | 'regenerate' {
   return track.kind === 'remix' ? 'remix' : 'regenerate';
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
 }
 
 function oneLine(text: string): string {

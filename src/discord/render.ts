@@ -13,7 +13,14 @@ import {
   type APIMessage,
   type RESTPatchAPIWebhookWithTokenMessageJSONBody,
 } from 'discord.js';
-import { CANCELLABLE_PHASES, type Delivery, type Job, type Lineage } from '../generation/ports.js';
+import {
+  CANCELLABLE_PHASES,
+  type Delivery,
+  type Job,
+  type Lineage,
+  type MessageCredit,
+  type SongDetails,
+} from '../generation/ports.js';
 import { encodeCustomId } from './custom-id.js';
 
 /** A message edit as data: the JSON body and any files to upload with it. */
@@ -33,6 +40,7 @@ const DESCRIPTION_MAX = 4096;
 
 /** The buttons on track messages; the labels are the ones members learn, keep them exact. */
 const TRACK_ACTIONS = {
+  lyrics: { label: 'Lyrics', style: ButtonStyle.Secondary, emoji: '📝' },
   regenerate: { label: 'Regenerate', style: ButtonStyle.Secondary, emoji: '🔁' },
   remix: { label: 'Remix', style: ButtonStyle.Primary, emoji: '🎛️' },
   cancel: { label: 'Cancel', style: ButtonStyle.Secondary, emoji: '✖️' },
@@ -59,22 +67,14 @@ export function trackButtons(
   ];
 }
 
-/**
- * Play in voice sits on a row of its own: the first row keeps the track's own actions, and other
- * rows may join it (Discord allows five buttons a row).
- */
-export function playInVoiceRow(requestId: string): APIActionRowComponent<APIButtonComponent> {
+/** Queues the track where the bot listens in voice (`commands/listen.ts`). */
+export function playInVoiceButton(requestId: string): APIButtonComponent {
   return {
-    type: ComponentType.ActionRow,
-    components: [
-      {
-        type: ComponentType.Button,
-        style: ButtonStyle.Success,
-        label: 'Play in voice',
-        emoji: { name: '🔊' },
-        custom_id: encodeCustomId('voice', 'play', requestId),
-      },
-    ],
+    type: ComponentType.Button,
+    style: ButtonStyle.Success,
+    label: 'Play in voice',
+    emoji: { name: '🔊' },
+    custom_id: encodeCustomId('voice', 'play', requestId),
   };
 }
 
@@ -143,6 +143,44 @@ export function carriesTrack(message: Pick<APIMessage, 'components'>, jobId: str
   );
 }
 
+/** "Lyrics from a message by @ben · [message](…)": a name, not a mention, so nobody is pinged. */
+export function creditText(credit: MessageCredit): string {
+  const url = `https://discord.com/channels/${credit.guildId}/${credit.channelId}/${credit.messageId}`;
+  return `Lyrics from a message by @${escapeMarkdown(credit.authorName)} · [message](${url})`;
+}
+
+/** How the card words a vocals choice. */
+export function vocalsLabel(vocals: NonNullable<SongDetails['vocals']>): string {
+  return vocals === 'instrumental' ? 'Instrumental (no vocals)' : 'With vocals';
+}
+
+/** The card's lines for what the member chose beyond the prompt. */
+export function songFields(song: SongDetails | undefined): APIEmbedField[] {
+  if (!song) return [];
+  const fields: APIEmbedField[] = [];
+  if (song.style !== undefined)
+    fields.push({ name: 'Style', value: clip(escapeMarkdown(song.style), 1024), inline: true });
+  if (song.vocals !== undefined)
+    fields.push({ name: 'Vocals', value: vocalsLabel(song.vocals), inline: true });
+  if (song.prefsApplied !== undefined)
+    fields.push({ name: 'Your defaults', value: clip(escapeMarkdown(song.prefsApplied), 1024) });
+  if (song.credit !== undefined) fields.push({ name: 'Lyrics', value: clip(creditText(song.credit), 1024) });
+  return fields;
+}
+
+/**
+ * The delivered card's buttons: the track's own actions on the first row, and a second row for
+ * what shows more of it (Lyrics; the voice issue's "Play in voice" joins it there).
+ */
+function deliveredButtons(job: Job): APIActionRowComponent<APIButtonComponent>[] {
+  // The second row shows more of the track: its words, and playing it in voice.
+  const more = trackButtons(job.id, job.song?.hasLyrics ? ['lyrics'] : []).flatMap((row) => row.components);
+  return [
+    ...trackButtons(job.id, ['regenerate', 'remix', 'delete']),
+    { type: ComponentType.ActionRow, components: [...more, playInVoiceButton(job.id)] },
+  ];
+}
+
 export function renderDelivered(job: Job, delivery: Delivery): MessagePayload {
   const fields: APIEmbedField[] = [
     { name: 'Requested by', value: userMention(job.origin.userId), inline: true },
@@ -155,13 +193,14 @@ export function renderDelivered(job: Job, delivery: Delivery): MessagePayload {
     fields.push({ name: 'Credits', value: job.creditsUsed.toLocaleString('en-US'), inline: true });
   }
   if (job.lineage) fields.push({ name: 'Builds on', value: lineageText(job.lineage) });
+  fields.push(...songFields(job.song));
   const embed: APIEmbed = {
     title: job.trackNumber === undefined ? '🎵 Track ready' : `🎵 Track #${job.trackNumber}`,
     description: promptBlock(job.request.prompt),
     color: colors.done,
     fields,
   };
-  const components = [...trackButtons(job.id, ['regenerate', 'remix', 'delete']), playInVoiceRow(job.id)];
+  const components = deliveredButtons(job);
   if (delivery.kind === 'file') {
     return {
       body: {

@@ -4,7 +4,8 @@ import {
   type ModalSubmitInteraction,
 } from 'discord.js';
 import { lineageFor } from '../generation/lineage.js';
-import { newJob, type RequestOrigin } from '../generation/ports.js';
+import { newJob, type RequestOrigin, type SongDetails } from '../generation/ports.js';
+import type { SongRecord } from '../limits/reserve.js';
 import { validateMusicRequest } from '../generation/request.js';
 import type { TrackKind } from '../store/schema.js';
 import { parentOf } from '../store/tracks-repository.js';
@@ -24,6 +25,8 @@ export interface TrackAsk {
   kind: TrackKind;
   /** The track this one regenerates or remixes. */
   parent?: UsageRow;
+  /** Style, vocals, lyrics, personal defaults and message credit, recorded with the track. */
+  song?: SongRecord;
 }
 
 /**
@@ -64,6 +67,7 @@ export async function requestTrack(
     lengthSeconds: checked.value.lengthSeconds,
     kind: ask.kind,
     parentId: ask.parent?.id,
+    song: ask.song,
     reply: { ...origin.reply, uploadLimitBytes: origin.uploadLimitBytes },
   });
   if (!reservation.ok) {
@@ -84,6 +88,7 @@ export async function requestTrack(
     origin,
     context.now(),
     lineageFor(ask.kind, ask.parent && parentOf(ask.parent)),
+    ask.song && songDetails(ask.song),
   );
   try {
     await context.queue.enqueue(job);
@@ -97,8 +102,20 @@ export async function requestTrack(
   }
 }
 
+/** What the card shows of a song record (the lyrics themselves stay behind the Lyrics button). */
+function songDetails(song: SongRecord): SongDetails | undefined {
+  const details: SongDetails = {
+    ...(song.style === undefined ? {} : { style: song.style }),
+    ...(song.vocals === undefined ? {} : { vocals: song.vocals }),
+    ...(song.lyrics === undefined ? {} : { hasLyrics: true }),
+    ...(song.prefsApplied === undefined ? {} : { prefsApplied: song.prefsApplied }),
+    ...(song.credit === undefined ? {} : { credit: song.credit }),
+  };
+  return Object.keys(details).length === 0 ? undefined : details;
+}
+
 /** Role IDs from the member as Discord sent it, cached or not. */
-function memberRoles(interaction: TrackInteraction): string[] {
+export function memberRoles(interaction: TrackInteraction): string[] {
   const roles = interaction.member?.roles;
   if (roles === undefined) return [];
   const ids = Array.isArray(roles) ? roles : [...roles.cache.keys()];

@@ -1,4 +1,9 @@
-import { MessageFlags, type Interaction, type RepliableInteraction } from 'discord.js';
+import {
+  MessageFlags,
+  type AutocompleteInteraction,
+  type Interaction,
+  type RepliableInteraction,
+} from 'discord.js';
 import type { Logger } from '../log.js';
 import type { CommandContext, Handlers } from './command.js';
 import { decodeCustomId } from './custom-id.js';
@@ -23,6 +28,9 @@ export interface Router {
  */
 export function createRouter(handlers: Handlers, context: Omit<CommandContext, 'requestId'>): Router {
   const commands = new Map(handlers.commands.map((command) => [command.data.name, command]));
+  const messageCommands = new Map(
+    (handlers.messageCommands ?? []).map((command) => [command.data.name, command]),
+  );
   const components = new Map(handlers.components.map((handler) => [handler.scope, handler]));
   let open = true;
 
@@ -33,6 +41,10 @@ export function createRouter(handlers: Handlers, context: Omit<CommandContext, '
   ): (() => Promise<void>) | { refuse: string } | undefined => {
     if (interaction.isChatInputCommand()) {
       const command = commands.get(interaction.commandName);
+      return command ? () => command.execute(interaction, scoped) : { refuse: unknownCommand };
+    }
+    if (interaction.isMessageContextMenuCommand()) {
+      const command = messageCommands.get(interaction.commandName);
       return command ? () => command.execute(interaction, scoped) : { refuse: unknownCommand };
     }
     if (interaction.isButton() || interaction.isModalSubmit()) {
@@ -52,19 +64,40 @@ export function createRouter(handlers: Handlers, context: Omit<CommandContext, '
     return undefined;
   };
 
+  /** Autocomplete: the command's own choices, or none when it has none or fails (never an error). */
+  const suggest = async (interaction: AutocompleteInteraction) => {
+    const logger = context.logger.child({
+      interactionId: interaction.id,
+      command: interaction.commandName,
+      guildId: interaction.guildId,
+    });
+    const command = commands.get(interaction.commandName);
+    try {
+      if (!open || !command?.autocomplete) throw new Error('no autocomplete for this command');
+      await command.autocomplete(interaction, { ...context, logger, requestId: context.newId() });
+    } catch (error) {
+      logger.warn({ err: error }, 'autocomplete failed; answering with no choices');
+      if (!interaction.responded) await interaction.respond([]).catch(() => undefined);
+    }
+  };
+
   return {
     close() {
       open = false;
     },
 
     async handle(interaction) {
+      if (interaction.isAutocomplete()) {
+        await suggest(interaction);
+        return;
+      }
       if (!interaction.isRepliable()) return;
       // One ID from the interaction to the delivery: it becomes the ledger row's and the job's ID.
       const requestId = context.newId();
       const logger: Logger = context.logger.child({
         requestId,
         interactionId: interaction.id,
-        ...(interaction.isChatInputCommand()
+        ...(interaction.isCommand()
           ? { command: interaction.commandName }
           : interaction.isButton() || interaction.isModalSubmit()
             ? { customId: interaction.customId.slice(0, 100) }

@@ -1,6 +1,7 @@
 import type { GenerationRequest, PollResult, SubmittedGeneration } from '../aiml/types.js';
+import type { MessageCredit, SongDetails } from '../store/song.js';
 
-export type { GenerationRequest, PollResult, SubmittedGeneration };
+export type { GenerationRequest, MessageCredit, PollResult, SongDetails, SubmittedGeneration };
 
 /** The music provider as the core sees it; `aiml/client.ts` is the real one. */
 export interface Provider {
@@ -93,6 +94,7 @@ export interface Job {
   /** Place in line while `phase` is `queued` (1 = next). */
   queuePosition?: number;
   lineage?: Lineage;
+  song?: SongDetails;
   /** Per-server number, given just before delivery. */
   trackNumber?: number;
   /** Length of the delivered file, read from the mp3 itself. */
@@ -188,6 +190,16 @@ export function newJob(
   origin: RequestOrigin,
   createdAt: number,
   lineage?: Lineage,
+  song?: SongDetails,
 ): Job {
-  return { id, request, origin, createdAt, phase: 'submitting', polls: 0, ...(lineage ? { lineage } : {}) };
+  return {
+    id,
+    request,
+    origin,
+    createdAt,
+    phase: 'submitting',
+    polls: 0,
+    ...(lineage ? { lineage } : {}),
+    ...(song ? { song } : {}),
+  };
 }

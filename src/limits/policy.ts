@@ -124,3 +124,49 @@ export function normalizeBlockedWord(input: unknown): WordCheck {
     return { ok: false, problem: `The word is ${word.length} characters; the limit is 50.` };
   return { ok: true, word };
 }
+
+/** What a lyrics draft is checked against: its own daily allowance, and the server's credit budget. */
+export interface DraftCheck {
+  settings: GuildSettings;
+  /** The member's drafts today that counted (failed ones gave their allowance back). */
+  userDraftsToday: number;
+  guildCreditsThisMonth: number;
+  /** The idea and the style as typed: blocked words are refused before any model call. */
+  text: string;
+  memberRoleIds: readonly string[];
+  blockedWords: readonly string[];
+  now: number;
+}
+
+export type DraftDecision =
+  | { allowed: true }
+  | { allowed: false; limit: 'blocked-word' | 'lyrics-daily' | 'monthly-credits'; message: string };
+
+/** Whether a member may have a lyrics draft now. Pure, like `checkRequest`. */
+export function checkDraft(check: DraftCheck): DraftDecision {
+  const blocked = matchBlockedWord(check.text, check.blockedWords);
+  if (blocked !== undefined) {
+    return {
+      allowed: false,
+      limit: 'blocked-word',
+      message: `This server does not allow the word "${blocked}". Reword your idea and try again.`,
+    };
+  }
+  const { settings } = check;
+  const exempt = settings.exemptRoleId !== null && check.memberRoleIds.includes(settings.exemptRoleId);
+  if (!exempt && settings.lyricsDaily !== null && check.userDraftsToday >= settings.lyricsDaily) {
+    return {
+      allowed: false,
+      limit: 'lyrics-daily',
+      message: `You have used all ${settings.lyricsDaily} of your lyrics drafts for today on this server; the count resets ${relativeTime(nextUtcMidnight(check.now))}.`,
+    };
+  }
+  if (settings.monthlyCredits !== null && check.guildCreditsThisMonth >= settings.monthlyCredits) {
+    return {
+      allowed: false,
+      limit: 'monthly-credits',
+      message: `This server has spent its ${settings.monthlyCredits.toLocaleString('en-US')} credits for this month; they renew ${relativeTime(nextUtcMonth(check.now))}.`,
+    };
+  }
+  return { allowed: true };
+}

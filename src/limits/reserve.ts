@@ -1,8 +1,10 @@
 import { lockGuild, type Db } from '../store/db.js';
-import type { TrackKind } from '../store/schema.js';
+import type { TrackKind, Vocals } from '../store/schema.js';
+import type { MessageCredit } from '../store/song.js';
 import { createSettingsRepository } from '../store/settings-repository.js';
+import { COUNTED_DRAFTS } from '../store/songwriting-repository.js';
 import { createUsageRepository } from '../store/usage-repository.js';
-import { checkRequest, type Decision } from './policy.js';
+import { checkDraft, checkRequest, type Decision, type DraftDecision } from './policy.js';
 import { NUMERIC_SETTINGS, type GuildSettings } from './settings.js';
 import { utcDayStart, utcMonthStart } from './time.js';
 
@@ -20,7 +22,18 @@ export interface ReservationRequest {
   parentId?: string | undefined;
   /** Where the answer goes, kept so that a restarted bot can still deliver it. */
   reply: { applicationId: string; interactionToken: string; uploadLimitBytes: number };
+  /** What the member chose beyond the prompt, recorded with the track. */
+  song?: SongRecord | undefined;
   now: number;
+}
+
+/** A track's song details as the reservation records them (the lyrics in full). */
+export interface SongRecord {
+  style?: string | undefined;
+  lyrics?: string | undefined;
+  vocals?: Vocals | undefined;
+  prefsApplied?: string | undefined;
+  credit?: MessageCredit | undefined;
 }
 
 /** The longest cooldown a server can set, as `NUMERIC_SETTINGS` bounds it. */
@@ -108,7 +121,77 @@ export async function reserveSlot(db: Db, request: ReservationRequest): Promise<
       generation_ms: null,
       deleted_at: null,
       deleted_by: null,
+      style: request.song?.style ?? null,
+      lyrics: request.song?.lyrics ?? null,
+      vocals: request.song?.vocals ?? null,
+      prefs_applied: request.song?.prefsApplied ?? null,
+      source_message_id: request.song?.credit?.messageId ?? null,
+      source_channel_id: request.song?.credit?.channelId ?? null,
+      source_author_id: request.song?.credit?.authorId ?? null,
+      source_author_name: request.song?.credit?.authorName ?? null,
     });
     return { ok: true, lengthSeconds, queued: decision.queued, settings };
+  });
+}
+
+export interface DraftReservationRequest {
+  id: string;
+  guildId: string;
+  channelId: string;
+  userId: string;
+  memberRoleIds: readonly string[];
+  idea: string;
+  style: string | null;
+  now: number;
+}
+
+/**
+ * Checks a lyrics draft against the member's daily allowance, blocked words and the server's
+ * credits, and records it as pending, in one transaction like `reserveSlot`: two drafts at once
+ * cannot both take the last one of the day.
+ */
+export async function reserveDraft(db: Db, request: DraftReservationRequest): Promise<DraftDecision> {
+  return db.transaction().execute(async (trx) => {
+    await lockGuild(trx, request.guildId);
+    const settingsRepository = createSettingsRepository(trx);
+    const settings = await settingsRepository.get(request.guildId);
+    const [drafts, credits, blockedWords] = await Promise.all([
+      trx
+        .selectFrom('lyrics_drafts')
+        .where('guild_id', '=', request.guildId)
+        .where('user_id', '=', request.userId)
+        .where('requested_at', '>=', utcDayStart(request.now))
+        .where('status', 'in', COUNTED_DRAFTS)
+        .select((eb) => eb.fn.countAll<number | bigint | string>().as('n'))
+        .executeTakeFirst(),
+      createUsageRepository(trx).creditsGuildSince(request.guildId, utcMonthStart(request.now)),
+      settingsRepository.blockedWords(request.guildId),
+    ]);
+    const decision = checkDraft({
+      settings,
+      userDraftsToday: Number(drafts?.n ?? 0),
+      guildCreditsThisMonth: credits,
+      text: request.style === null ? request.idea : `${request.idea}\n${request.style}`,
+      memberRoleIds: request.memberRoleIds,
+      blockedWords,
+      now: request.now,
+    });
+    if (!decision.allowed) return decision;
+    await trx
+      .insertInto('lyrics_drafts')
+      .values({
+        id: request.id,
+        guild_id: request.guildId,
+        channel_id: request.channelId,
+        user_id: request.userId,
+        idea: request.idea,
+        style: request.style,
+        lyrics: null,
+        status: 'pending',
+        credits_used: null,
+        requested_at: request.now,
+      })
+      .execute();
+    return decision;
   });
 }

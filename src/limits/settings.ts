@@ -15,6 +15,8 @@ export interface GuildSettings {
   /** Provider credits per calendar month (UTC); null = no cap. */
   monthlyCredits: number | null;
   exemptRoleId: string | null;
+  /** Lyrics drafts per member per UTC day; null = no cap. */
+  lyricsDaily: number | null;
 }
 
 export type SettingKey = keyof GuildSettings;
@@ -28,6 +30,7 @@ export const DEFAULT_SETTINGS: Readonly<GuildSettings> = Object.freeze({
   concurrent: 10,
   monthlyCredits: null,
   exemptRoleId: null,
+  lyricsDaily: 20,
 });
 
 interface NumericSpec {
@@ -98,6 +101,14 @@ export const NUMERIC_SETTINGS = {
     unit: '',
     zeroDisables: true,
   },
+  lyricsDaily: {
+    option: 'lyrics-daily',
+    label: 'Lyrics drafts per member per day',
+    min: 0,
+    max: 1000,
+    unit: '',
+    zeroDisables: true,
+  },
 } as const satisfies Record<Exclude<SettingKey, 'exemptRoleId'>, NumericSpec>;
 
 export type NumericSettingKey = keyof typeof NUMERIC_SETTINGS;
@@ -127,6 +138,7 @@ export function resolveSettings(stored: Partial<StoredSettings> | undefined): Gu
     concurrent: pick('concurrent'),
     monthlyCredits: pick('monthlyCredits'),
     exemptRoleId: pick('exemptRoleId'),
+    lyricsDaily: pick('lyricsDaily'),
   };
 }
 

@@ -14,7 +14,9 @@ export interface Metrics extends JobObserver {
   readonly registry: Registry;
   bind(live: LiveNumbers): void;
   providerCall(call: 'create' | 'poll', outcome: string): void;
-  providerRetry(call: 'create'): void;
+  providerRetry(call: 'create' | 'chat'): void;
+  /** A lyrics draft that reached the model, by how it ended. */
+  lyricsDraft(outcome: 'drafted' | 'blocked' | 'failed'): void;
   discordResponse(status: number): void;
   interaction(kind: string): void;
 }
@@ -43,6 +45,12 @@ export function createMetrics(role: string): Metrics {
     registers: [registry],
   }).set({ role }, 1);
 
+  const lyricsDrafts = new Counter({
+    name: 'tracksmith_lyrics_drafts_total',
+    help: 'Lyrics drafts that reached the text model, by outcome (drafted, blocked, failed)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
   const jobsEnded = new Counter({
     name: 'tracksmith_jobs_total',
     help: 'Requests that ended, by outcome',
@@ -145,6 +153,9 @@ export function createMetrics(role: string): Metrics {
     },
     interaction(kind) {
       interactions.inc({ kind });
+    },
+    lyricsDraft(outcome) {
+      lyricsDrafts.inc({ outcome });
     },
   };
 }

@@ -127,6 +127,69 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('usage_parent').on('usage').column('parent_id').execute();
     },
   },
+  // The mark before the provider's POST (see `generation/job.ts`): a crash after the provider
+  // answered and before the ledger recorded it is then resubmitted visibly, never silently.
+  '004_submitting': {
+    async up(db: Kysely<unknown>) {
+      await addNullableColumns(db, 'usage', [['submitting_at', 'bigint']]);
+    },
+  },
+  // Songwriting: lyrics drafts (their own daily allowance, their credits in the server's budget),
+  // members' personal defaults, and what a track was made from (style, vocals, lyrics, a message).
+  '005_songwriting': {
+    async up(db: Kysely<unknown>) {
+      await addNullableColumns(db, 'guild_settings', [['lyrics_daily', 'integer']]);
+      await addNullableColumns(db, 'usage', [
+        ['style', 'text'],
+        ['lyrics', 'text'],
+        ['vocals', 'text'],
+        ['prefs_applied', 'text'],
+        ['source_message_id', 'text'],
+        ['source_channel_id', 'text'],
+        ['source_author_id', 'text'],
+        ['source_author_name', 'text'],
+      ]);
+      // Style suggestions read a month of one server's styles: covered by this index alone.
+      await db.schema
+        .createIndex('usage_guild_time_style')
+        .on('usage')
+        .columns(['guild_id', 'requested_at', 'style', 'status'])
+        .execute();
+      await db.schema
+        .createTable('lyrics_drafts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('guild_id', 'text', (c) => c.notNull())
+        .addColumn('channel_id', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('idea', 'text', (c) => c.notNull())
+        .addColumn('style', 'text')
+        .addColumn('lyrics', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('credits_used', 'real')
+        .addColumn('requested_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('lyrics_drafts_guild_user_time')
+        .on('lyrics_drafts')
+        .columns(['guild_id', 'user_id', 'requested_at'])
+        .execute();
+      await db.schema
+        .createIndex('lyrics_drafts_guild_time')
+        .on('lyrics_drafts')
+        .columns(['guild_id', 'requested_at'])
+        .execute();
+      await db.schema
+        .createTable('member_prefs')
+        .addColumn('guild_id', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('length_seconds', 'integer')
+        .addColumn('vocals', 'text')
+        .addColumn('style_suffix', 'text')
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('member_prefs_pk', ['guild_id', 'user_id'])
+        .execute();
+    },
+  },
   // Listening sessions and their queues, so a restart rejoins and plays the rest (issue 17).
   '007_voice': {
     async up(db: Kysely<unknown>) {

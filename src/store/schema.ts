@@ -14,6 +14,7 @@ export interface GuildSettingsTable {
   concurrent: number | null;
   monthly_credits: number | null;
   exempt_role_id: string | null;
+  lyrics_daily: number | null;
   updated_at: number;
 }
 
@@ -73,6 +74,47 @@ export interface UsageTable {
   /** The track message was deleted; the record stays for history and lineage. */
   deleted_at: number | null;
   deleted_by: string | null;
+  /** The style the member chose (/music style:, the compose form), kept apart from the prompt. */
+  style: string | null;
+  /** The lyrics the track was made from (the compose form, a draft, a message). */
+  lyrics: string | null;
+  /** The member's explicit choice; null when none was made. */
+  vocals: Vocals | null;
+  /** Which personal defaults shaped the request, as shown on the card (e.g. "length 60 s"). */
+  prefs_applied: string | null;
+  /** The message whose text became the lyrics ("Make a track from this"). */
+  source_message_id: string | null;
+  source_channel_id: string | null;
+  source_author_id: string | null;
+  /** The author's name when the track was made, so the credit never needs a mention (a ping). */
+  source_author_name: string | null;
+}
+
+export type Vocals = 'vocals' | 'instrumental';
+
+/** `pending` while the model writes; `blocked` drafts held a blocked word and were shown to nobody. */
+export type LyricsDraftStatus = 'pending' | 'drafted' | 'blocked' | 'failed';
+
+export interface LyricsDraftsTable {
+  id: string;
+  guild_id: string;
+  channel_id: string;
+  user_id: string;
+  idea: string;
+  style: string | null;
+  lyrics: string | null;
+  status: LyricsDraftStatus;
+  credits_used: number | null;
+  requested_at: number;
+}
+
+export interface MemberPrefsTable {
+  guild_id: string;
+  user_id: string;
+  length_seconds: number | null;
+  vocals: Vocals | null;
+  style_suffix: string | null;
+  updated_at: number;
 }
 
 /** A server where the bot is listening: where it plays and where its now-playing line is. */
@@ -103,4 +145,6 @@ export interface Schema {
   settings_changes: SettingsChangesTable;
   blocked_words: BlockedWordsTable;
   usage: UsageTable;
+  lyrics_drafts: LyricsDraftsTable;
+  member_prefs: MemberPrefsTable;
 }

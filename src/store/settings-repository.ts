@@ -18,6 +18,7 @@ const columns = {
   concurrent: 'concurrent',
   monthlyCredits: 'monthly_credits',
   exemptRoleId: 'exempt_role_id',
+  lyricsDaily: 'lyrics_daily',
 } as const satisfies Record<SettingKey, keyof GuildSettingsTable>;
 
 const settingKeys = Object.keys(columns) as SettingKey[];
@@ -80,6 +81,7 @@ export function createSettingsRepository(db: Db): SettingsRepository {
         concurrent: updated.concurrent ?? null,
         monthly_credits: updated.monthlyCredits ?? null,
         exempt_role_id: updated.exemptRoleId ?? null,
+        lyrics_daily: updated.lyricsDaily ?? null,
         updated_at: now,
       };
       const { guild_id, ...changes } = row;

@@ -1,5 +1,31 @@
 import { lockGuild, type Db } from './db.js';
+import type { SongDetails } from './song.js';
 import type { UsageRow } from './usage-repository.js';
+
+/** The song details of a track as domain data: the card, /tracks and the gallery read these. */
+export function songOf(row: UsageRow): SongDetails | undefined {
+  const song: SongDetails = {
+    ...(row.style === null ? {} : { style: row.style }),
+    ...(row.vocals === null ? {} : { vocals: row.vocals }),
+    ...(row.lyrics === null ? {} : { hasLyrics: true }),
+    ...(row.prefs_applied === null ? {} : { prefsApplied: row.prefs_applied }),
+    ...(row.source_message_id === null ||
+    row.source_channel_id === null ||
+    row.source_author_id === null ||
+    row.source_author_name === null
+      ? {}
+      : {
+          credit: {
+            authorId: row.source_author_id,
+            authorName: row.source_author_name,
+            guildId: row.guild_id,
+            channelId: row.source_channel_id,
+            messageId: row.source_message_id,
+          },
+        }),
+  };
+  return Object.keys(song).length === 0 ? undefined : song;
+}
 
 /** What a request that builds on this track needs to know of it. */
 export function parentOf(row: UsageRow): { id: string; userId: string; trackNumber: number | null } {
@@ -26,6 +52,8 @@ export interface TracksRepository {
   /** Numbered tracks that regenerate or remix this one, oldest first. */
   children(id: string): Promise<UsageRow[]>;
   markDeleted(id: string, byUserId: string, at: number): Promise<void>;
+  /** The styles this server chose most since `since`, most used first. */
+  topStyles(guildId: string, since: number, limit: number): Promise<string[]>;
 }
 
 type Aggregate = number | bigint | string;
@@ -115,6 +143,22 @@ export function createTracksRepository(db: Db): TracksRepository {
         .set({ deleted_at: at, deleted_by: byUserId })
         .where('id', '=', id)
         .execute();
+    },
+
+    async topStyles(guildId, since, limit) {
+      const rows = await db
+        .selectFrom('usage')
+        .where('guild_id', '=', guildId)
+        .where('requested_at', '>=', since)
+        .where('style', 'is not', null)
+        .where('status', 'in', ['queued', 'submitted', 'completed'])
+        .select((eb) => ['style', eb.fn.countAll<Aggregate>().as('uses')])
+        .groupBy('style')
+        .orderBy('uses', 'desc')
+        .orderBy('style')
+        .limit(limit)
+        .execute();
+      return rows.flatMap((r) => (r.style === null ? [] : [r.style]));
     },
   };
 }

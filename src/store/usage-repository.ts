@@ -62,6 +62,17 @@ export interface CompletedTrack {
 }
 
 export function createUsageRepository(db: Db): UsageRepository {
+  /** Credits the server's lyrics drafts spent: they come out of the same monthly budget as tracks. */
+  const lyricsCredits = async (guildId: string, since: number) => {
+    const row = await db
+      .selectFrom('lyrics_drafts')
+      .where('guild_id', '=', guildId)
+      .where('requested_at', '>=', since)
+      .select((eb) => eb.fn.sum<Aggregate | null>('credits_used').as('credits'))
+      .executeTakeFirst();
+    return Number(row?.credits ?? 0);
+  };
+
   const counted = (guildId: string) =>
     db.selectFrom('usage').where('guild_id', '=', guildId).where('status', 'in', COUNTED);
   /** Every way a request ends: its outcome, the time, and the interaction token forgotten. */
@@ -163,7 +174,7 @@ export function createUsageRepository(db: Db): UsageRepository {
       return {
         userToday: Number(row?.user_today ?? 0),
         guildToday: Number(row?.guild_today ?? 0),
-        guildCreditsThisMonth: Number(row?.credits ?? 0),
+        guildCreditsThisMonth: Number(row?.credits ?? 0) + (await lyricsCredits(guildId, monthStart)),
         userLastRequestAt: row?.last_request == null ? null : Number(row.last_request),
         guildInFlight: Number(row?.in_flight ?? 0),
       };
@@ -186,7 +197,8 @@ export function createUsageRepository(db: Db): UsageRepository {
       return Number(row?.n ?? 0);
     },
 
-    // Credits are spent even by generations that failed, so every row with a charge counts.
+    // Credits are spent even by generations that failed, so every row with a charge counts, and
+    // lyrics drafts with them.
     async creditsGuildSince(guildId, since) {
       const row = await db
         .selectFrom('usage')
@@ -194,7 +206,7 @@ export function createUsageRepository(db: Db): UsageRepository {
         .where('requested_at', '>=', since)
         .select((eb) => eb.fn.sum<Aggregate | null>('credits_used').as('credits'))
         .executeTakeFirst();
-      return Number(row?.credits ?? 0);
+      return Number(row?.credits ?? 0) + (await lyricsCredits(guildId, since));
     },
 
     async topMembersSince(guildId, since, limit) {

@@ -104,7 +104,7 @@ describe('entry points', { timeout: 90_000 }, () => {
       DEV_GUILD_ID: guildId,
     });
     expect(result.stdout).toContain(
-      `Registered 5 command(s) for server ${guildId}: /music, /compose, /tracks, /music-settings, /listen`,
+      `Registered 8 command(s) for server ${guildId}: /music, /compose, /lyrics, /tracks, /music-settings, /music-prefs, /listen, “Make a track from this” (message menu)`,
     );
     expect(result.code).toBe(0);
     const registered = discord.commands.guild.get(guildId) as {
@@ -112,9 +112,18 @@ describe('entry points', { timeout: 90_000 }, () => {
       options: unknown[];
       default_member_permissions?: string;
     }[];
-    expect(registered.map((c) => c.name)).toEqual(['music', 'compose', 'tracks', 'music-settings', 'listen']);
+    expect(registered.map((c) => c.name)).toEqual([
+      'music',
+      'compose',
+      'lyrics',
+      'tracks',
+      'music-settings',
+      'music-prefs',
+      'listen',
+      'Make a track from this',
+    ]);
     // Only members with Manage Server see the settings command by default.
-    expect(registered[3]?.default_member_permissions).toBe('32');
+    expect(registered[4]?.default_member_permissions).toBe('32');
     expect(registered[0]?.options).toEqual([
       expect.objectContaining({
         name: 'prompt',
@@ -128,7 +137,14 @@ describe('entry points', { timeout: 90_000 }, () => {
         min_value: 10,
         max_value: 300,
       }),
+      expect.objectContaining({
+        name: 'style',
+        type: ApplicationCommandOptionType.String,
+        autocomplete: true,
+      }),
+      expect.objectContaining({ name: 'instrumental', type: ApplicationCommandOptionType.Boolean }),
     ]);
+    expect(registered[7]).toMatchObject({ type: 3, contexts: [0] });
     expect(discord.commands.global).toEqual([]);
   });
 
@@ -143,9 +159,12 @@ describe('entry points', { timeout: 90_000 }, () => {
     expect((discord.commands.global as { name: string }[]).map((c) => c.name)).toEqual([
       'music',
       'compose',
+      'lyrics',
       'tracks',
       'music-settings',
+      'music-prefs',
       'listen',
+      'Make a track from this',
     ]);
   });
 

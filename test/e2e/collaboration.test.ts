@@ -362,6 +362,7 @@ describe('making music together', () => {
     expect(modal.data?.components?.flatMap((row) => row.components).map((c) => c.custom_id)).toEqual([
       'style',
       'lyrics',
+      'vocals',
       'length',
     ]);
 

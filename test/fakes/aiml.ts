@@ -3,6 +3,8 @@
  * (see shared/aiml-eleven-music-api.md): create with POST /v2/generate/audio, poll with
  * GET /v2/generate/audio?generation_id=…, download from the URL the completed poll returns. Errors use
  * the `{ statusCode, message, path, requestId, timestamp }` shape reported for the AIML API.
+ * Lyrics drafts use the account's OpenAI-compatible POST /v1/chat/completions: by default it answers
+ * with lyrics built from the last user message, or with what a test scripted.
  *
  * Time: a job's status is derived from the time elapsed since it was created each time anyone looks
  * (a poll, `job()`, `jobs`), so no timers run. Credits: charged when the job is created, because the
@@ -26,6 +28,9 @@ const cdnPrefix = '/cdn/generations/';
 const minLengthMs = 10_000;
 const maxLengthMs = 300_000;
 const maxPromptChars = 2000;
+const chatPath = '/v1/chat/completions';
+/** Chat models the fake account offers; anything else is refused as OpenAI-compatible APIs do. */
+export const FAKE_CHAT_MODELS = ['gpt-4o-mini', 'gpt-4o', 'test-lyrics-model'];
 
 export interface FakeAimlOptions {
   /** The bearer key accepted (default 'test-aiml-key'). */
@@ -71,7 +76,17 @@ export interface FakeJobScript {
   };
 }
 
-export type AimlRoute = 'create' | 'poll' | 'cdn' | 'other';
+export type AimlRoute = 'create' | 'poll' | 'cdn' | 'chat' | 'other';
+
+/** Shapes the next chat completion; scripts are used in order, one per completion. */
+export interface FakeChatScript {
+  /** The assistant's text (default: lyrics that quote the idea). */
+  content?: string;
+  /** `usage.total_tokens` (default: characters of request and answer / 4, rounded up). */
+  totalTokens?: number;
+  /** `meta.usage.credits_used`, as AIML adds to some answers (default: absent). */
+  creditsUsed?: number;
+}
 
 export interface AimlRequestRecord {
   /** Arrival time on the fake's clock (`options.now`, else Date.now), once the body was read. */
@@ -145,11 +160,14 @@ export class FakeAiml {
   private readonly records = new Map<string, JobRecord>();
   private readonly byFile = new Map<string, JobState>();
   private readonly scripts: FakeJobScript[] = [];
-  private readonly faults: Record<'create' | 'poll' | 'cdn', { fault: AimlFault; left: number }[]> = {
-    create: [],
-    poll: [],
-    cdn: [],
-  };
+  private readonly chatScripts: FakeChatScript[] = [];
+  private readonly faults: Record<'create' | 'poll' | 'cdn' | 'chat', { fault: AimlFault; left: number }[]> =
+    {
+      create: [],
+      poll: [],
+      cdn: [],
+      chat: [],
+    };
   private readonly sockets = new Set<Socket>();
   private readonly waits = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   private readonly now: () => number;
@@ -204,7 +222,11 @@ export class FakeAiml {
     this.scripts.push(s);
   }
 
-  failNext(route: 'create' | 'poll' | 'cdn', fault: AimlFault): void {
+  chatScript(s: FakeChatScript): void {
+    this.chatScripts.push(s);
+  }
+
+  failNext(route: 'create' | 'poll' | 'cdn' | 'chat', fault: AimlFault): void {
     this.faults[route].push({ fault, left: fault.times ?? 1 });
   }
 
@@ -281,12 +303,15 @@ export class FakeAiml {
       case 'cdn':
         await this.download(reply, method === 'HEAD');
         return;
+      case 'chat':
+        this.chat(reply);
+        return;
       case 'other':
         reply.error(404, `Cannot ${method} ${url.pathname}`);
     }
   }
 
-  private takeFault(route: 'create' | 'poll' | 'cdn'): AimlFault | undefined {
+  private takeFault(route: 'create' | 'poll' | 'cdn' | 'chat'): AimlFault | undefined {
     const queue = this.faults[route];
     const head = queue[0];
     if (!head) return undefined;
@@ -365,6 +390,38 @@ export class FakeAiml {
     this.records.set(id, state.record);
     this.byFile.set(file, state);
     reply.json(200, { id, status: state.record.status });
+  }
+
+  private chat(reply: Reply): void {
+    if (!this.authorized(reply)) return;
+    const { record } = reply;
+    if (!/^application\/json\b/i.test(record.headers['content-type'] ?? '')) {
+      reply.error(400, 'Content-Type must be application/json');
+      return;
+    }
+    const checked = validateChat(record.body);
+    if (typeof checked === 'string') {
+      reply.error(400, checked);
+      return;
+    }
+    const script = this.chatScripts.shift() ?? {};
+    const idea = checked.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
+    const content = script.content ?? defaultLyrics(idea);
+    const asked = checked.messages.reduce((n, m) => n + m.content.length, 0);
+    const totalTokens = script.totalTokens ?? Math.ceil((asked + content.length) / 4);
+    reply.json(200, {
+      id: `chatcmpl-${randomUUID()}`,
+      object: 'chat.completion',
+      created: Math.floor(this.now() / 1000),
+      model: checked.model,
+      choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+      usage: {
+        prompt_tokens: Math.ceil(asked / 4),
+        completion_tokens: Math.max(0, totalTokens - Math.ceil(asked / 4)),
+        total_tokens: totalTokens,
+      },
+      ...(script.creditsUsed === undefined ? {} : { meta: { usage: { credits_used: script.creditsUsed } } }),
+    });
   }
 
   private poll(reply: Reply): void {
@@ -531,6 +588,7 @@ function classify(method: string, path: string): AimlRoute {
   if (path === apiPath && method === 'POST') return 'create';
   if (path === apiPath && method === 'GET') return 'poll';
   if (path.startsWith(cdnPrefix) && (method === 'GET' || method === 'HEAD')) return 'cdn';
+  if (path === chatPath && method === 'POST') return 'chat';
   return 'other';
 }
 
@@ -559,6 +617,48 @@ function validateCreate(body: unknown): { prompt: string; musicLengthMs: number 
     return `music_length_ms must be an integer from ${minLengthMs} to ${maxLengthMs}`;
   }
   return { prompt, musicLengthMs: length };
+}
+
+/** A chat-completions body as OpenAI-compatible APIs accept it, or what is wrong with it. */
+function validateChat(
+  body: unknown,
+): { model: string; messages: { role: string; content: string }[] } | string {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'Body must be a JSON object';
+  const fields = body as Record<string, unknown>;
+  if (typeof fields.model !== 'string' || fields.model === '') return 'model is required';
+  if (!FAKE_CHAT_MODELS.includes(fields.model)) return `model ${fields.model} does not exist`;
+  const { messages } = fields;
+  if (!Array.isArray(messages) || messages.length === 0) return 'messages must be a non-empty array';
+  const checked: { role: string; content: string }[] = [];
+  for (const [i, message] of messages.entries()) {
+    const m = message as Record<string, unknown> | null;
+    if (typeof m !== 'object' || m === null) return `messages[${i}] must be an object`;
+    if (!['system', 'user', 'assistant'].includes(String(m.role)))
+      return `messages[${i}].role must be one of system, user, assistant`;
+    if (typeof m.content !== 'string' || m.content === '') return `messages[${i}].content must be a string`;
+    checked.push({ role: String(m.role), content: m.content });
+  }
+  if (!checked.some((m) => m.role === 'user')) return 'messages must include a user message';
+  if ('max_tokens' in fields && (!Number.isInteger(fields.max_tokens) || Number(fields.max_tokens) < 1))
+    return 'max_tokens must be a positive integer';
+  return { model: fields.model, messages: checked };
+}
+
+/** Sectioned lyrics that carry the idea, so a test can see it went through. */
+function defaultLyrics(idea: string): string {
+  const line = idea.replace(/\s+/g, ' ').trim().slice(0, 80);
+  return [
+    '[Verse 1]',
+    `We wrote it down: ${line}`,
+    'A quiet street, a second chance',
+    '',
+    '[Chorus]',
+    'Sing it back to me tonight',
+    'Every word will turn out right',
+    '',
+    '[Bridge]',
+    'Hold the note until the light',
+  ].join('\n');
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {

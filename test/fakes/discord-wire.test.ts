@@ -57,6 +57,45 @@ async function deferredMusic() {
   return { sent, interaction };
 }
 
+describe("fake Discord: autocomplete, message commands and members' messages", () => {
+  it('delivers an autocomplete with its focused value and records the choices answered', async () => {
+    const pending = nextInteraction();
+    const sent = fake.autocomplete({
+      name: 'music',
+      options: [
+        { name: 'prompt', type: ApplicationCommandOptionType.String, value: 'x' },
+        { name: 'style', type: ApplicationCommandOptionType.String, value: 'jaz', focused: true },
+      ],
+    });
+    const interaction = await pending;
+    if (!interaction.isAutocomplete()) throw new Error('expected an autocomplete');
+    expect(interaction.options.getFocused(true)).toMatchObject({ name: 'style', value: 'jaz' });
+    await interaction.respond([{ name: 'Jazz', value: 'Jazz' }]);
+    expect(fake.callbacks(sent.id)[0]?.body).toEqual({
+      type: 8,
+      data: { choices: [{ name: 'Jazz', value: 'Jazz' }] },
+    });
+  });
+
+  it('delivers a message command whose target a REST read returns with its author', async () => {
+    const message = fake.postUserMessage({
+      author: { id: '200000000000000077', username: 'ben', globalName: 'Ben' },
+      content: 'We sail at dawn',
+    });
+    const pending = nextInteraction();
+    fake.messageCommand({ name: 'Make a track from this', message });
+    const interaction = await pending;
+    if (!interaction.isMessageContextMenuCommand()) throw new Error('expected a message command');
+    expect(interaction.targetId).toBe(message.id);
+    expect(interaction.targetMessage.content).toBe('We sail at dawn');
+    expect(interaction.targetMessage.author.username).toBe('ben');
+    const fetched = (await client.rest.get(Routes.channelMessage(message.channel_id, message.id))) as {
+      author: { id: string; global_name: string | null };
+    };
+    expect(fetched.author).toMatchObject({ id: '200000000000000077', global_name: 'Ben' });
+  });
+});
+
 describe('fake Discord, driven by the real discord.js client', () => {
   it('logs in over the gateway and caches the configured guild', () => {
     expect(fake.sessions).toBe(1);

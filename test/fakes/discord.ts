@@ -92,7 +92,7 @@ export interface FakeMessage {
     discriminator: string;
     bot: boolean;
     avatar: null;
-    global_name: null;
+    global_name: string | null;
   };
   content: string;
   embeds: unknown[];
@@ -292,6 +292,59 @@ export class FakeDiscord {
       options: input.options ?? [],
       guild_id: input.guildId ?? this.defaultGuild().id,
     });
+  }
+
+  /** An autocomplete request (type 4): the focused option carries `focused: true`. */
+  autocomplete(
+    input: InteractionInput & {
+      name: string;
+      options: { name: string; type: number; value?: unknown; focused?: boolean }[];
+    },
+  ): { id: string; token: string } {
+    return this.dispatchInteraction(4, input, {
+      id: '120000000000000001',
+      name: input.name,
+      type: 1,
+      options: input.options,
+      guild_id: input.guildId ?? this.defaultGuild().id,
+    });
+  }
+
+  /** A message context-menu command (type 2, command type 3) on a message the fake holds. */
+  messageCommand(input: InteractionInput & { name: string; message: FakeMessage }): {
+    id: string;
+    token: string;
+  } {
+    return this.dispatchInteraction(2, input, {
+      id: '120000000000000003',
+      name: input.name,
+      type: 3,
+      target_id: input.message.id,
+      resolved: { messages: { [input.message.id]: input.message } },
+      guild_id: input.guildId ?? this.defaultGuild().id,
+    });
+  }
+
+  /** A message a member posted (not the bot), kept so that REST reads of it work. */
+  postUserMessage(input: {
+    author: { id: string; username: string; globalName?: string };
+    content: string;
+    channelId?: string;
+    attachments?: FakeAttachment[];
+  }): FakeMessage {
+    const guild = this.defaultGuild();
+    const channelId = input.channelId ?? guild.channels?.[0]?.id ?? guild.id;
+    const message = this.createMessage(channelId, guild.id, { content: input.content }, []);
+    message.author = {
+      id: input.author.id,
+      username: input.author.username,
+      discriminator: '0',
+      bot: false,
+      avatar: null,
+      global_name: input.author.globalName ?? null,
+    };
+    message.attachments = input.attachments ?? [];
+    return message;
   }
 
   button(input: InteractionInput & { customId: string; message: FakeMessage | string }): {

@@ -4,9 +4,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createReserver, reserveSlot, type ReservationRequest } from '../../src/limits/reserve.js';
+import {
+  createReserver,
+  reserveDraft,
+  reserveSlot,
+  type ReservationRequest,
+} from '../../src/limits/reserve.js';
 import { DatabaseUrlError, openDatabase, type Database } from '../../src/store/db.js';
 import { createSettingsRepository } from '../../src/store/settings-repository.js';
+import { createSongwritingRepository } from '../../src/store/songwriting-repository.js';
 import { createTracksRepository } from '../../src/store/tracks-repository.js';
 import { createUsageRepository } from '../../src/store/usage-repository.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
@@ -318,6 +324,71 @@ describe.each(['sqlite', 'postgres'] as const)('store on %s', (dialect) => {
     expect(remix?.parent).toEqual({ id: 'req-1', trackNumber: 1, userId: '200000000000000042' });
     expect((await tracks.children('req-1')).map((c) => c.track_number)).toEqual([2, 3]);
     expect(await tracks.byNumber(guild, 4)).toBeUndefined();
+  });
+
+  it('ten simultaneous lyrics drafts with lyrics-daily 2 make exactly 2, and draft credits join the month', async () => {
+    const { db } = await open();
+    await createSettingsRepository(db).update(guild, { lyricsDaily: 2 }, moderator, now);
+    const draft = (n: number) => ({
+      id: `draft-${n}`,
+      guildId: guild,
+      channelId: '100000000000000002',
+      userId: '200000000000000042',
+      memberRoleIds: [],
+      idea: `idea ${n}`,
+      style: null,
+      now: now + n,
+    });
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => reserveDraft(db, draft(i))));
+    expect(results.filter((r) => r.allowed)).toHaveLength(2);
+    expect(new Set(results.flatMap((r) => (r.allowed ? [] : [r.limit])))).toEqual(new Set(['lyrics-daily']));
+    const songwriting = createSongwritingRepository(db);
+    const [first, second] = await db.selectFrom('lyrics_drafts').select('id').orderBy('id').execute();
+    await songwriting.finishDraft(first!.id, { status: 'drafted', lyrics: '[Verse]\nx', creditsUsed: 7 });
+    // A failed draft gives the allowance back.
+    await songwriting.finishDraft(second!.id, { status: 'failed', lyrics: null, creditsUsed: 0 });
+    expect((await reserveDraft(db, draft(20))).allowed).toBe(true);
+    await reserveSlot(db, request(1));
+    await createUsageRepository(db).markCompleted('req-1', { creditsUsed: 10, delivery: 'x' }, now + 100);
+    expect(await createUsageRepository(db).creditsGuildSince(guild, now - 1000)).toBe(17);
+    const snapshot = await createUsageRepository(db).limitsSnapshot(guild, '200000000000000042', {
+      dayStart: now - 1000,
+      monthStart: now - 1000,
+      lastRequestSince: now - 1000,
+    });
+    expect(snapshot.guildCreditsThisMonth).toBe(17);
+  });
+
+  it("keeps personal defaults per member and server, and the server's favourite styles", async () => {
+    const { db } = await open();
+    const songwriting = createSongwritingRepository(db);
+    expect(await songwriting.prefs(guild, 'u1')).toEqual({
+      lengthSeconds: null,
+      vocals: null,
+      styleSuffix: null,
+    });
+    await songwriting.setPrefs(guild, 'u1', { lengthSeconds: 60 }, now);
+    expect(await songwriting.setPrefs(guild, 'u1', { vocals: 'instrumental' }, now)).toEqual({
+      lengthSeconds: 60,
+      vocals: 'instrumental',
+      styleSuffix: null,
+    });
+    expect(await songwriting.prefs('100000000000000009', 'u1')).toMatchObject({ lengthSeconds: null });
+    expect(await songwriting.resetPrefs(guild, 'u1')).toBe(true);
+    expect(await songwriting.resetPrefs(guild, 'u1')).toBe(false);
+
+    for (const [n, style] of [
+      [1, 'Jazz'],
+      [2, 'Blues'],
+      [3, 'Blues'],
+    ] as const) {
+      await reserveSlot(db, request(n, { song: { style } }));
+    }
+    await reserveSlot(db, request(4, { now: now - 40 * 24 * 3600 * 1000, song: { style: 'Old' } }));
+    expect(await createTracksRepository(db).topStyles(guild, now - 30 * 24 * 3600 * 1000, 25)).toEqual([
+      'Blues',
+      'Jazz',
+    ]);
   });
 });
 

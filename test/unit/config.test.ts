@@ -10,6 +10,8 @@ describe('loadConfig', () => {
       DISCORD_TOKEN: 'token',
       AIML_API_KEY: 'key',
       AIML_API_URL: 'https://api.aimlapi.com',
+      AIML_LYRICS_MODEL: 'gpt-4o-mini',
+      AIML_LYRICS_CREDITS_PER_TOKEN: 1,
       DISCORD_API_URL: 'https://discord.com/api',
       GENERATION_TIMEOUT_SECONDS: 600,
       MAX_CONCURRENT_GENERATIONS: 50,
