@@ -38,7 +38,11 @@ if (process.env.BENCH_VARIANT === 'floor') {
 process.on('message', (message: unknown) => {
   if (message === 'report') {
     const cpu = process.cpuUsage();
-    process.send?.({ peakRssMiB: peakRss / 1024 / 1024, cpuMs: (cpu.user + cpu.system) / 1000 });
+    process.send?.({
+      peakRssMiB: peakRss / 1024 / 1024,
+      rssMiB: process.memoryUsage().rss / 1024 / 1024,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+    });
   } else if (message === 'stop') {
     void stop().then(() => process.exit(0));
   }
