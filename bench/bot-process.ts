@@ -48,7 +48,11 @@ process.on('message', (message: unknown) => {
     void profiler.stop().then((summary) => process.send?.(summary));
   } else if (message === 'report') {
     const cpu = process.cpuUsage();
-    process.send?.({ peakRssMiB: peakRss / 1024 / 1024, cpuMs: (cpu.user + cpu.system) / 1000 });
+    process.send?.({
+      peakRssMiB: peakRss / 1024 / 1024,
+      rssMiB: process.memoryUsage().rss / 1024 / 1024,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+    });
   } else if (message === 'stop') {
     void stop().then(() => process.exit(0));
   }

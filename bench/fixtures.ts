@@ -112,6 +112,8 @@ export { isFinalEdit } from '../test/support/harness.js';
 
 export interface ProcessReport {
   peakRssMiB: number;
+  /** Resident memory now (the bot process reports it; other children may not). */
+  rssMiB?: number;
   cpuMs: number;
 }
 

@@ -4,7 +4,7 @@
  * bench are scaled (BENCH_SCALE) so minutes of service time run in seconds; results are reported
  * in service time.
  *
- * BENCH_ONLY=lag,workers runs just the named benches (lag, ack, scale, delivery, workers, styles) and
+ * BENCH_ONLY=lag,workers runs just the named benches (lag, ack, scale, delivery, workers, styles, voice) and
  * updates only their figures in bench-results.json.
  * BENCH_PER_WAVE (default 8,40) and BENCH_LAG_LAWS (default provider,steep,fixed) choose the lag
  * bench's wave sizes and duration laws.
@@ -18,6 +18,7 @@ import { lagBench, laws } from './lag.js';
 import { scaleBench } from './scale.js';
 import { machine, printTable } from './support.js';
 import { stylesBench } from './styles.js';
+import { voiceBench } from './voice.js';
 import { workersBench } from './workers.js';
 
 const number = (name: string, fallback: number) => {
@@ -108,6 +109,19 @@ const benches: { name: string; title: string; note?: string; run: () => Promise<
       ...(await stylesBench(number('BENCH_STYLE_TRACKS', 20_000))),
       ...(await stylesBench(number('BENCH_STYLE_TRACKS_LARGE', 200_000))),
     ],
+  },
+  {
+    name: 'voice',
+    title: '7. Listening in voice: join time, gap between two tracks, CPU and memory per playing server',
+    note:
+      'cpuPctOfCore = CPU time / wall time of the bot process over the window; per server = (playing − idle) / ' +
+      'servers; joinMs = /listen start sent → voice session ready at the voice server; gapMs = longest ' +
+      'silence between the last sound of one track and the first of the next, as the voice server heard it',
+    run: () =>
+      voiceBench({
+        servers: number('BENCH_VOICE_SERVERS', 4),
+        windowMs: number('BENCH_VOICE_WINDOW_MS', 8_000),
+      }),
   },
 ];
 

@@ -40,6 +40,9 @@ import { stateFromRecords } from './generation/job.js';
 import { createSettingsRepository } from './store/settings-repository.js';
 import { createTracksRepository, parentOf, songOf } from './store/tracks-repository.js';
 import { createUsageRepository, isUnfinished, type UsageRow } from './store/usage-repository.js';
+import { createVoiceRepository } from './store/voice-repository.js';
+import { VoiceManager, type VoiceTimings } from './voice/manager.js';
+import { deliveredChannel, publishDelivered, subscribeDelivered } from './voice/relay.js';
 
 /** Knobs that are not configuration but that tests and benchmarks need to turn. */
 export interface AppOptions {
@@ -65,6 +68,8 @@ export interface AppOptions {
   ledgerRetry?: { minTimeoutMs?: number; maxTimeoutMs?: number };
   /** How often an unreachable store is probed (default 1 s). */
   storeProbeIntervalMs?: number;
+  /** Listening sessions: when the bot leaves by itself (tests shorten them). */
+  voice?: Partial<VoiceTimings>;
 }
 
 export interface App {
@@ -76,6 +81,8 @@ export interface App {
   readonly database: Database;
   /** Where `/healthz` and `/metrics` are served, once started with `HTTP_PORT`. */
   readonly httpUrl: string | undefined;
+  /** Listening sessions; a worker has none. */
+  readonly voice: VoiceManager | undefined;
   /** Connects to Discord (and Redis); resolves once the gateway session is ready. */
   start(): Promise<void>;
   /** Stops taking commands, stops tracking, waits for in-flight writes, then disconnects and closes the store. */
@@ -194,6 +201,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           logger: logger.child({ component: 'discord' }),
           ...(options.discordRest ? { rest: options.discordRest } : {}),
         });
+  const voice =
+    client &&
+    new VoiceManager({
+      client,
+      store: createVoiceRepository(database.db),
+      tracks,
+      logger: logger.child({ component: 'voice' }),
+      timings: options.voice ?? {},
+    });
   const rest =
     client?.rest ??
     new REST({ ...options.discordRest, api: config.DISCORD_API_URL }).setToken(config.DISCORD_TOKEN);
@@ -215,21 +231,43 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       );
     });
   }
+  const reporter = createDiscordReporter({
+    rest,
+    interactionRest,
+    logger: logger.child({ component: 'deliver' }),
+    // Only a help for edits after the token expires: a store outage must not fail the edit itself.
+    rememberReplyMessage: (job, messageId) =>
+      usage.setReplyMessage(job.id, messageId).catch((error: unknown) => {
+        storeHealth.failed(error);
+        logger.warn({ err: error, requestId: job.id }, 'the reply message could not be remembered');
+      }),
+    ...(options.discordNetworkRetry === undefined ? {} : { networkRetry: options.discordNetworkRetry }),
+  });
+  /** Every delivered track goes to the voice side: here, or the gateway's process through Redis. */
+  const trackDelivered = async (job: Job) => {
+    const track = { guildId: job.origin.guildId, trackId: job.id, userId: job.origin.userId };
+    try {
+      if (voice) await voice.trackDelivered(track);
+      else {
+        // `shared` is built below; this runs only once a worker delivers, long after.
+        if (shared) await publishDelivered(shared.redis, deliveredChannel(config.REDIS_PREFIX), track);
+      }
+    } catch (error) {
+      // The member has the track already; missing the radio must not fail the delivery.
+      logger.warn({ err: error, requestId: job.id }, 'could not queue the track for voice');
+    }
+  };
   const steps = new JobSteps({
     provider,
     download,
-    reporter: createDiscordReporter({
-      rest,
-      interactionRest,
-      logger: logger.child({ component: 'deliver' }),
-      // Only a help for edits after the token expires: a store outage must not fail the edit itself.
-      rememberReplyMessage: (job, messageId) =>
-        usage.setReplyMessage(job.id, messageId).catch((error: unknown) => {
-          storeHealth.failed(error);
-          logger.warn({ err: error, requestId: job.id }, 'the reply message could not be remembered');
-        }),
-      ...(options.discordNetworkRetry === undefined ? {} : { networkRetry: options.discordNetworkRetry }),
-    }),
+    reporter: {
+      ...reporter,
+      async delivered(job, delivery) {
+        const route = await reporter.delivered(job, delivery);
+        await trackDelivered(job);
+        return route;
+      },
+    },
     ledger,
     clock,
     timeoutMs,
@@ -348,6 +386,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   client?.on(Events.Raw, (packet: unknown) => frameGuard.inspect(packet));
   const router: Router | undefined =
     client &&
+    voice &&
     createRouter(
       options.handlers ?? allHandlers,
       {
@@ -382,6 +421,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         settingsChanged(guildId, changed) {
           concurrentByGuild.set(guildId, changed.concurrent);
         },
+        voice,
       },
       { frameGuard },
     );
@@ -391,6 +431,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     void router?.handle(interaction).finally(answered);
   });
   let http: HttpServer | undefined;
+  let stopRelay: (() => Promise<void>) | undefined;
 
   /** The stored token, opened; one that cannot be opened (another key) leaves the channel route. */
   const openToken = (row: UsageRow): string => {
@@ -465,6 +506,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         await client.login(config.DISCORD_TOKEN);
         await ready;
       }
+      if (voice && shared && role === 'gateway') {
+        // Deliveries happen in workers; the voice connections live here.
+        stopRelay = await subscribeDelivered(shared.redis, deliveredChannel(config.REDIS_PREFIX), {
+          onTrack: (track) => voice.trackDelivered(track),
+          logger: logger.child({ component: 'voice' }),
+        });
+      }
+      await voice?.restore();
       if (role !== 'gateway') {
         const history = await usage.recentDurations(durations.capacity);
         for (const { lengthSeconds, generationMs } of history.reverse())
@@ -492,11 +541,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     get httpUrl() {
       return http?.url;
     },
+    voice,
     async stop() {
       router?.close();
       // Jobs waiting on a ledger write stop waiting; the ledger resumes them on the next start.
       steps.stop();
       storeHealth.close();
+      voice?.close();
+      await stopRelay?.();
       await worker?.stop();
       await queue.stop();
       await client?.destroy();

@@ -5,12 +5,15 @@ import { createApp, type App, type AppOptions } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { FakeAiml, type FakeAimlOptions } from '../fakes/aiml.js';
 import { FakeDiscord, type FakeDiscordOptions, type RecordedRequest } from '../fakes/discord.js';
+import { FakeVoiceServer } from '../fakes/voice.js';
 import { captureLogs } from './log.js';
 import { createTestRedisSpace } from './redis.js';
 
 export interface Harness {
   discord: FakeDiscord;
   aiml: FakeAiml;
+  /** The fake voice server, when the harness was started with `voice: true`. */
+  voice: FakeVoiceServer | undefined;
   app: App;
   config: Config;
   logs: ReturnType<typeof captureLogs>;
@@ -49,13 +52,16 @@ export async function startHarness(
     fileStore?: boolean;
     /** Run the jobs on the Redis queue, in a key space of the test's own (dropped on close). */
     redis?: boolean;
+    /** Start a fake voice server (TLS, UDP) that the fake Discord's op 4 points the bot at. */
+    voice?: boolean;
   } = {},
 ): Promise<Harness> {
   const dir = options.fileStore ? await mkdtemp(join(tmpdir(), 'tracksmith-e2e-')) : undefined;
   // `TEST_QUEUE=redis npx vitest run test/e2e` runs the end-to-end suite on the Redis queue.
   const onRedis = options.redis ?? process.env.TEST_QUEUE === 'redis';
   const redis = onRedis ? createTestRedisSpace() : undefined;
-  const discord = await FakeDiscord.start(options.discord);
+  const voice = options.voice ? await FakeVoiceServer.start() : undefined;
+  const discord = await FakeDiscord.start({ ...options.discord, ...(voice ? { voice } : {}) });
   const aiml = await FakeAiml.start(options.aiml);
   const config = loadConfig({
     DISCORD_TOKEN: discord.token,
@@ -75,6 +81,7 @@ export async function startHarness(
   const harness: Harness = {
     discord,
     aiml,
+    voice,
     app,
     config,
     logs,
@@ -85,7 +92,7 @@ export async function startHarness(
     },
     async close() {
       await harness.app.stop();
-      await Promise.all([discord.close(), aiml.close(), redis?.drop()]);
+      await Promise.all([discord.close(), aiml.close(), voice?.close(), redis?.drop()]);
       if (dir !== undefined) await rm(dir, { recursive: true, force: true });
     },
   };
