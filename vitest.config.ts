@@ -1,5 +1,25 @@
-import { availableParallelism } from 'node:os';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+
+/**
+ * The fake voice server's certificate, trusted the way an operator trusts a private CA: through
+ * NODE_EXTRA_CA_CERTS. Node reads it once at process start, so it goes into this process's
+ * environment before vitest forks its workers (which inherit it), not into `test.env`. Any bundle
+ * already configured is kept beside it.
+ */
+function trustVoiceTestCertificate(): void {
+  const cert = fileURLToPath(new URL('./test/fakes/voice-tls/cert.pem', import.meta.url));
+  const existing = process.env.NODE_EXTRA_CA_CERTS;
+  if (existing === cert) return;
+  const bundle = join(mkdtempSync(join(tmpdir(), 'tracksmith-ca-')), 'bundle.pem');
+  const parts = [existing ? readFileSync(existing, 'utf8') : '', readFileSync(cert, 'utf8')];
+  writeFileSync(bundle, parts.filter(Boolean).join('\n'));
+  process.env.NODE_EXTRA_CA_CERTS = bundle;
+}
+trustVoiceTestCertificate();
 
 const shared = {
   testTimeout: 20_000,

@@ -1,4 +1,5 @@
 import type { FakeDiscord } from '../test/fakes/discord.js';
+import type { ProfileSummary } from './cpu-profile.js';
 import { musicFrom, startBotProcess } from './fixtures.js';
 import { percentile } from './support.js';
 
@@ -6,7 +7,8 @@ import { percentile } from './support.js';
  * Acknowledgement under a burst: `count` `/music` interactions dispatched at once, and the time
  * from each dispatch to its defer callback reaching Discord. The baseline is the floor on this
  * machine: a bare discord.js client that defers at once and does nothing else (no validation,
- * no limits, no ledger).
+ * no limits, no ledger). The bot's row gives its p99 as a multiple of the floor's. A third burst,
+ * unmeasured, runs under a CPU profiler and shows where the bot's time goes.
  */
 export interface AckRow {
   variant: string;
@@ -15,6 +17,8 @@ export interface AckRow {
   p99Ms: number;
   maxMs: number;
   over3s: number;
+  /** p99 over the floor's p99 in the same run. */
+  vsFloorP99: number;
 }
 
 const guildCount = 40;
@@ -28,19 +32,30 @@ async function latencies(discord: FakeDiscord, sent: { id: string }[]): Promise<
   return callbacks.map((callback, i) => callback.at - (dispatchedAt.get(sent[i]?.id ?? '') ?? callback.at));
 }
 
-function row(variant: string, values: number[]): AckRow {
+function row(variant: string, values: number[], floorP99?: number): AckRow {
+  const p99Ms = percentile(values, 0.99);
   return {
     variant,
     interactions: values.length,
     p50Ms: percentile(values, 0.5),
-    p99Ms: percentile(values, 0.99),
+    p99Ms,
     maxMs: Math.max(...values),
     over3s: values.filter((v) => v > 3_000).length,
+    vsFloorP99: floorP99 === undefined ? 1 : p99Ms / floorP99,
   };
 }
 
-/** The bot (or the floor) in its own process, so it does not share an event loop with the fake. */
-async function measure(count: number, variant: 'bot' | 'floor'): Promise<number[]> {
+/**
+ * The bot (or the floor) in its own process, so it does not share an event loop with the fake.
+ * With `profile`, the burst runs under the CPU profiler and the profile's summary comes back.
+ */
+async function measure(count: number, variant: 'bot' | 'floor'): Promise<number[]>;
+async function measure(count: number, variant: 'bot', profile: true): Promise<ProfileSummary>;
+async function measure(
+  count: number,
+  variant: 'bot' | 'floor',
+  profile = false,
+): Promise<number[] | ProfileSummary> {
   // Generations that outlast the bench: only the acknowledgement is measured.
   const run = await startBotProcess({ guildCount, scale: 1, variant, aiml: { generationMs: 600_000 } });
   try {
@@ -50,18 +65,29 @@ async function measure(count: number, variant: 'bot' | 'floor'): Promise<number[
     );
     await latencies(run.discord, warmUp);
     await new Promise((resolve) => setTimeout(resolve, 500));
+    if (profile) await run.child.ask('profile-start');
     const sent = Array.from({ length: count }, (_, n) =>
       musicFrom({ discord: run.discord }, n, guildCount, `burst ${n}`, 30),
     );
-    return await latencies(run.discord, sent);
+    const measured = await latencies(run.discord, sent);
+    return profile ? await run.child.ask<ProfileSummary>('profile-stop') : measured;
   } finally {
     await run.close();
   }
 }
 
-export async function ackBench(count: number): Promise<AckRow[]> {
-  return [
-    row('bare discord.js client that only defers (floor)', await measure(count, 'floor')),
-    row('tracksmith: validate, limits + ledger row, defer', await measure(count, 'bot')),
-  ];
+export interface AckResult {
+  rows: AckRow[];
+  /** Where the bot's CPU went during a burst of its own (profiled, so not measured). */
+  profile: ProfileSummary;
+}
+
+export async function ackBench(count: number): Promise<AckResult> {
+  const floor = row('bare discord.js client that only defers (floor)', await measure(count, 'floor'));
+  const bot = row(
+    'tracksmith: validate, limits + ledger row, defer',
+    await measure(count, 'bot'),
+    floor.p99Ms,
+  );
+  return { rows: [floor, bot], profile: await measure(count, 'bot', true) };
 }

@@ -2,7 +2,8 @@
  * The bot, or the bare-client floor, as a child process of a bench, so that its memory and CPU
  * are its own and the fakes in the parent do not share its event loop. Configured from the
  * environment like production; BENCH_SCALE scales the schedule. Answers IPC: `report` (peak RSS
- * and CPU time so far), `stop`.
+ * and CPU time so far), `profile-start` and `profile-stop` (a CPU profile's summary, see
+ * cpu-profile.ts), `stop`.
  */
 import { Events } from 'discord.js';
 import { createApp } from '../src/app.js';
@@ -10,6 +11,7 @@ import { loadConfig } from '../src/config.js';
 import { createDiscordClient } from '../src/discord/client.js';
 import { createLogger } from '../src/log.js';
 import { installProcessGuards } from '../src/process-guards.js';
+import { CpuProfiler } from './cpu-profile.js';
 import { scaledOptions } from './fixtures.js';
 
 let peakRss = process.memoryUsage().rss;
@@ -29,16 +31,28 @@ if (process.env.BENCH_VARIANT === 'floor') {
   await ready;
   stop = () => client.destroy();
 } else {
-  const app = await createApp(config, scaledOptions(Number(process.env.BENCH_SCALE ?? '1')));
+  const app = await createApp(
+    config,
+    scaledOptions(Number(process.env.BENCH_SCALE ?? '1'), config.POLL_TARGET_LAG_SECONDS),
+  );
   installProcessGuards(app.logger);
   await app.start();
   stop = () => app.stop();
 }
 
+const profiler = new CpuProfiler();
 process.on('message', (message: unknown) => {
-  if (message === 'report') {
+  if (message === 'profile-start') {
+    void profiler.start().then(() => process.send?.('profiling'));
+  } else if (message === 'profile-stop') {
+    void profiler.stop().then((summary) => process.send?.(summary));
+  } else if (message === 'report') {
     const cpu = process.cpuUsage();
-    process.send?.({ peakRssMiB: peakRss / 1024 / 1024, cpuMs: (cpu.user + cpu.system) / 1000 });
+    process.send?.({
+      peakRssMiB: peakRss / 1024 / 1024,
+      rssMiB: process.memoryUsage().rss / 1024 / 1024,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+    });
   } else if (message === 'stop') {
     void stop().then(() => process.exit(0));
   }

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { ApplicationCommandOptionType } from 'discord.js';
 import { createApp, type App, type AppOptions } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
+import { defaultSchedule } from '../src/generation/schedule.js';
 import { createLogger } from '../src/log.js';
 import { FakeAiml, type FakeAimlOptions } from '../test/fakes/aiml.js';
 import { FakeDiscord, type FakeGuild } from '../test/fakes/discord.js';
@@ -21,15 +22,19 @@ export function guilds(count: number): FakeGuild[] {
   }));
 }
 
-/** The production schedule with every delay scaled. */
-export function scaledOptions(scale: number): AppOptions {
+/** The production schedule with every delay scaled; the target lag is in service seconds. */
+export function scaledOptions(
+  scale: number,
+  targetLagSeconds = defaultSchedule.targetLagMs / 1000,
+): AppOptions {
   return {
     logger: createLogger('silent'),
     schedule: {
       firstPollMs: 2_000 * scale,
       minIntervalMs: 1_000 * scale,
       maxIntervalMs: 8_000 * scale,
-      denseIntervalMs: 1_000 * scale,
+      targetLagMs: targetLagSeconds * 1_000 * scale,
+      minGapMs: defaultSchedule.minGapMs * scale,
       maxBackoffMs: 60_000 * scale,
     },
     progressIntervalMs: 3_000 * scale,
@@ -107,6 +112,8 @@ export { isFinalEdit } from '../test/support/harness.js';
 
 export interface ProcessReport {
   peakRssMiB: number;
+  /** Resident memory now (the bot process reports it; other children may not). */
+  rssMiB?: number;
   cpuMs: number;
 }
 

@@ -5,18 +5,21 @@
  * in service time.
  *
  * BENCH_ONLY=lag,workers runs just the named benches (lag, ack, scale, delivery, workers, styles,
- * web) and
+ * voice, web) and
  * updates only their figures in bench-results.json.
+ * BENCH_PER_WAVE (default 8,40) and BENCH_LAG_LAWS (default provider,steep,fixed) choose the lag
+ * bench's wave sizes and duration laws.
  * BENCH_WORKER_JOBS (default 300) sizes the workers bench; it needs PostgreSQL and Redis on
  * 127.0.0.1, as `npm run test:scale` does.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { ackBench } from './ack.js';
 import { deliveryBench } from './delivery.js';
-import { lagBench } from './lag.js';
+import { lagBench, laws } from './lag.js';
 import { scaleBench } from './scale.js';
 import { machine, printTable } from './support.js';
 import { stylesBench } from './styles.js';
+import { voiceBench } from './voice.js';
 import { webGalleryBench } from './web-gallery.js';
 import { workersBench } from './workers.js';
 
@@ -25,16 +28,36 @@ const number = (name: string, fallback: number) => {
   return Number.isFinite(value) && value > 0 ? value : fallback;
 };
 
+const list = (name: string, fallback: string[]) => {
+  const values = process.env[name]
+    ?.split(',')
+    .map((value) => value.trim())
+    .filter(Boolean);
+  return values === undefined || values.length === 0 ? fallback : values;
+};
+
+/** A bench's rows, and further tables that explain them. */
+interface Outcome {
+  rows: object[];
+  tables?: { name: string; title: string; rows: object[]; note?: string }[];
+}
+
 /** Every bench, in the order a full run takes them: its table's title, and how to run it. */
-const benches: { name: string; title: string; note?: string; run: () => Promise<object[]> }[] = [
+const benches: { name: string; title: string; note?: string; run: () => Promise<object[] | Outcome> }[] = [
   {
     name: 'lag',
     title: '1. Detection lag (service seconds; waves after the first; lag = provider done → member sees it)',
+    note:
+      'ref = the reference client (a GET every 10 s) on the same jobs; goal: median lag ≤ 1 s at ≤ 2× ' +
+      "the reference's GETs per job",
     run: () =>
       lagBench({
         scale: number('BENCH_SCALE', 0.1),
         waves: number('BENCH_WAVES', 3),
-        perWave: number('BENCH_PER_WAVE', 40),
+        perWave: list('BENCH_PER_WAVE', ['8', '40'])
+          .map(Number)
+          .filter((n) => Number.isInteger(n) && n > 0),
+        laws: list('BENCH_LAG_LAWS', Object.keys(laws)),
         pollRateLimit: number('BENCH_POLL_RATE_LIMIT', 4),
         seed: 42,
       }),
@@ -42,7 +65,26 @@ const benches: { name: string; title: string; note?: string; run: () => Promise<
   {
     name: 'ack',
     title: '2. Acknowledgement of a burst of /music (dispatch → defer callback at Discord)',
-    run: () => ackBench(number('BENCH_BURST', 500)),
+    note: 'vsFloorP99 = p99 / the floor p99 in this run (goal ≤ 1.5)',
+    run: async () => {
+      const { rows, profile } = await ackBench(number('BENCH_BURST', 500));
+      const cpu = `the bot's CPU went in a profiled burst of its own (${profile.totalMs} ms busy)`;
+      return {
+        rows,
+        tables: [
+          {
+            name: 'ackProfileOrigins',
+            title: `2a. Where ${cpu}, by origin (self time)`,
+            rows: profile.origins,
+          },
+          {
+            name: 'ackProfileFrames',
+            title: `2b. Where ${cpu}: the top frames (self time)`,
+            rows: profile.frames,
+          },
+        ],
+      };
+    },
   },
   {
     name: 'scale',
@@ -71,9 +113,22 @@ const benches: { name: string; title: string; note?: string; run: () => Promise<
     ],
   },
   {
+    name: 'voice',
+    title: '7. Listening in voice: join time, gap between two tracks, CPU and memory per playing server',
+    note:
+      'cpuPctOfCore = CPU time / wall time of the bot process over the window; per server = (playing − idle) / ' +
+      'servers; joinMs = /listen start sent → voice session ready at the voice server; gapMs = longest ' +
+      'silence between the last sound of one track and the first of the next, as the voice server heard it',
+    run: () =>
+      voiceBench({
+        servers: number('BENCH_VOICE_SERVERS', 4),
+        windowMs: number('BENCH_VOICE_WINDOW_MS', 8_000),
+      }),
+  },
+  {
     name: 'web',
     title:
-      '7. The web gallery’s first page: a server with 1,000 tracks beside one with 20 (Chromium, desktop)',
+      '8. The web gallery’s first page: a server with 1,000 tracks beside one with 20 (Chromium, desktop)',
     note:
       'firstLoad = the page as it opens (players fetch nothing until pressed; pictures below the fold wait); ' +
       'scrolled = after scrolling to the end; server p50/p95 = signed-in GET of the page, 200 in a row',
@@ -96,10 +151,15 @@ const results: Record<string, unknown> = { machine: machine(), startedAt: new Da
 
 for (const bench of benches) {
   if (only.length > 0 && !only.includes(bench.name)) continue;
-  const rows = await bench.run();
+  const outcome = await bench.run();
+  const { rows, tables = [] } = Array.isArray(outcome) ? { rows: outcome } : outcome;
   printTable(bench.title, rows);
   if (bench.note !== undefined) console.log(bench.note);
   results[bench.name] = rows;
+  for (const table of tables) {
+    printTable(table.title, table.rows);
+    results[table.name] = table.rows;
+  }
 }
 
 results.seconds = (Date.now() - startedAt) / 1000;

@@ -11,7 +11,8 @@ import { createDiscordReporter, type NetworkRetryOptions } from './discord/deliv
 import { createFrameGuard } from './discord/frame-guard.js';
 import { createRouter, type Router } from './discord/router.js';
 import { createDownloader } from './generation/download.js';
-import { defaultDurationModel, DurationModel, type DurationModelOptions } from './generation/durations.js';
+import { DurationModel, type DurationModelOptions } from './generation/durations.js';
+import { Lull } from './generation/lull.js';
 import { FairGate } from './generation/gate.js';
 import { systemClock, type Clock, type Job, type JobLedger, type JobQueue } from './generation/ports.js';
 import { defaultSchedule, type ScheduleOptions } from './generation/schedule.js';
@@ -44,6 +45,9 @@ import { encodePeaks } from './audio/waveform.js';
 import { createAccessChecker } from './web/access.js';
 import { startWebServer, type WebServer } from './web/server.js';
 import { createUsageRepository, isUnfinished, type UsageRow } from './store/usage-repository.js';
+import { createVoiceRepository } from './store/voice-repository.js';
+import { VoiceManager, type VoiceTimings } from './voice/manager.js';
+import { deliveredChannel, publishDelivered, subscribeDelivered } from './voice/relay.js';
 
 /** Knobs that are not configuration but that tests and benchmarks need to turn. */
 export interface AppOptions {
@@ -57,6 +61,8 @@ export interface AppOptions {
   discordNetworkRetry?: NetworkRetryOptions;
   maxConcurrentPolls?: number;
   durations?: Partial<DurationModelOptions>;
+  /** How long follow-on work waits for a burst's acknowledgements (see `generation/lull.ts`). */
+  lull?: { settleMs?: number; maxWaitMs?: number };
   progressIntervalMs?: number;
   handlers?: Handlers;
   /** How long a gateway waits for Redis to take a request (default 10 s). */
@@ -69,6 +75,8 @@ export interface AppOptions {
   storeProbeIntervalMs?: number;
   /** The web side's rate limits per client address (default 10 sign-ins and 30 posts a minute). */
   webLimits?: { signInPerMinute: number; postsPerMinute: number };
+  /** Listening sessions: when the bot leaves by itself (tests shorten them). */
+  voice?: Partial<VoiceTimings>;
 }
 
 export interface App {
@@ -84,6 +92,8 @@ export interface App {
   readonly webUrl: string | undefined;
   /** Where the web side listens (behind a proxy, not the public address). */
   readonly webLocalUrl: string | undefined;
+  /** Listening sessions; a worker has none. */
+  readonly voice: VoiceManager | undefined;
   /** Connects to Discord (and Redis); resolves once the gateway session is ready. */
   start(): Promise<void>;
   /** Stops taking commands, stops tracking, waits for in-flight writes, then disconnects and closes the store. */
@@ -176,8 +186,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     metrics,
   );
   // Learned from the store's recent tracks at start, then from every track that completes.
-  const durations = new DurationModel({ ...defaultDurationModel, ...options.durations });
-  const schedule = { ...defaultSchedule, ...options.schedule };
+  const durations = new DurationModel(options.durations);
+  const schedule = {
+    ...defaultSchedule,
+    targetLagMs: config.POLL_TARGET_LAG_SECONDS * 1000,
+    ...options.schedule,
+  };
   const progressIntervalMs = options.progressIntervalMs ?? 3_000;
   const download = createDownloader({
     logger: logger.child({ component: 'download' }),
@@ -199,6 +213,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           logger: logger.child({ component: 'discord' }),
           ...(options.discordRest ? { rest: options.discordRest } : {}),
         });
+  const voice =
+    client &&
+    new VoiceManager({
+      client,
+      store: createVoiceRepository(database.db),
+      tracks,
+      logger: logger.child({ component: 'voice' }),
+      timings: options.voice ?? {},
+    });
   const rest =
     client?.rest ??
     new REST({ ...options.discordRest, api: config.DISCORD_API_URL }).setToken(config.DISCORD_TOKEN);
@@ -220,30 +243,52 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       );
     });
   }
+  const reporter = createDiscordReporter({
+    rest,
+    interactionRest,
+    logger: logger.child({ component: 'deliver' }),
+    // Only a help for edits after the token expires: a store outage must not fail the edit itself.
+    rememberReplyMessage: (job, messageId) =>
+      usage.setReplyMessage(job.id, messageId).catch((error: unknown) => {
+        storeHealth.failed(error);
+        logger.warn({ err: error, requestId: job.id }, 'the reply message could not be remembered');
+      }),
+    rememberTrackMedia: (job, media) =>
+      webStore.rememberMedia(job.id, job.origin.guildId, {
+        channel_id: media.channelId,
+        message_id: media.messageId,
+        audio_url: media.audio?.url ?? null,
+        audio_name: media.audio?.name ?? null,
+        audio_bytes: media.audio?.bytes ?? null,
+        peaks: media.peaks === undefined ? null : encodePeaks(media.peaks),
+      }),
+    ...(options.discordNetworkRetry === undefined ? {} : { networkRetry: options.discordNetworkRetry }),
+  });
+  /** Every delivered track goes to the voice side: here, or the gateway's process through Redis. */
+  const trackDelivered = async (job: Job) => {
+    const track = { guildId: job.origin.guildId, trackId: job.id, userId: job.origin.userId };
+    try {
+      if (voice) await voice.trackDelivered(track);
+      else {
+        // `shared` is built below; this runs only once a worker delivers, long after.
+        if (shared) await publishDelivered(shared.redis, deliveredChannel(config.REDIS_PREFIX), track);
+      }
+    } catch (error) {
+      // The member has the track already; missing the radio must not fail the delivery.
+      logger.warn({ err: error, requestId: job.id }, 'could not queue the track for voice');
+    }
+  };
   const steps = new JobSteps({
     provider,
     download,
-    reporter: createDiscordReporter({
-      rest,
-      interactionRest,
-      logger: logger.child({ component: 'deliver' }),
-      // Only a help for edits after the token expires: a store outage must not fail the edit itself.
-      rememberReplyMessage: (job, messageId) =>
-        usage.setReplyMessage(job.id, messageId).catch((error: unknown) => {
-          storeHealth.failed(error);
-          logger.warn({ err: error, requestId: job.id }, 'the reply message could not be remembered');
-        }),
-      rememberTrackMedia: (job, media) =>
-        webStore.rememberMedia(job.id, job.origin.guildId, {
-          channel_id: media.channelId,
-          message_id: media.messageId,
-          audio_url: media.audio?.url ?? null,
-          audio_name: media.audio?.name ?? null,
-          audio_bytes: media.audio?.bytes ?? null,
-          peaks: media.peaks === undefined ? null : encodePeaks(media.peaks),
-        }),
-      ...(options.discordNetworkRetry === undefined ? {} : { networkRetry: options.discordNetworkRetry }),
-    }),
+    reporter: {
+      ...reporter,
+      async delivered(job, delivery) {
+        const route = await reporter.delivered(job, delivery);
+        await trackDelivered(job);
+        return route;
+      },
+    },
     ledger,
     clock,
     timeoutMs,
@@ -300,6 +345,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           ...(config.POLL_RATE_LIMIT === undefined ? {} : { rateLimit: config.POLL_RATE_LIMIT }),
           observer: metrics,
         });
+  // Follow-on work of the in-process queue waits while interactions are being acknowledged.
+  const lull = new Lull({
+    clock,
+    settleMs: options.lull?.settleMs ?? 20,
+    maxWaitMs: options.lull?.maxWaitMs ?? 500,
+  });
   const queue: JobQueue =
     shared === undefined
       ? new InProcessQueue({
@@ -322,6 +373,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           logger: logger.child({ component: 'generation' }),
           progressIntervalMs,
           observer: metrics,
+          lull,
         })
       : new RedisJobQueue(
           shared,
@@ -361,6 +413,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   client?.on(Events.Raw, (packet: unknown) => frameGuard.inspect(packet));
   const router: Router | undefined =
     client &&
+    voice &&
     createRouter(
       options.handlers ?? allHandlers,
       {
@@ -393,15 +446,18 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           return reservation;
         },
         settingsService,
+        voice,
       },
       { frameGuard },
     );
   client?.on(Events.InteractionCreate, (interaction) => {
     metrics.interaction(InteractionType[interaction.type]);
-    void router?.handle(interaction);
+    const answered = lull.busy();
+    void router?.handle(interaction).finally(answered);
   });
   let http: HttpServer | undefined;
   let web: WebServer | undefined;
+  let stopRelay: (() => Promise<void>) | undefined;
 
   /** The stored token, opened; one that cannot be opened (another key) leaves the channel route. */
   const openToken = (row: UsageRow): string => {
@@ -476,6 +532,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         await client.login(config.DISCORD_TOKEN);
         await ready;
       }
+      if (voice && shared && role === 'gateway') {
+        // Deliveries happen in workers; the voice connections live here.
+        stopRelay = await subscribeDelivered(shared.redis, deliveredChannel(config.REDIS_PREFIX), {
+          onTrack: (track) => voice.trackDelivered(track),
+          logger: logger.child({ component: 'voice' }),
+        });
+      }
+      await voice?.restore();
       if (role !== 'gateway') {
         const history = await usage.recentDurations(durations.capacity);
         for (const { lengthSeconds, generationMs } of history.reverse())
@@ -533,11 +597,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     get webLocalUrl() {
       return web?.localUrl;
     },
+    voice,
     async stop() {
       router?.close();
       // Jobs waiting on a ledger write stop waiting; the ledger resumes them on the next start.
       steps.stop();
       storeHealth.close();
+      voice?.close();
+      await stopRelay?.();
       await worker?.stop();
       await queue.stop();
       await client?.destroy();

@@ -76,6 +76,11 @@ const schema = z.object({
     .positive('must be more than 0')
     .max(10_000, 'must be at most 10000')
     .optional(),
+  POLL_TARGET_LAG_SECONDS: z.coerce
+    .number({ error: 'must be a number of seconds' })
+    .min(0.1, 'must be at least 0.1')
+    .max(60, 'must be at most 60')
+    .default(0.8),
   LOG_LEVEL: z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }).default('info'),
   DATA_DIR: z.string().trim().min(1).default('./data'),
   HTTP_PORT: z.coerce

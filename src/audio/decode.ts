@@ -1,20 +1,20 @@
 import { MPEGDecoder } from 'mpg123-decoder';
 
-/** PCM samples, one array per channel, all the same length (possibly zero). */
+/** Decoded samples of one chunk, one Float32Array per channel (all empty when the chunk held no whole frame). */
 export interface DecodedPcm {
   sampleRate: number;
   channels: Float32Array[];
 }
 
-/** A streaming mp3 decoder: feed it chunks in order; a chunk may yield no samples yet. */
+/** A streaming mp3 decoder: feed it bytes as they arrive, get samples back; `free` releases its WASM memory. */
 export interface Mp3Decoder {
   decode(chunk: Uint8Array): DecodedPcm;
   free(): void;
 }
 
 /**
- * mpg123 compiled to WebAssembly: no system binary, no native build, and it keeps its own frame
- * buffer between chunks, so a file can be decoded as it streams.
+ * mpg123 compiled to WASM: no system binary, and it keeps its own frame buffer between calls, so
+ * chunks may split frames anywhere.
  */
 export async function createMp3Decoder(): Promise<Mp3Decoder> {
   const decoder = new MPEGDecoder();
@@ -22,10 +22,7 @@ export async function createMp3Decoder(): Promise<Mp3Decoder> {
   return {
     decode(chunk) {
       const out = decoder.decode(chunk);
-      return {
-        sampleRate: out.sampleRate,
-        channels: out.samplesDecoded === 0 ? out.channelData.map(() => new Float32Array(0)) : out.channelData,
-      };
+      return { sampleRate: out.sampleRate, channels: out.samplesDecoded === 0 ? [] : out.channelData };
     },
     free: () => decoder.free(),
   };

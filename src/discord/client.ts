@@ -14,12 +14,13 @@ export interface DiscordClientOptions {
 }
 
 /**
- * The discord.js client. The bot needs only the Guilds intent: slash commands arrive as
- * interactions, so no message content or member lists are read.
+ * The discord.js client. Slash commands arrive as interactions, so no message content or member
+ * lists are read: Guilds, plus the non-privileged GuildVoiceStates to know who is in which voice
+ * channel (`/listen`).
  */
 export function createDiscordClient(options: DiscordClientOptions): Client {
   const client = new Client({
-    intents: [GatewayIntentBits.Guilds],
+    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildVoiceStates],
     ...shardOptions(options.shards),
     rest: { ...options.rest, api: options.apiUrl },
     allowedMentions: noPings(),

@@ -21,6 +21,7 @@ import type { CustomId } from './custom-id.js';
 import type { SettingsRepository } from '../store/settings-repository.js';
 import type { TracksRepository } from '../store/tracks-repository.js';
 import type { UsageRepository } from '../store/usage-repository.js';
+import type { VoiceManager } from '../voice/manager.js';
 
 /** What a command handler may use; `createApp` builds it once. */
 export interface CommandContext {
@@ -47,6 +48,8 @@ export interface CommandContext {
   /** This interaction's request ID: in every log line, and the ID of the request it starts. */
   requestId: string;
   logger: Logger;
+  /** Listening sessions in voice channels (`/listen`, Play in voice). */
+  voice: VoiceManager;
 }
 
 /** Every command is a slash command that works in servers only (limits and history are per server). */

@@ -68,6 +68,17 @@ export function trackButtons(
   ];
 }
 
+/** Queues the track where the bot listens in voice (`commands/listen.ts`). */
+export function playInVoiceButton(requestId: string): APIButtonComponent {
+  return {
+    type: ComponentType.Button,
+    style: ButtonStyle.Success,
+    label: 'Play in voice',
+    emoji: { name: '🔊' },
+    custom_id: encodeCustomId('voice', 'play', requestId),
+  };
+}
+
 /** "#42", or a plain phrase for a parent that never got a number. */
 export function trackRef(trackNumber: number | null | undefined): string {
   return trackNumber === null || trackNumber === undefined ? 'an earlier request' : `#${trackNumber}`;
@@ -163,9 +174,11 @@ export function songFields(song: SongDetails | undefined): APIEmbedField[] {
  * what shows more of it (Lyrics; the voice issue's "Play in voice" joins it there).
  */
 function deliveredButtons(job: Job): APIActionRowComponent<APIButtonComponent>[] {
+  // The second row shows more of the track: its words, and playing it in voice.
+  const more = trackButtons(job.id, job.song?.hasLyrics ? ['lyrics'] : []).flatMap((row) => row.components);
   return [
     ...trackButtons(job.id, ['regenerate', 'remix', 'delete']),
-    ...trackButtons(job.id, job.song?.hasLyrics ? ['lyrics'] : []),
+    { type: ComponentType.ActionRow, components: [...more, playInVoiceButton(job.id)] },
   ];
 }
 

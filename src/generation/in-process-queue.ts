@@ -1,6 +1,7 @@
 import type { Logger } from '../log.js';
 import type { FairGate } from './gate.js';
 import { generationOf } from './job.js';
+import type { Lull } from './lull.js';
 import { ProgressThrottle, worthAnEdit } from './progress.js';
 import {
   CANCELLABLE_PHASES,
@@ -26,6 +27,8 @@ export interface InProcessQueueOptions {
   /** Least time between two progress edits of one reply. */
   progressIntervalMs: number;
   observer?: JobObserver;
+  /** When set, a job's work (its place in line, submission, edits) waits for the burst's acknowledgements. */
+  lull?: Lull;
 }
 
 /** One job on its way in this process, with what its steps share. */
@@ -112,7 +115,13 @@ export class InProcessQueue implements JobQueue {
       ),
     };
     this.runs.set(job.id, run);
-    run.work = this.admitThenRun(run)
+    run.work = this.afterLull()
+      .then(() => {
+        if (!this.stopping) return this.admitThenRun(run);
+        // Stopped while it waited: a cancelled job ends as such; any other stays in the ledger
+        // for the next start.
+        return job.cancelledBy === undefined ? undefined : this.options.steps.endCancelled(run);
+      })
       .catch((error: unknown) => {
         logger.error({ err: error }, 'job crashed');
       })
@@ -121,6 +130,11 @@ export class InProcessQueue implements JobQueue {
         // A job left for the next start (shutdown) has not ended.
         if (hasEnded(job)) this.options.observer?.finished(job);
       });
+  }
+
+  /** Acknowledgements first (see `lull.ts`): a burst's are all out before its jobs start work. */
+  private async afterLull(): Promise<void> {
+    await this.options.lull?.quiet();
   }
 
   private async admitThenRun(run: Run): Promise<void> {

@@ -2,7 +2,7 @@ import { ProviderError } from '../aiml/errors.js';
 import type { Logger } from '../log.js';
 import { MinHeap } from './heap.js';
 import type { Clock, Provider } from './ports.js';
-import type { DurationModel, DurationWindow } from './durations.js';
+import { finishedShare, type DurationModel, type DurationWindow } from './durations.js';
 import { firstPollDelay, nextPollDelay, type ScheduleOptions } from './schedule.js';
 
 export type TrackOutcome =
@@ -294,8 +294,14 @@ export async function checkGeneration(
 
   const now = deps.clock.now();
   if (result?.kind === 'completed') {
-    // It finished between the previous check and this one; the middle is the best guess.
-    const durationMs = (previousPollAt + pollAt) / 2 - state.startedAt;
+    // It finished between the previous check and this one; the middle is the best guess. Found at
+    // the first check, it finished after the start of its window, not just after submission: the
+    // middle of the whole wait would teach the model that jobs take half as long as they do.
+    const since = Math.min(
+      pollAt,
+      Math.max(previousPollAt, state.window === undefined ? 0 : state.startedAt + state.window.lowMs),
+    );
+    const durationMs = (since + pollAt) / 2 - state.startedAt;
     if (state.lengthSeconds !== undefined) deps.durations?.add(state.lengthSeconds, durationMs);
     return { outcome: { ...result, durationMs } };
   }
@@ -320,18 +326,19 @@ export async function checkGeneration(
 }
 
 /**
- * The chance that a job finished since its last check. With a learned window, finishing times are
- * taken as spread evenly across it; without one, the share of the job's life not yet looked at.
+ * The chance that a job finished since its last check. With a learned window, from the predicted
+ * distribution of its finish time; without one, the share of the job's life not yet looked at.
  */
 function finishChance(entry: Entry, now: number): number {
   const { window } = entry;
   if (window === undefined) return (now - entry.lastPollAt) / Math.max(1, now - entry.startedAt);
-  const spread = Math.max(1, window.highMs - window.lowMs);
-  const cdf = (at: number) => Math.min(1, Math.max(0, (at - entry.startedAt - window.lowMs) / spread));
-  const before = cdf(entry.lastPollAt);
+  const before = finishedShare(window, entry.lastPollAt - entry.startedAt);
   // A job that outlived its window: still worth a look now and then, less than a likely one.
-  if (before >= 1) return 0.05 * Math.min(1, (now - entry.lastPollAt) / spread);
-  return (cdf(now) - before) / (1 - before);
+  if (before >= 1) {
+    const spread = Math.max(1, window.highMs - window.lowMs);
+    return 0.05 * Math.min(1, (now - entry.lastPollAt) / spread);
+  }
+  return (finishedShare(window, now - entry.startedAt) - before) / (1 - before);
 }
 
 /**

@@ -43,95 +43,201 @@ export type Reservation =
   | { ok: true; lengthSeconds: number; queued: boolean; settings: GuildSettings }
   | { ok: false; refusal: Extract<Decision, { allowed: false }> };
 
+export interface ReserverOptions {
+  /** Most reservations in one transaction, and most of them from one server. */
+  maxBatch?: number;
+  maxPerGuild?: number;
+}
+
+interface Waiting {
+  request: ReservationRequest;
+  resolve: (reservation: Reservation) => void;
+  reject: (error: unknown) => void;
+}
+
 /**
- * Reserves through `reserveSlot`, one server's requests at a time in this process. The lock that
- * keeps one server's reservations in order is taken inside a transaction, and a transaction holds
- * a pooled connection while it waits: fifty requests from one server would otherwise take every
- * connection and stall everyone else's acknowledgements behind them. In line here they wait holding
- * nothing, and other servers' reservations go straight through.
+ * Group commit: the reservations that arrive while one transaction runs (in a burst, the whole of
+ * one event-loop turn's interactions) go together in the next, checked one after another inside
+ * it, so each sees the rows of those before it and every limit stays exact. A burst then costs a
+ * few transactions rather than one each, with the server's settings and blocked words read once
+ * per transaction.
+ *
+ * One transaction at a time in this process: waiting requests hold no pooled connection, so fifty
+ * requests from one server cannot take every connection and stall everyone else's
+ * acknowledgements. A server gets at most `maxPerGuild` places in one transaction, so a flood from
+ * one server is spread over several and another server's request goes in the first.
  */
-export function createReserver(db: Db): (request: ReservationRequest) => Promise<Reservation> {
-  const lines = new Map<string, Promise<unknown>>();
-  return (request) => {
-    const ahead = lines.get(request.guildId) ?? Promise.resolve();
-    const reservation = ahead.then(() => reserveSlot(db, request));
-    const tail = reservation.catch(() => undefined);
-    lines.set(request.guildId, tail);
-    void tail.then(() => {
-      if (lines.get(request.guildId) === tail) lines.delete(request.guildId);
-    });
-    return reservation;
+export function createReserver(
+  db: Db,
+  options: ReserverOptions = {},
+): (request: ReservationRequest) => Promise<Reservation> {
+  const maxBatch = options.maxBatch ?? 256;
+  const maxPerGuild = options.maxPerGuild ?? 8;
+  let waiting: Waiting[] = [];
+  let running = false;
+
+  const takeBatch = (): Waiting[] => {
+    const batch: Waiting[] = [];
+    const rest: Waiting[] = [];
+    const perGuild = new Map<string, number>();
+    for (const each of waiting) {
+      const count = perGuild.get(each.request.guildId) ?? 0;
+      if (batch.length < maxBatch && count < maxPerGuild) {
+        batch.push(each);
+        perGuild.set(each.request.guildId, count + 1);
+      } else {
+        rest.push(each);
+      }
+    }
+    waiting = rest;
+    return batch;
   };
+
+  const drain = async () => {
+    running = true;
+    try {
+      // Let the rest of this turn's interactions join the first transaction.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      while (waiting.length > 0) {
+        const batch = takeBatch();
+        try {
+          const reservations = await reserveSlots(
+            db,
+            batch.map((each) => each.request),
+          );
+          batch.forEach((each, i) => {
+            const reservation = reservations[i];
+            if (reservation) each.resolve(reservation);
+            else each.reject(new Error('no reservation came back for this request'));
+          });
+        } catch {
+          // One bad request (a duplicate ID, say) must not fail the rest: the transaction rolled
+          // back, so each goes again on its own, and only its own error reaches its caller.
+          for (const each of batch) {
+            await reserveSlots(db, [each.request]).then(
+              ([reservation]) =>
+                reservation ? each.resolve(reservation) : each.reject(new Error('no reservation')),
+              each.reject,
+            );
+          }
+        }
+      }
+    } finally {
+      running = false;
+    }
+  };
+
+  return (request) =>
+    new Promise<Reservation>((resolve, reject) => {
+      waiting.push({ request, resolve, reject });
+      if (!running) void drain();
+    });
+}
+
+/** One reservation in a transaction of its own (see `reserveSlots`). */
+export async function reserveSlot(db: Db, request: ReservationRequest): Promise<Reservation> {
+  const [reservation] = await reserveSlots(db, [request]);
+  if (!reservation) throw new Error('no reservation came back for this request');
+  return reservation;
 }
 
 /**
  * Checks every limit and writes the ledger row in one transaction, so concurrent requests cannot
  * all read "2 of 3 used" and all go ahead: `lockGuild` serialises the reservations of one server
- * (SQLite's `begin immediate`, or a PostgreSQL advisory lock), across processes too.
+ * (SQLite's `begin immediate`, or a PostgreSQL advisory lock), across processes too. Several
+ * requests go in order in one transaction; each reads the usage after the rows of those before it.
+ * The servers are locked in sorted order, so two processes' transactions cannot deadlock.
  */
-export async function reserveSlot(db: Db, request: ReservationRequest): Promise<Reservation> {
+export async function reserveSlots(db: Db, requests: readonly ReservationRequest[]): Promise<Reservation[]> {
+  if (requests.length === 0) return [];
   return db.transaction().execute(async (trx) => {
-    await lockGuild(trx, request.guildId);
+    const guildIds = [...new Set(requests.map((request) => request.guildId))].sort();
+    for (const guildId of guildIds) await lockGuild(trx, guildId);
     const settingsRepository = createSettingsRepository(trx);
     const usage = createUsageRepository(trx);
-    const settings = await settingsRepository.get(request.guildId);
-    const lengthSeconds = request.lengthSeconds ?? settings.defaultLengthSeconds;
-    const dayStart = utcDayStart(request.now);
-    const [usageNow, blockedWords] = await Promise.all([
-      usage.limitsSnapshot(request.guildId, request.userId, {
-        dayStart,
-        monthStart: utcMonthStart(request.now),
-        // The cooldown can be at most a day, so an older request cannot matter.
-        lastRequestSince: request.now - MAX_COOLDOWN_MS,
-      }),
-      settingsRepository.blockedWords(request.guildId),
-    ]);
-    const decision = checkRequest({
-      settings,
-      usage: usageNow,
-      request: { prompt: request.prompt, lengthSeconds },
-      memberRoleIds: request.memberRoleIds,
-      blockedWords,
-      now: request.now,
-    });
-    if (!decision.allowed) return { ok: false, refusal: decision };
-    await usage.insert({
-      id: request.id,
-      guild_id: request.guildId,
-      channel_id: request.channelId,
-      user_id: request.userId,
-      prompt: request.prompt,
-      length_seconds: lengthSeconds,
-      status: 'queued',
-      generation_id: null,
-      credits_used: null,
-      requested_at: request.now,
-      submitted_at: null,
-      completed_at: null,
-      error: null,
-      application_id: request.reply.applicationId,
-      interaction_token: request.reply.interactionToken,
-      upload_limit_bytes: request.reply.uploadLimitBytes,
-      reply_message_id: null,
-      delivery: null,
-      kind: request.kind,
-      parent_id: request.parentId ?? null,
-      track_number: null,
-      actual_seconds: null,
-      generation_ms: null,
-      deleted_at: null,
-      deleted_by: null,
-      style: request.song?.style ?? null,
-      lyrics: request.song?.lyrics ?? null,
-      vocals: request.song?.vocals ?? null,
-      prefs_applied: request.song?.prefsApplied ?? null,
-      source_message_id: request.song?.credit?.messageId ?? null,
-      source_channel_id: request.song?.credit?.channelId ?? null,
-      source_author_id: request.song?.credit?.authorId ?? null,
-      source_author_name: request.song?.credit?.authorName ?? null,
-    });
-    return { ok: true, lengthSeconds, queued: decision.queued, settings };
+    // Read once per server: the lock keeps them from changing under this transaction.
+    const perGuild = new Map(
+      await Promise.all(
+        guildIds.map(
+          async (guildId) =>
+            [
+              guildId,
+              {
+                settings: await settingsRepository.get(guildId),
+                blockedWords: await settingsRepository.blockedWords(guildId),
+              },
+            ] as const,
+        ),
+      ),
+    );
+    const reservations: Reservation[] = [];
+    for (const request of requests) {
+      const server = perGuild.get(request.guildId);
+      if (!server) throw new Error(`server ${request.guildId} was not read`);
+      reservations.push(await reserveOne(usage, server.settings, server.blockedWords, request));
+    }
+    return reservations;
   });
+}
+
+async function reserveOne(
+  usage: ReturnType<typeof createUsageRepository>,
+  settings: GuildSettings,
+  blockedWords: readonly string[],
+  request: ReservationRequest,
+): Promise<Reservation> {
+  const lengthSeconds = request.lengthSeconds ?? settings.defaultLengthSeconds;
+  const usageNow = await usage.limitsSnapshot(request.guildId, request.userId, {
+    dayStart: utcDayStart(request.now),
+    monthStart: utcMonthStart(request.now),
+    // The cooldown can be at most a day, so an older request cannot matter.
+    lastRequestSince: request.now - MAX_COOLDOWN_MS,
+  });
+  const decision = checkRequest({
+    settings,
+    usage: usageNow,
+    request: { prompt: request.prompt, lengthSeconds },
+    memberRoleIds: request.memberRoleIds,
+    blockedWords,
+    now: request.now,
+  });
+  if (!decision.allowed) return { ok: false, refusal: decision };
+  await usage.insert({
+    id: request.id,
+    guild_id: request.guildId,
+    channel_id: request.channelId,
+    user_id: request.userId,
+    prompt: request.prompt,
+    length_seconds: lengthSeconds,
+    status: 'queued',
+    generation_id: null,
+    credits_used: null,
+    requested_at: request.now,
+    submitted_at: null,
+    completed_at: null,
+    error: null,
+    application_id: request.reply.applicationId,
+    interaction_token: request.reply.interactionToken,
+    upload_limit_bytes: request.reply.uploadLimitBytes,
+    reply_message_id: null,
+    delivery: null,
+    kind: request.kind,
+    parent_id: request.parentId ?? null,
+    track_number: null,
+    actual_seconds: null,
+    generation_ms: null,
+    deleted_at: null,
+    deleted_by: null,
+    style: request.song?.style ?? null,
+    lyrics: request.song?.lyrics ?? null,
+    vocals: request.song?.vocals ?? null,
+    prefs_applied: request.song?.prefsApplied ?? null,
+    source_message_id: request.song?.credit?.messageId ?? null,
+    source_channel_id: request.song?.credit?.channelId ?? null,
+    source_author_id: request.song?.credit?.authorId ?? null,
+    source_author_name: request.song?.credit?.authorName ?? null,
+  });
+  return { ok: true, lengthSeconds, queued: decision.queued, settings };
 }
 
 export interface DraftReservationRequest {

@@ -219,6 +219,35 @@ const migrations: Record<string, Migration> = {
       await addNullableColumns(db, 'settings_changes', [['source', 'text']]);
     },
   },
+  // Listening sessions and their queues, so a restart rejoins and plays the rest (issue 17).
+  '007_voice': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('voice_sessions')
+        .addColumn('guild_id', 'text', (c) => c.primaryKey())
+        .addColumn('voice_channel_id', 'text', (c) => c.notNull())
+        .addColumn('text_channel_id', 'text', (c) => c.notNull())
+        .addColumn('started_by', 'text', (c) => c.notNull())
+        .addColumn('status_message_id', 'text')
+        .addColumn('started_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('voice_queue')
+        .addColumn('id', isPostgres(db) ? 'serial' : 'integer', (c) =>
+          isPostgres(db) ? c.primaryKey() : c.primaryKey().autoIncrement(),
+        )
+        .addColumn('guild_id', 'text', (c) => c.notNull())
+        .addColumn('track_id', 'text', (c) => c.notNull())
+        .addColumn('requested_by', 'text', (c) => c.notNull())
+        .addColumn('added_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('voice_queue_guild')
+        .on('voice_queue')
+        .columns(['guild_id', 'id'])
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

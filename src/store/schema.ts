@@ -155,7 +155,30 @@ export interface WebSessionsTable {
   expires_at: number;
 }
 
+/** A server where the bot is listening: where it plays and where its now-playing line is. */
+export interface VoiceSessionsTable {
+  guild_id: string;
+  voice_channel_id: string;
+  text_channel_id: string;
+  started_by: string;
+  status_message_id: string | null;
+  started_at: number;
+}
+
+/** A server's listening queue in order of `id`; the first row is the track playing. */
+export interface VoiceQueueTable {
+  id: Generated<number>;
+  guild_id: string;
+  /** The usage row (request ID) of the track. */
+  track_id: string;
+  /** Who queued it: the requester for a delivery, the clicker for Play in voice. */
+  requested_by: string;
+  added_at: number;
+}
+
 export interface Schema {
+  voice_sessions: VoiceSessionsTable;
+  voice_queue: VoiceQueueTable;
   guild_settings: GuildSettingsTable;
   settings_changes: SettingsChangesTable;
   blocked_words: BlockedWordsTable;

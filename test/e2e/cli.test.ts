@@ -110,7 +110,7 @@ describe('entry points', { timeout: 90_000 }, () => {
       DEV_GUILD_ID: guildId,
     });
     expect(result.stdout).toContain(
-      `Registered 7 command(s) for server ${guildId}: /music, /compose, /lyrics, /tracks, /music-settings, /music-prefs, “Make a track from this” (message menu)`,
+      `Registered 8 command(s) for server ${guildId}: /music, /compose, /lyrics, /tracks, /music-settings, /music-prefs, /listen, “Make a track from this” (message menu)`,
     );
     expect(result.code).toBe(0);
     const registered = discord.commands.guild.get(guildId) as {
@@ -125,6 +125,7 @@ describe('entry points', { timeout: 90_000 }, () => {
       'tracks',
       'music-settings',
       'music-prefs',
+      'listen',
       'Make a track from this',
     ]);
     // Only members with Manage Server see the settings command by default.
@@ -149,7 +150,7 @@ describe('entry points', { timeout: 90_000 }, () => {
       }),
       expect.objectContaining({ name: 'instrumental', type: ApplicationCommandOptionType.Boolean }),
     ]);
-    expect(registered[6]).toMatchObject({ type: 3, contexts: [0] });
+    expect(registered[7]).toMatchObject({ type: 3, contexts: [0] });
     expect(discord.commands.global).toEqual([]);
   });
 
@@ -168,6 +169,7 @@ describe('entry points', { timeout: 90_000 }, () => {
       'tracks',
       'music-settings',
       'music-prefs',
+      'listen',
       'Make a track from this',
     ]);
   });

@@ -104,6 +104,12 @@ describe('/music end to end', () => {
           expect.objectContaining({ type: 2, label, custom_id: `track:${label.toLowerCase()}:${row.id}` }),
         ),
       },
+      {
+        type: 1,
+        components: [
+          expect.objectContaining({ type: 2, label: 'Play in voice', custom_id: `voice:play:${row.id}` }),
+        ],
+      },
     ]);
     expect(bodyOf(final).allowed_mentions).toEqual({ parse: [] });
 

@@ -166,7 +166,7 @@ describe('lyrics drafts', () => {
     // The track's own buttons, then a second row that shows more of it.
     expect(card.components?.map((row) => row.components.map((c) => c.label))).toEqual([
       ['Regenerate', 'Remix', 'Delete'],
-      ['Lyrics'],
+      ['Lyrics', 'Play in voice'],
     ]);
 
     const lyricsButton = card.components![1]!.components[0]!.custom_id!;
@@ -190,7 +190,7 @@ describe('lyrics drafts', () => {
     const retake = await embedEdit(h, again.token);
     expect((creates(h)[1]?.body as { prompt: string }).prompt).toBe(prompt);
     expect(fields(retake.embeds?.[0]).Style).toBe('Sea shanty');
-    expect(retake.components?.[1]?.components.map((c) => c.label)).toEqual(['Lyrics']);
+    expect(retake.components?.[1]?.components.map((c) => c.label)).toEqual(['Lyrics', 'Play in voice']);
   });
 
   it('Redraft makes a new draft message with the same buttons from the same idea', async () => {

@@ -231,3 +231,63 @@ describe('fake Discord, driven by the real discord.js client', () => {
     expect(fake.commands.global).toEqual(result);
   });
 });
+
+describe('fake Discord voice states, driven by the real discord.js client', () => {
+  it('sends voice states in GUILD_CREATE and VOICE_STATE_UPDATE, and answers op 4 with the bot’s state and a voice server', async () => {
+    const guild = {
+      id: '100000000000000101',
+      channels: [
+        { id: '100000000000000102', type: 0 },
+        { id: '100000000000000103', name: 'Lounge', type: 2 },
+      ],
+      voiceStates: [{ userId: '200000000000000001', channelId: '100000000000000103' }],
+    };
+    const voiceFake = await FakeDiscord.start({
+      guilds: [guild],
+      voice: { endpoint: '127.0.0.1:1', issueToken: () => 'voice-token', disconnect: () => undefined },
+    });
+    const voiceClient = new Client({
+      intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildVoiceStates],
+      rest: { api: voiceFake.apiUrl, retries: 0, timeout: 2_000 },
+    });
+    try {
+      const ready = new Promise<void>((resolve) => voiceClient.once(Events.ClientReady, () => resolve()));
+      await voiceClient.login(voiceFake.token);
+      await ready;
+      const cached = voiceClient.guilds.cache.get(guild.id)!;
+      expect(cached.voiceStates.cache.get('200000000000000001')?.channelId).toBe('100000000000000103');
+      expect(cached.members.me?.id).toBe(voiceFake.applicationId);
+
+      const moved = new Promise((resolve) =>
+        voiceClient.once(Events.VoiceStateUpdate, (_, after) => resolve(after.channelId)),
+      );
+      voiceFake.setVoiceState(guild.id, '200000000000000001', null);
+      expect(await moved).toBeNull();
+
+      const dispatches: { t: string; d: Record<string, unknown> }[] = [];
+      voiceClient.on(Events.Raw, (packet: { t: string; d: Record<string, unknown> }) => {
+        if (packet.t.startsWith('VOICE_')) dispatches.push(packet);
+      });
+      const shard = voiceClient.ws.shards.first()!;
+      shard.send({
+        op: 4,
+        d: { guild_id: guild.id, channel_id: '100000000000000103', self_mute: false, self_deaf: true },
+      });
+      await voiceFake.waitForVoiceRequest((r) => r.channelId === '100000000000000103');
+      await new Promise<void>((resolve) => {
+        const check = () => (dispatches.length >= 2 ? resolve() : setTimeout(check, 5));
+        check();
+      });
+      expect(dispatches.map((p) => p.t)).toEqual(['VOICE_STATE_UPDATE', 'VOICE_SERVER_UPDATE']);
+      expect(dispatches[0]?.d).toMatchObject({
+        user_id: voiceFake.applicationId,
+        channel_id: '100000000000000103',
+        self_deaf: true,
+      });
+      expect(dispatches[1]?.d).toEqual({ token: 'voice-token', guild_id: guild.id, endpoint: '127.0.0.1:1' });
+    } finally {
+      await voiceClient.destroy();
+      await voiceFake.close();
+    }
+  });
+});

@@ -13,7 +13,16 @@ import { WebSocketServer, type WebSocket } from 'ws';
 export interface FakeGuild {
   id: string;
   name?: string;
-  channels?: { id: string; name?: string; type?: number }[];
+  /** Type 0 is a text channel, 2 a voice channel (default 0). */
+  channels?: {
+    id: string;
+    name?: string;
+    type?: number;
+    /** Channel overwrites as Discord sends them: `type` 0 for a role, 1 for a member. */
+    permission_overwrites?: { id: string; type: 0 | 1; allow: string; deny: string }[];
+  }[];
+  /** Members already in voice channels when the bot connects (sent in GUILD_CREATE). */
+  voiceStates?: { userId: string; channelId: string; bot?: boolean }[];
   /** Roles beyond @everyone (whose ID is the guild's and whose permissions are `everyonePermissions`). */
   roles?: { id: string; name?: string; permissions: string }[];
   everyonePermissions?: string;
@@ -34,6 +43,22 @@ export interface FakeMember {
   nick?: string;
 }
 
+/** Where the gateway's op 4 sends the bot: the fake voice server's address and its tokens. */
+export interface VoiceBackend {
+  readonly endpoint: string;
+  issueToken(guildId: string, userId: string): string;
+  disconnect(guildId: string, code?: number): void;
+}
+
+/** The bot's gateway op 4, as received. */
+export interface VoiceStateRequest {
+  at: number;
+  guildId: string;
+  channelId: string | null;
+  selfDeaf: boolean;
+  selfMute: boolean;
+}
+
 export interface FakeDiscordOptions {
   token?: string;
   applicationId?: string;
@@ -43,6 +68,8 @@ export interface FakeDiscordOptions {
   recommendedShards?: number;
   /** The OAuth2 client secret the token endpoint accepts. */
   clientSecret?: string;
+  /** The voice server op 4 points the bot at. */
+  voice?: VoiceBackend;
 }
 
 export interface RecordedFile {
@@ -190,6 +217,12 @@ export class FakeDiscord {
   readonly dispatched: DispatchedInteraction[] = [];
   readonly messages = new Map<string, FakeMessage>();
   readonly commands: { global: unknown[]; guild: Map<string, unknown[]> } = { global: [], guild: new Map() };
+  /** Every op 4 (voice state update) the bot sent, in order. */
+  readonly voiceRequests: VoiceStateRequest[] = [];
+  /** Who is in which voice channel, by guild then user. */
+  private readonly voiceStates = new Map<string, Map<string, { channelId: string; bot: boolean }>>();
+  private voice: VoiceBackend | undefined;
+  private readonly voiceWaiters = new Set<() => void>();
   readonly token: string;
   readonly applicationId: string;
   readonly apiUrl: string;
@@ -242,6 +275,13 @@ export class FakeDiscord {
     this.recommendedShards = options.recommendedShards ?? 1;
     this.clientSecret = options.clientSecret ?? 'fake-client-secret';
     this.apiUrl = `${baseUrl}/api`;
+    this.voice = options.voice;
+    for (const guild of this.guilds) {
+      const states = new Map<string, { channelId: string; bot: boolean }>();
+      for (const state of guild.voiceStates ?? [])
+        states.set(state.userId, { channelId: state.channelId, bot: state.bot ?? false });
+      this.voiceStates.set(guild.id, states);
+    }
   }
 
   static async start(options: FakeDiscordOptions = {}): Promise<FakeDiscord> {
@@ -505,6 +545,166 @@ export class FakeDiscord {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  // ---------------------------------------------------------------- voice
+
+  /** Points op 4 at a (new) voice server. */
+  useVoice(voice: VoiceBackend): void {
+    this.voice = voice;
+  }
+
+  /** The voice channel a user is in, as the fake knows it. */
+  voiceChannelOf(guildId: string, userId: string): string | undefined {
+    return this.voiceStates.get(guildId)?.get(userId)?.channelId;
+  }
+
+  /** A member joins, moves to, or (null) leaves a voice channel: VOICE_STATE_UPDATE to the bot. */
+  setVoiceState(guildId: string, userId: string, channelId: string | null, bot = false): void {
+    this.applyVoiceState(guildId, userId, channelId, bot, `member-session-${userId}`);
+  }
+
+  /** A moderator disconnects the bot from voice: its state goes to no channel and the voice server closes with 4014. */
+  kickBotFromVoice(guildId: string): void {
+    this.applyVoiceState(guildId, this.applicationId, null, true, this.botVoiceSession);
+    this.voice?.disconnect(guildId, 4014);
+  }
+
+  /** A moderator drags the bot into another voice channel: only its voice state changes. */
+  moveBotInVoice(guildId: string, channelId: string): void {
+    this.applyVoiceState(guildId, this.applicationId, channelId, true, this.botVoiceSession);
+  }
+
+  /** Resolves once the bot's op 4 requests satisfy `check`. */
+  waitForVoiceRequest(
+    check: (r: VoiceStateRequest) => boolean,
+    timeoutMs = 15_000,
+  ): Promise<VoiceStateRequest> {
+    const find = () => this.voiceRequests.find(check);
+    const found = find();
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const waiter = () => {
+        const hit = find();
+        if (!hit) return;
+        clearTimeout(timer);
+        this.voiceWaiters.delete(waiter);
+        resolve(hit);
+      };
+      const timer = setTimeout(() => {
+        this.voiceWaiters.delete(waiter);
+        reject(
+          new Error(
+            `fake Discord: no matching voice request within ${timeoutMs} ms; saw ${JSON.stringify(this.voiceRequests)}`,
+          ),
+        );
+      }, timeoutMs);
+      this.voiceWaiters.add(waiter);
+    });
+  }
+
+  private botVoiceSession = 'bot-voice-session';
+
+  private voiceStatesOf(guildId: string): Map<string, { channelId: string; bot: boolean }> {
+    return this.voiceStates.get(guildId) ?? new Map<string, { channelId: string; bot: boolean }>();
+  }
+
+  private onVoiceStateRequest(ws: WebSocket, d: Json): void {
+    const guildId = String(d.guild_id);
+    const channelId = typeof d.channel_id === 'string' ? d.channel_id : null;
+    const guild = this.guilds.find((g) => g.id === guildId);
+    if (!guild) return;
+    this.voiceRequests.push({
+      at: Date.now(),
+      guildId,
+      channelId,
+      selfDeaf: d.self_deaf === true,
+      selfMute: d.self_mute === true,
+    });
+    for (const waiter of [...this.voiceWaiters]) waiter();
+    // The voice session ID is the gateway session's, as on Discord.
+    this.botVoiceSession = [...this.shardBySession.keys()].at(-1) ?? this.botVoiceSession;
+    if (channelId !== null && !guild.channels?.some((c) => c.id === channelId && c.type === 2)) return;
+    this.applyVoiceState(guildId, this.applicationId, channelId, true, this.botVoiceSession, ws, d);
+    if (channelId !== null && this.voice) {
+      this.send(ws, {
+        op: 0,
+        t: 'VOICE_SERVER_UPDATE',
+        s: ++this.sequence,
+        d: {
+          token: this.voice.issueToken(guildId, this.applicationId),
+          guild_id: guildId,
+          endpoint: this.voice.endpoint,
+        },
+      });
+    }
+  }
+
+  private applyVoiceState(
+    guildId: string,
+    userId: string,
+    channelId: string | null,
+    bot: boolean,
+    sessionId: string,
+    only?: WebSocket,
+    flags: Json = {},
+  ): void {
+    const states = this.voiceStates.get(guildId);
+    if (!states) throw new Error(`fake Discord: unknown guild ${guildId}`);
+    if (channelId === null) states.delete(userId);
+    else states.set(userId, { channelId, bot });
+    const d = {
+      ...this.voiceStatePayload(guildId, userId, channelId, bot, sessionId),
+      self_deaf: flags.self_deaf === true,
+      self_mute: flags.self_mute === true,
+    };
+    if (only) this.send(only, { op: 0, t: 'VOICE_STATE_UPDATE', s: ++this.sequence, d });
+    else this.dispatchToGuild(guildId, 'VOICE_STATE_UPDATE', d);
+  }
+
+  private voiceStatePayload(
+    guildId: string,
+    userId: string,
+    channelId: string | null,
+    bot: boolean,
+    sessionId: string,
+  ): Json {
+    return {
+      guild_id: guildId,
+      channel_id: channelId,
+      user_id: userId,
+      member: this.memberPayload(userId, bot),
+      session_id: sessionId,
+      deaf: false,
+      mute: false,
+      self_deaf: false,
+      self_mute: false,
+      self_video: false,
+      suppress: false,
+      request_to_speak_timestamp: null,
+    };
+  }
+
+  private memberPayload(userId: string, bot: boolean): Json {
+    return {
+      user: {
+        id: userId,
+        username: userId === this.applicationId ? 'Tracksmith' : `member-${userId.slice(-4)}`,
+        discriminator: '0',
+        global_name: null,
+        avatar: null,
+        bot,
+      },
+      roles: [],
+      joined_at: '2024-01-01T00:00:00.000Z',
+      deaf: false,
+      mute: false,
+      flags: 0,
+      avatar: null,
+      nick: null,
+      premium_since: null,
+      pending: false,
+    };
+  }
+
   // ---------------------------------------------------------------- gateway
 
   private onSocket(ws: WebSocket): void {
@@ -558,6 +758,9 @@ export class FakeDiscord {
         }
         return;
       }
+      case 4:
+        this.onVoiceStateRequest(ws, frame.d ?? {});
+        return;
       case 6:
         this.identified.set(ws, this.shardBySession.get(String(frame.d?.session_id)) ?? [0, 1]);
         this.send(ws, { op: 0, t: 'RESUMED', s: ++this.sequence, d: {} });
@@ -1246,16 +1449,25 @@ export class FakeDiscord {
       large: false,
       unavailable: false,
       member_count: 2,
-      voice_states: [],
-      members: [],
+      voice_states: [...this.voiceStatesOf(guild.id)].map(([userId, state]) =>
+        this.voiceStatePayload(guild.id, userId, state.channelId, state.bot, `member-session-${userId}`),
+      ),
+      // The bot's own member comes first, as on Discord: discord.js computes its permissions from it.
+      members: [
+        this.memberPayload(this.applicationId, true),
+        ...[...this.voiceStatesOf(guild.id)]
+          .filter(([userId]) => userId !== this.applicationId)
+          .map(([userId, state]) => this.memberPayload(userId, state.bot)),
+      ],
       channels: (guild.channels ?? []).map((c, position) => ({
         id: c.id,
         type: c.type ?? 0,
         name: c.name ?? 'general',
         guild_id: guild.id,
         position,
-        permission_overwrites: [],
+        permission_overwrites: c.permission_overwrites ?? [],
         nsfw: false,
+        ...(c.type === 2 ? { bitrate: 64_000, user_limit: 0, rtc_region: null } : {}),
         parent_id: null,
         topic: null,
         last_message_id: null,

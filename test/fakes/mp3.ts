@@ -14,6 +14,17 @@ export interface Mp3Options {
   title?: string;
   /** An audible tone rather than digital silence (default true). */
   tone?: boolean;
+  /**
+   * Which spectral line of the first subband carries the tone: an odd number from 1 to 35; line k
+   * sounds at about (k + 0.5) × 38.3 Hz (`toneHz`). Default 11 (440 Hz). Tests that must tell
+   * tracks apart by ear give each a different line.
+   */
+  toneLine?: number;
+}
+
+/** The frequency a tone on spectral line `line` sounds at: the centre of that MDCT bin. */
+export function toneHz(line: number): number {
+  return ((line + 0.5) * SAMPLE_RATE) / 2 / 576;
 }
 
 export const SAMPLE_RATE = 44_100;
@@ -47,10 +58,19 @@ export function mp3FrameLengths(frames: number, bitrateKbps: 128 | 192 | 320): n
 }
 
 export function makeMp3(options: Mp3Options): Buffer {
-  const { seconds, bitrateKbps = 128, id3 = true, title = defaultTitle, tone = true } = options;
+  const {
+    seconds,
+    bitrateKbps = 128,
+    id3 = true,
+    title = defaultTitle,
+    tone = true,
+    toneLine = 11,
+  } = options;
   if (!Number.isFinite(seconds) || seconds <= 0)
     throw new RangeError(`seconds must be positive, got ${seconds}`);
   if (!(bitrateKbps in bitrateIndex)) throw new RangeError(`unsupported bitrate ${String(bitrateKbps)} kbps`);
+  if (!Number.isInteger(toneLine) || toneLine < 1 || toneLine > 35 || toneLine % 2 === 0)
+    throw new RangeError(`toneLine must be an odd number from 1 to 35, got ${toneLine}`);
 
   const audioFrames = mp3FrameCount(seconds);
   const lengths = mp3FrameLengths(audioFrames + 1, bitrateKbps);
@@ -69,7 +89,7 @@ export function makeMp3(options: Mp3Options): Buffer {
     if (!frame) {
       frame = Buffer.alloc(baseLength + (padded ? 1 : 0));
       writeHeader(frame, bitrateKbps, padded);
-      if (tone) writeToneGranules(frame, negative);
+      if (tone) writeToneGranules(frame, negative, toneLine);
       templates.set(key, frame);
     }
     return frame;
@@ -114,11 +134,11 @@ function writeHeader(frame: Buffer, bitrateKbps: 128 | 192 | 320, padded: boolea
 
 /**
  * Side information and main data for two granules, each with a single quantised spectral line. Line 11
- * of subband 0 sits at (11 + 0.5) * 22050 / 576 ≈ 440 Hz. Everything is self-contained in the frame
+ * of subband 0 sits at (11 + 0.5) * 22050 / 576 ≈ 440 Hz; region 0 covers lines up to 35. Everything is self-contained in the frame
  * (main_data_begin = 0, no scale factors), so a decoder may start at any frame.
  */
-function writeToneGranules(frame: Buffer, negative: boolean): void {
-  const bigValuePairs = 6; // lines 0..11, the last pair being (0, 1)
+function writeToneGranules(frame: Buffer, negative: boolean, line: number): void {
+  const bigValuePairs = (line + 1) / 2; // lines 0..line, the last pair being (0, 1)
   const granuleBits = bigValuePairs - 1 + 3 + 1; // five '1' codes for (0,0), '001' for (0,1), a sign bit
   // Each step of 4 doubles the amplitude; 198 puts the tone near -21 dBFS, clearly audible, far from clipping.
   const globalGain = 198;

@@ -1,17 +1,20 @@
 /**
- * One of several processes racing to reserve slots in one SQLite file (see store.test.ts).
+ * One of several processes racing to reserve slots in one store (see store.test.ts).
  * Usage: tsx reserve-process.ts <database-url> <first-id> <count> <start-at-ms>
  */
-import { reserveSlot } from '../../src/limits/reserve.js';
+import { createReserver } from '../../src/limits/reserve.js';
 import { openDatabase } from '../../src/store/db.js';
 
 const [url, first, count, startAt] = process.argv.slice(2);
 const store = await openDatabase({ url, dataDir: '.' });
 // Start together with the other processes so their transactions really overlap.
 await new Promise((resolve) => setTimeout(resolve, Math.max(0, Number(startAt) - Date.now())));
+// Through the group-committing reserver, as the bot reserves: each process's burst goes in batches
+// whose transactions race those of the other processes.
+const reserve = createReserver(store.db);
 const results = await Promise.all(
   Array.from({ length: Number(count) }, (_, i) =>
-    reserveSlot(store.db, {
+    reserve({
       id: `p-${first}-${i}`,
       guildId: '100000000000000001',
       channelId: '100000000000000002',

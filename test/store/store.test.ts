@@ -195,6 +195,65 @@ describe.each(['sqlite', 'postgres'] as const)('store on %s', (dialect) => {
     expect(done.filter((d) => d.startsWith('flood'))).toEqual(flood.map((_, i) => `flood-${i}`));
   });
 
+  it('group commit: a burst through the reserver keeps every limit exact, in arrival order', async () => {
+    const { db } = await open();
+    const settings = createSettingsRepository(db);
+    await settings.update(guild, { userDaily: 3, guildDaily: 5 }, moderator, now);
+    const reserve = createReserver(db);
+    const other = '100000000000000009';
+    // One turn's worth: a member asking 6 times, four more members, and another server.
+    const burst = [
+      ...Array.from({ length: 6 }, (_, i) => request(i)),
+      ...Array.from({ length: 4 }, (_, i) =>
+        request(10 + i, { userId: `2000000000000005${String(i).padStart(2, '0')}` }),
+      ),
+      ...Array.from({ length: 3 }, (_, i) => request(20 + i, { guildId: other })),
+    ];
+    const results = await Promise.all(burst.map((each) => reserve(each)));
+    // The member's first three, then two more members up to the server's five; the rest refused,
+    // each for the limit it met first. The other server is not counted against this one.
+    expect(results.map((r) => (r.ok ? 'ok' : r.refusal.limit))).toEqual([
+      'ok',
+      'ok',
+      'ok',
+      'user-daily',
+      'user-daily',
+      'user-daily',
+      'ok',
+      'ok',
+      'guild-daily',
+      'guild-daily',
+      'ok',
+      'ok',
+      'ok',
+    ]);
+    const rows = await db.selectFrom('usage').select(['id', 'guild_id']).orderBy('id').execute();
+    expect(rows.map((row) => row.id)).toEqual([
+      'req-0',
+      'req-1',
+      'req-10',
+      'req-11',
+      'req-2',
+      'req-20',
+      'req-21',
+      'req-22',
+    ]);
+  });
+
+  it('group commit: one request that cannot be written fails alone, and the others go through', async () => {
+    const { db } = await open();
+    const reserve = createReserver(db);
+    expect((await reserve(request(1))).ok).toBe(true);
+    const results = await Promise.allSettled([
+      reserve(request(2, { userId: '200000000000000061' })),
+      // The same ID again: the ledger's primary key refuses it.
+      reserve(request(1, { userId: '200000000000000062' })),
+      reserve(request(3, { userId: '200000000000000063' })),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(await db.selectFrom('usage').selectAll().execute()).toHaveLength(3);
+  });
+
   it('holds the limit across processes sharing the store', async () => {
     const { db } = await open();
     await createSettingsRepository(db).update(guild, { userDaily: 3 }, moderator, Date.now());

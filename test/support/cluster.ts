@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { FakeAiml, type FakeAimlOptions } from '../fakes/aiml.js';
-import { FakeDiscord, type FakeGuild } from '../fakes/discord.js';
+import { FakeDiscord, type FakeGuild, type VoiceBackend } from '../fakes/discord.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 import { spawnBot, type BotProcess } from './processes.js';
 import { createTestRedisSpace, type TestRedisSpace } from './redis.js';
@@ -26,8 +26,13 @@ export async function startSharedServices(options: {
   aiml?: FakeAimlOptions;
   redis: boolean;
   env?: Record<string, string>;
+  /** A fake voice server for op 4 to point at. */
+  voice?: VoiceBackend;
 }): Promise<SharedServices> {
-  const discord = await FakeDiscord.start({ guilds: options.guilds });
+  const discord = await FakeDiscord.start({
+    guilds: options.guilds,
+    ...(options.voice ? { voice: options.voice } : {}),
+  });
   const aiml = await FakeAiml.start(options.aiml);
   const database = await createTestDatabase();
   const redis = options.redis ? createTestRedisSpace() : undefined;

@@ -5,12 +5,15 @@ import { createApp, type App, type AppOptions } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { FakeAiml, type FakeAimlOptions } from '../fakes/aiml.js';
 import { FakeDiscord, type FakeDiscordOptions, type RecordedRequest } from '../fakes/discord.js';
+import { FakeVoiceServer } from '../fakes/voice.js';
 import { captureLogs } from './log.js';
 import { createTestRedisSpace } from './redis.js';
 
 export interface Harness {
   discord: FakeDiscord;
   aiml: FakeAiml;
+  /** The fake voice server, when the harness was started with `voice: true`. */
+  voice: FakeVoiceServer | undefined;
   app: App;
   config: Config;
   logs: ReturnType<typeof captureLogs>;
@@ -21,7 +24,14 @@ export interface Harness {
 
 /** Timings that keep end-to-end runs quick without changing any logic. */
 export const fastOptions: AppOptions = {
-  schedule: { firstPollMs: 50, minIntervalMs: 25, maxIntervalMs: 200, maxBackoffMs: 500 },
+  schedule: {
+    firstPollMs: 50,
+    minIntervalMs: 25,
+    maxIntervalMs: 200,
+    maxBackoffMs: 500,
+    targetLagMs: 50,
+    minGapMs: 10,
+  },
   providerRetry: { retries: 3, minTimeoutMs: 20, maxTimeoutMs: 100 },
   download: { timeoutMs: 2_000, retries: 1, minRetryDelayMs: 20 },
   discordRest: { retries: 1, timeout: 5_000 },
@@ -44,13 +54,16 @@ export async function startHarness(
     fileStore?: boolean;
     /** Run the jobs on the Redis queue, in a key space of the test's own (dropped on close). */
     redis?: boolean;
+    /** Start a fake voice server (TLS, UDP) that the fake Discord's op 4 points the bot at. */
+    voice?: boolean;
   } = {},
 ): Promise<Harness> {
   const dir = options.fileStore ? await mkdtemp(join(tmpdir(), 'tracksmith-e2e-')) : undefined;
   // `TEST_QUEUE=redis npx vitest run test/e2e` runs the end-to-end suite on the Redis queue.
   const onRedis = options.redis ?? process.env.TEST_QUEUE === 'redis';
   const redis = onRedis ? createTestRedisSpace() : undefined;
-  const discord = await FakeDiscord.start(options.discord);
+  const voice = options.voice ? await FakeVoiceServer.start() : undefined;
+  const discord = await FakeDiscord.start({ ...options.discord, ...(voice ? { voice } : {}) });
   const aiml = await FakeAiml.start(options.aiml);
   const config = loadConfig({
     DISCORD_TOKEN: discord.token,
@@ -70,6 +83,7 @@ export async function startHarness(
   const harness: Harness = {
     discord,
     aiml,
+    voice,
     app,
     config,
     logs,
@@ -80,7 +94,7 @@ export async function startHarness(
     },
     async close() {
       await harness.app.stop();
-      await Promise.all([discord.close(), aiml.close(), redis?.drop()]);
+      await Promise.all([discord.close(), aiml.close(), voice?.close(), redis?.drop()]);
       if (dir !== undefined) await rm(dir, { recursive: true, force: true });
     },
   };

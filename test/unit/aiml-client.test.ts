@@ -11,8 +11,8 @@ afterEach(async () => {
   aiml = undefined;
 });
 
-async function setup(options: { key?: string; retries?: number } = {}) {
-  aiml = await FakeAiml.start({ generationMs: 100, queuedMs: 20 });
+async function setup(options: { key?: string; retries?: number; generationMs?: number } = {}) {
+  aiml = await FakeAiml.start({ generationMs: options.generationMs ?? 100, queuedMs: 20 });
   const logs = captureLogs();
   const client = createAimlClient({
     baseUrl: aiml.baseUrl,
@@ -26,7 +26,9 @@ async function setup(options: { key?: string; retries?: number } = {}) {
 
 describe('AIML client', () => {
   it('submits the documented body and polls with the ID encoded until completed', async () => {
-    const { aiml, client } = await setup();
+    // A generation that runs until the test finishes it, so the first check sees it pending however
+    // slow the machine.
+    const { aiml, client } = await setup({ generationMs: 600_000 });
     const submitted = await client.create({ prompt: 'lofi', lengthSeconds: 20 });
     expect(submitted.generationId).toMatch(/^[0-9a-f-]{36}:elevenlabs\/eleven_music$/);
     expect(submitted.status).toBe('queued');
@@ -37,7 +39,7 @@ describe('AIML client', () => {
     });
 
     expect(await client.poll(submitted.generationId)).toMatchObject({ kind: 'pending', known: true });
-    await new Promise((r) => setTimeout(r, 150));
+    aiml.completeNow(submitted.generationId);
     const done = await client.poll(submitted.generationId);
     expect(done).toEqual({
       kind: 'completed',

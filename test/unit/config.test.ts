@@ -18,6 +18,7 @@ describe('loadConfig', () => {
       GENERATION_TIMEOUT_SECONDS: 600,
       MAX_CONCURRENT_GENERATIONS: 50,
       MAX_CONCURRENT_DELIVERIES: 8,
+      POLL_TARGET_LAG_SECONDS: 0.8,
       LOG_LEVEL: 'info',
       HTTP_HOST: '127.0.0.1',
       DATA_DIR: './data',
@@ -135,6 +136,7 @@ describe('loadConfig', () => {
         MAX_CONCURRENT_GENERATIONS: '0',
         MAX_CONCURRENT_DELIVERIES: 'many',
         POLL_RATE_LIMIT: '-3',
+        POLL_TARGET_LAG_SECONDS: 'soon',
         HTTP_PORT: '70000',
         SHARD_COUNT: 'lots',
       });
@@ -145,6 +147,7 @@ describe('loadConfig', () => {
       'MAX_CONCURRENT_GENERATIONS must be at least 1',
       'MAX_CONCURRENT_DELIVERIES must be a whole number',
       'POLL_RATE_LIMIT must be more than 0',
+      'POLL_TARGET_LAG_SECONDS must be a number of seconds',
       'HTTP_PORT must be from 0 to 65535',
       'SHARD_COUNT must be auto or a whole number of shards from 1',
     ]);
@@ -156,6 +159,17 @@ describe('loadConfig', () => {
       SHARD_COUNT: 4,
     });
     expect(loadConfig({ ...valid, SHARD_COUNT: 'auto' }).SHARD_COUNT).toBe('auto');
+  });
+
+  it('takes a target lag for the poll schedule within sane bounds', () => {
+    expect(loadConfig({ ...valid, POLL_TARGET_LAG_SECONDS: '1.5' }).POLL_TARGET_LAG_SECONDS).toBe(1.5);
+    for (const [value, problem] of [
+      ['0.01', 'POLL_TARGET_LAG_SECONDS must be at least 0.1'],
+      ['600', 'POLL_TARGET_LAG_SECONDS must be at most 60'],
+      ['-1', 'POLL_TARGET_LAG_SECONDS must be at least 0.1'],
+    ] as const) {
+      expect(() => loadConfig({ ...valid, POLL_TARGET_LAG_SECONDS: value })).toThrow(problem);
+    }
   });
 
   it('reads TOKEN_ENCRYPTION_KEY as 32 bytes of hex or base64, and refuses anything else', () => {

@@ -131,7 +131,12 @@ describe('render: track details and lineage', () => {
     expect(labels(renderProgress({ ...done, phase: 'generating' }))).toEqual(['Cancel=track:cancel:req-1']);
     expect(labels(renderProgress({ ...done, phase: 'downloading' }))).toEqual([]);
     expect(labels(renderDelivered(done, { kind: 'file', data: Buffer.alloc(1), fileName: 'x.mp3' }))).toEqual(
-      ['Regenerate=track:regenerate:req-1', 'Remix=track:remix:req-1', 'Delete=track:delete:req-1'],
+      [
+        'Regenerate=track:regenerate:req-1',
+        'Remix=track:remix:req-1',
+        'Delete=track:delete:req-1',
+        'Play in voice=voice:play:req-1',
+      ],
     );
     expect(labels(renderFailed(done, 'no'))).toEqual(['Regenerate=track:regenerate:req-1']);
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ProviderError } from '../../src/aiml/errors.js';
 import type { PollResult } from '../../src/aiml/types.js';
 import { DurationModel } from '../../src/generation/durations.js';
-import { defaultSchedule } from '../../src/generation/schedule.js';
+import { defaultSchedule, planChecks } from '../../src/generation/schedule.js';
 import { Tracker, type TrackResult } from '../../src/generation/tracker.js';
 import { ManualClock } from '../support/clock.js';
 import { captureLogs } from '../support/log.js';
@@ -175,18 +175,25 @@ describe('Tracker', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
-  it('once it has learned how long jobs take, waits for the window and checks densely inside it', async () => {
+  it('once it has learned how long jobs take, checks only where its plan for the window says', async () => {
     // Ten earlier 60-second tracks took 20 to 24 s.
     const durations = new DurationModel({ minSamples: 10, maxSamples: 100, tail: 0 });
     for (let i = 0; i < 10; i++) durations.add(60, 20_000 + (i * 4_000) / 9);
+    const window = durations.predict(60);
+    if (!window) throw new Error('no prediction');
+    const plan = planChecks(window, defaultSchedule.targetLagMs, defaultSchedule.minGapMs);
     const finishesAt = (at: number) => (at - start >= 22_300 ? done : pending);
     const start = 1_700_000_000_000;
     const { clock, provider, results, track } = setup({ a: [finishesAt] }, { durations });
     track('a', 60);
     await clock.advance(60_000);
-    // Nothing before 20 s, then a check a second until it is found.
-    expect(provider.calls.map((c) => c.at - start)).toEqual([20_000, 21_000, 22_000, 23_000]);
-    expect(results.get('a')).toMatchObject({ kind: 'completed', durationMs: 22_500, polls: 4 });
+    // Nothing before the window, then the planned checks until one finds it: fewer than one a second.
+    const found = plan.findIndex((at) => at >= 22_300);
+    expect(provider.calls.map((c) => c.at - start)).toEqual(plan.slice(0, found + 1));
+    expect(plan[0]).toBeGreaterThan(window.lowMs);
+    expect(window.lowMs).toBeGreaterThan(16_000);
+    expect(plan.length).toBeLessThan((window.highMs - window.lowMs) / 1_000);
+    expect(results.get('a')).toMatchObject({ kind: 'completed', polls: found + 1 });
     // The finished job is learned from.
     expect(durations.size).toBe(11);
   });
