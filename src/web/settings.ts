@@ -160,6 +160,14 @@ export function settingsRoutes(context: WebContext) {
   });
 
   return (app: FastifyInstance, _options: unknown, done: () => void) => {
+    // Every form POST: the server ID checked, the rate limit, and the CSRF token before anything runs.
+    const guardedPost = {
+      schema: { params: guildIdParams },
+      config: postLimit,
+      preHandler: (request: FastifyRequest, reply: FastifyReply, next: (error?: Error) => void) => {
+        app.csrfProtection(request, reply, next);
+      },
+    };
     app.get<Params>(
       '/servers/:guildId/settings',
       { schema: { params: guildIdParams } },
@@ -178,59 +186,43 @@ export function settingsRoutes(context: WebContext) {
       },
     );
 
-    app.post<Params>(
-      '/servers/:guildId/settings',
-      {
-        schema: { params: guildIdParams },
-        config: postLimit,
-        preHandler: (request, reply, next) => {
-          app.csrfProtection(request, reply, next);
-        },
-      },
-      async (request, reply) => {
-        const access = await guildAccess(context, request, reply, 'manage');
-        if (access === undefined) return reply;
-        const form = request.body ?? {};
-        const change: SettingsChange = {};
-        for (const [key, spec] of numericEntries) {
-          const raw = form[spec.option];
-          if (raw === undefined) continue;
-          // A number field sends text; anything but a plain whole number becomes NaN and gets the
-          // same message as a bad slash-command value.
-          change[key] = typeof raw === 'string' && /^\s*-?\d{1,12}\s*$/.test(raw) ? Number(raw) : Number.NaN;
-        }
-        const outcome = await context.settings.change(
-          request.params.guildId,
-          change,
-          actorOf(request),
-          context.now(),
+    app.post<Params>('/servers/:guildId/settings', guardedPost, async (request, reply) => {
+      const access = await guildAccess(context, request, reply, 'manage');
+      if (access === undefined) return reply;
+      const form = request.body ?? {};
+      const change: SettingsChange = {};
+      for (const [key, spec] of numericEntries) {
+        const raw = form[spec.option];
+        if (raw === undefined) continue;
+        // A number field sends text; anything but a plain whole number becomes NaN and gets the
+        // same message as a bad slash-command value.
+        change[key] = typeof raw === 'string' && /^\s*-?\d{1,12}\s*$/.test(raw) ? Number(raw) : Number.NaN;
+      }
+      const outcome = await context.settings.change(
+        request.params.guildId,
+        change,
+        actorOf(request),
+        context.now(),
+      );
+      if (!outcome.ok) {
+        return render(
+          request,
+          reply,
+          access,
+          { kind: 'bad', lines: ['Nothing was changed:', ...outcome.problems] },
+          400,
         );
-        if (!outcome.ok) {
-          return render(
-            request,
-            reply,
-            access,
-            { kind: 'bad', lines: ['Nothing was changed:', ...outcome.problems] },
-            400,
-          );
-        }
-        return reply.redirect(
-          `/servers/${request.params.guildId}/settings?saved=${outcome.changes.length}`,
-          303,
-        );
-      },
-    );
+      }
+      return reply.redirect(
+        `/servers/${request.params.guildId}/settings?saved=${outcome.changes.length}`,
+        303,
+      );
+    });
 
     for (const verb of ['add', 'remove'] as const) {
       app.post<Params>(
         `/servers/:guildId/settings/blocked-words/${verb}`,
-        {
-          schema: { params: guildIdParams },
-          config: postLimit,
-          preHandler: (request, reply, next) => {
-            app.csrfProtection(request, reply, next);
-          },
-        },
+        guardedPost,
         async (request, reply) => {
           const access = await guildAccess(context, request, reply, 'manage');
           if (access === undefined) return reply;
