@@ -323,15 +323,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           steps,
           provider,
           load: async (id) => {
-            try {
-              const row = await openRow(id);
-              const job = row && jobFromRow(row, await parentRow(row), openToken);
-              storeHealth.succeeded();
-              return job;
-            } catch (error) {
-              storeHealth.failed(error);
-              throw error;
-            }
+            const job = await storeHealth.watch(
+              openRow(id).then(async (row) => row && jobFromRow(row, await parentRow(row), openToken)),
+            );
+            storeHealth.succeeded();
+            return job;
           },
           guildLimit: async (guildId) => (await settings.get(guildId)).concurrent,
           clock,
@@ -425,10 +421,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         lyrics,
         popularStyles,
         reserveDraft: (request) =>
-          reserveDraft(database.db, { ...request, now: clock.now() }).catch((error: unknown) => {
-            storeHealth.failed(error);
-            throw error;
-          }),
+          storeHealth.watch(reserveDraft(database.db, { ...request, now: clock.now() })),
         logger,
         now: () => clock.now(),
         newId: randomUUID,
@@ -438,10 +431,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
             ...request,
             reply: { ...request.reply, interactionToken: tokens.seal(request.reply.interactionToken) },
           };
-          const reservation = await reserveInLine({ ...sealed, now: clock.now() }).catch((error: unknown) => {
-            storeHealth.failed(error);
-            throw error;
-          });
+          const reservation = await storeHealth.watch(reserveInLine({ ...sealed, now: clock.now() }));
           if (reservation.ok) concurrentByGuild.set(request.guildId, reservation.settings.concurrent);
           return reservation;
         },

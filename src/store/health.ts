@@ -34,6 +34,14 @@ export class StoreHealth implements StoreWatch {
       : { ok: false, downSinceMs: this.downSince, error: this.lastError };
   }
 
+  /** The work's own result; a store fault on the way down is recorded first. */
+  watch<T>(work: Promise<T>): Promise<T> {
+    return work.catch((error: unknown) => {
+      this.failed(error);
+      throw error;
+    });
+  }
+
   failed(error: unknown): void {
     if (!this.isTransient(error)) return;
     this.lastError = error instanceof Error ? error.message.slice(0, 200) : String(error).slice(0, 200);

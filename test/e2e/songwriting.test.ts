@@ -71,6 +71,10 @@ function command(h: Harness, name: string, options: Option[], user = member, per
 }
 
 /** The interaction's first answer (reply, defer, modal or choices). */
+/** `/music-settings` with one subcommand, from a member with Manage Server. */
+const asModerator = (h: Harness, subcommand: Option) =>
+  command(h, 'music-settings', [subcommand], member, manageGuild);
+
 function firstAnswer(h: Harness, interaction: { id: string }): Promise<Body> {
   return h.discord
     .waitForRequest((r) => r.method === 'POST' && r.path.startsWith(`/interactions/${interaction.id}/`))
@@ -78,6 +82,17 @@ function firstAnswer(h: Harness, interaction: { id: string }): Promise<Body> {
 }
 
 /** The first edit of a reply that carries an embed: a draft, or a track's final card. */
+/** A moderator blocks a word, and the bot has answered. */
+const blockWord = (h: Harness, word: string) =>
+  firstAnswer(
+    h,
+    asModerator(h, {
+      name: 'blocked-words',
+      type: 2,
+      options: [{ name: 'add', type: 1, options: [str('word', word)] }],
+    }),
+  );
+
 async function embedEdit(h: Harness, token: string): Promise<Body> {
   return bodyOf(await h.discord.waitForRequest(isFinalEdit(token)));
 }
@@ -250,22 +265,7 @@ describe('lyrics drafts', () => {
 
   it('refuses an idea with a blocked word privately, with no model call', async () => {
     const h = await start();
-    await firstAnswer(
-      h,
-      command(
-        h,
-        'music-settings',
-        [
-          {
-            name: 'blocked-words',
-            type: 2,
-            options: [{ name: 'add', type: 1, options: [str('word', 'kraken')] }],
-          },
-        ],
-        member,
-        manageGuild,
-      ),
-    );
+    await blockWord(h, 'kraken');
     const refused = await firstAnswer(h, command(h, 'lyrics', [str('idea', 'The KRAKEN wakes')]));
     expect(refused.data?.flags).toBe(MessageFlags.Ephemeral);
     expect(refused.data?.content).toBe(
@@ -278,22 +278,7 @@ describe('lyrics drafts', () => {
 
   it('shows nobody a draft whose lyrics hold a blocked word: the thinking reply goes and the member is told privately', async () => {
     const h = await start();
-    await firstAnswer(
-      h,
-      command(
-        h,
-        'music-settings',
-        [
-          {
-            name: 'blocked-words',
-            type: 2,
-            options: [{ name: 'add', type: 1, options: [str('word', 'kraken')] }],
-          },
-        ],
-        member,
-        manageGuild,
-      ),
-    );
+    await blockWord(h, 'kraken');
     h.aiml.chatScript({ content: '[Verse]\nThe Kraken rises from the deep', creditsUsed: 30 });
     const interaction = command(h, 'lyrics', [str('idea', 'a sea monster')]);
     const deleted = await h.discord.waitForRequest(
@@ -325,13 +310,7 @@ describe('lyrics drafts', () => {
     const h = await start();
     const set = await firstAnswer(
       h,
-      command(
-        h,
-        'music-settings',
-        [{ name: 'set', type: 1, options: [int('lyrics-daily', 1)] }],
-        member,
-        manageGuild,
-      ),
+      asModerator(h, { name: 'set', type: 1, options: [int('lyrics-daily', 1)] }),
     );
     expect(set.data?.content).toContain('**lyrics-daily**: 20 → 1');
     await draft(h, 'first idea');
@@ -347,22 +326,10 @@ describe('lyrics drafts', () => {
 
   it('counts draft credits toward the server budget', async () => {
     const h = await start();
-    await firstAnswer(
-      h,
-      command(
-        h,
-        'music-settings',
-        [{ name: 'set', type: 1, options: [int('monthly-credits', 50)] }],
-        member,
-        manageGuild,
-      ),
-    );
+    await firstAnswer(h, asModerator(h, { name: 'set', type: 1, options: [int('monthly-credits', 50)] }));
     h.aiml.chatScript({ creditsUsed: 50 });
     await draft(h, 'an expensive idea');
-    const usage = await firstAnswer(
-      h,
-      command(h, 'music-settings', [{ name: 'usage', type: 1 }], member, manageGuild),
-    );
+    const usage = await firstAnswer(h, asModerator(h, { name: 'usage', type: 1 }));
     expect(usage.data?.embeds?.[0]?.description).toContain('50 of 50 credits');
     const music = await firstAnswer(h, command(h, 'music', [str('prompt', 'anything')]));
     expect(music.data?.content).toMatch(/^This server has spent its 50 credits for this month/);
@@ -671,13 +638,7 @@ describe('/music style, instrumental and personal defaults', () => {
     // The server lowers its maximum: the default is cut to it, and the card says so.
     await firstAnswer(
       h,
-      command(
-        h,
-        'music-settings',
-        [{ name: 'set', type: 1, options: [int('max-length', 30), int('default-length', 20)] }],
-        member,
-        manageGuild,
-      ),
+      asModerator(h, { name: 'set', type: 1, options: [int('max-length', 30), int('default-length', 20)] }),
     );
     const shown = await firstAnswer(h, command(h, 'music-prefs', [{ name: 'show', type: 1 }]));
     expect(shown.data?.content).toContain("**Length**: 60 s, cut to 30 s: this server's longest");
