@@ -5,9 +5,9 @@
  * documented 10 s loop, scaled). Sends `ready`, then on `run` submits and tracks everything and
  * answers with its figures.
  */
+import pLimit from 'p-limit';
 import { createAimlClient } from '../src/aiml/client.js';
 import { loadConfig } from '../src/config.js';
-import { Limiter } from '../src/generation/limiter.js';
 import { systemClock } from '../src/generation/ports.js';
 import { defaultSchedule } from '../src/generation/schedule.js';
 import { Tracker } from '../src/generation/tracker.js';
@@ -27,7 +27,7 @@ setInterval(() => {
 
 async function run() {
   // Submissions go 64 at a time in both variants: the bench compares tracking, not submitting.
-  const submitting = new Limiter(64);
+  const submitting = pLimit(64);
   let polls = 0;
   const detected: number[] = [];
   const prompts = Array.from({ length: jobs }, (_, i) => ({ prompt: `scale ${i}`, music_length_ms: 30_000 }));
@@ -36,7 +36,7 @@ async function run() {
   if (variant === 'reference') {
     const ids = await Promise.all(
       prompts.map((body) =>
-        submitting.run(() => referenceSubmit(config.AIML_API_URL, config.AIML_API_KEY, body)),
+        submitting(() => referenceSubmit(config.AIML_API_URL, config.AIML_API_KEY, body)),
       ),
     );
     cpuAtStart = process.cpuUsage();
@@ -74,7 +74,7 @@ async function run() {
     });
     const ids = await Promise.all(
       prompts.map((body) =>
-        submitting.run(() =>
+        submitting(() =>
           client.create({ prompt: body.prompt, lengthSeconds: body.music_length_ms / 1000 }),
         ),
       ),

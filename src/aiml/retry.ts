@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import pRetry, { AbortError } from 'p-retry';
 import type { Logger } from '../log.js';
 import { ProviderError } from './errors.js';
@@ -40,7 +41,7 @@ export function retryTransient<T>(
       minTimeout: retry.minTimeoutMs,
       maxTimeout: retry.maxTimeoutMs,
       randomize: true,
-      onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+      onFailedAttempt: async ({ error, attemptNumber, retriesLeft, retryDelay }) => {
         const details = error instanceof ProviderError ? error.details : undefined;
         logger.warn(
           { attempt: attemptNumber, retriesLeft, status: details?.status, reason: error.message },
@@ -51,7 +52,10 @@ export function retryTransient<T>(
         if (wait !== undefined && retriesLeft > 0) {
           // A Retry-After beyond our patience means the slot will not come soon: give up now.
           if (wait > retry.maxRetryAfterMs) throw error;
-          await new Promise((resolve) => setTimeout(resolve, wait));
+          // p-retry has no per-failure delay option; its documented way to wait longer is this
+          // hook's promise. Its own backoff (`retryDelay`) follows the hook, so the hook waits only
+          // what Retry-After asks beyond it: the pause is the longer of the two, not their sum.
+          if (wait > retryDelay) await sleep(wait - retryDelay);
         }
       },
     },

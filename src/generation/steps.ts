@@ -1,3 +1,4 @@
+import pLimit, { type LimitFunction } from 'p-limit';
 import pRetry from 'p-retry';
 import { userMessageOf } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -11,7 +12,6 @@ import {
   type FinishedGeneration,
   type JobOutcome,
 } from './job.js';
-import { Limiter } from './limiter.js';
 import { audioDurationSeconds } from './mp3.js';
 import type {
   Clock,
@@ -80,22 +80,18 @@ const unexpected = 'Something went wrong on our side while making this track. Pl
  * same way whichever carried it; each step's failure becomes one message for the member.
  */
 export class JobSteps {
-  private readonly deliveries: Limiter;
+  /** First come, first served: a delivery waiting for a slot keeps its place in line. */
+  private readonly deliveries: LimitFunction;
   /** Ends the ledger retries at shutdown; the jobs they hold resume on the next start. */
   private readonly stopping = new AbortController();
 
   constructor(private readonly options: StepsOptions) {
-    this.deliveries = new Limiter(options.maxConcurrentDeliveries);
+    this.deliveries = pLimit(options.maxConcurrentDeliveries);
   }
 
   /** Stops retrying ledger writes: a job waiting on one is left for the next start. */
   stop(): void {
     this.stopping.abort(new Error('the bot is stopping'));
-  }
-
-  /** Deliveries running now in this process. */
-  get delivering(): number {
-    return this.deliveries.active;
   }
 
   /**
@@ -193,7 +189,7 @@ export class JobSteps {
         job.completedAt = this.options.clock.now();
         job.generationMs = Math.round(outcome.durationMs);
         run.logger.info({ polls: job.polls, creditsUsed: outcome.creditsUsed }, 'generation completed');
-        await this.deliveries.run(() => this.deliver(run, finished.audioUrl));
+        await this.deliveries(() => this.deliver(run, finished.audioUrl));
         return;
       }
     }

@@ -1,5 +1,6 @@
 import { Queue, type Job as BullJob } from 'bullmq';
 import { Redis } from 'ioredis';
+import pTimeout from 'p-timeout';
 import type { CancelResult, Job, JobPhase, JobQueue, QueueDepth } from '../ports.js';
 import { RedisFairGate } from './fair-gate.js';
 
@@ -107,11 +108,10 @@ export class RedisQueueParts {
       this.redis.once('error', onError);
     });
     try {
-      await withTimeout(
-        Promise.race([this.queue.waitUntilReady().then(() => this.redis.ping()), refused]),
-        timeoutMs,
-        `Redis (REDIS_URL) did not answer within ${timeoutMs / 1000} s`,
-      );
+      await pTimeout(Promise.race([this.queue.waitUntilReady().then(() => this.redis.ping()), refused]), {
+        milliseconds: timeoutMs,
+        message: `Redis (REDIS_URL) did not answer within ${timeoutMs / 1000} s`,
+      });
     } finally {
       if (onError) this.redis.off('error', onError);
     }
@@ -135,10 +135,9 @@ export class RedisQueueParts {
   /** Closes cleanly when Redis answers, and drops the connection when it does not. */
   async close(): Promise<void> {
     try {
-      await withTimeout(
+      await pTimeout(
         this.queue.close().then(() => this.redis.quit()),
-        3_000,
-        'Redis did not answer the close',
+        { milliseconds: 3_000, message: 'Redis did not answer the close' },
       );
     } catch {
       this.redis.disconnect();
@@ -168,11 +167,10 @@ export class RedisJobQueue implements JobQueue {
   ) {}
 
   async enqueue(job: Job): Promise<void> {
-    const queued = await withTimeout(
-      this.parts.queue.add('request', firstStep(job), { jobId: job.id }),
-      this.parts.options.enqueueTimeoutMs ?? 10_000,
-      'Redis did not take the request in time',
-    );
+    const queued = await pTimeout(this.parts.queue.add('request', firstStep(job), { jobId: job.id }), {
+      milliseconds: this.parts.options.enqueueTimeoutMs ?? 10_000,
+      message: 'Redis did not take the request in time',
+    });
     // A job that gave up (its step kept throwing, say while the store was down) while the ledger
     // still calls the request unfinished is given another go.
     if (await queued.isFailed()) await this.parts.startOver(queued);
@@ -208,18 +206,5 @@ export class RedisJobQueue implements JobQueue {
 
   async stop(): Promise<void> {
     // The connection belongs to the parts; the app closes them after the worker.
-  }
-}
-
-/** `work`, or a rejection with `message` once `ms` have passed. */
-export async function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-  });
-  try {
-    return await Promise.race([work, late]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -1,4 +1,5 @@
 import { DelayedError, Worker, type Job as BullJob } from 'bullmq';
+import pTimeout from 'p-timeout';
 import type { Logger } from '../../log.js';
 import type { DurationModel } from '../durations.js';
 import { delivering } from '../job.js';
@@ -15,7 +16,7 @@ import {
 import { firstPollDelay, type ScheduleOptions } from '../schedule.js';
 import { jobLogger, type JobSteps, type ProgressSink, type Run } from '../steps.js';
 import { checkGeneration, type CheckState } from '../tracker.js';
-import { QUEUE_NAME, withTimeout, type RedisQueueParts, type StepData } from './queue.js';
+import { QUEUE_NAME, type RedisQueueParts, type StepData } from './queue.js';
 
 export interface QueueWorkerOptions {
   parts: RedisQueueParts;
@@ -95,7 +96,7 @@ export class QueueWorker {
     const { worker } = this;
     if (!worker) return;
     try {
-      await withTimeout(worker.close(), 5_000, 'the queue worker did not close in time');
+      await pTimeout(worker.close(), { milliseconds: 5_000, message: 'the queue worker did not close in time' });
     } catch (error) {
       // Redis is out of reach, or a step hangs: leave; the locks expire and another worker resumes.
       this.options.logger.warn({ err: error }, 'closing the queue worker without waiting');
