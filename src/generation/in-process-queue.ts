@@ -2,7 +2,7 @@ import type { Logger } from '../log.js';
 import type { FairGate } from './gate.js';
 import { generationOf } from './job.js';
 import type { Lull } from './lull.js';
-import { ProgressThrottle, worthAnEdit } from './progress.js';
+import { ProgressThrottle } from './progress.js';
 import {
   CANCELLABLE_PHASES,
   countByPhase,
@@ -14,6 +14,7 @@ import {
   type JobQueue,
   type QueueDepth,
 } from './ports.js';
+import { leaveLine, startGeneration, waitInLine } from './sequence.js';
 import { jobLogger, type JobSteps, type Run as StepRun } from './steps.js';
 import type { Tracker } from './tracker.js';
 
@@ -140,14 +141,11 @@ export class InProcessQueue implements JobQueue {
   private async admitThenRun(run: Run): Promise<void> {
     const { job } = run;
     const ticket = this.options.gate.enter(job.origin.guildId, job.origin.userId, (position) => {
-      const shown = job.queuePosition;
-      job.phase = 'queued';
-      job.queuePosition = position;
-      if (worthAnEdit(shown, position)) run.progress.request();
+      waitInLine(run, position, job.queuePosition);
     });
     try {
       await Promise.race([ticket.admitted, run.cancelled]);
-      job.queuePosition = undefined;
+      leaveLine(run);
       if (job.cancelledBy !== undefined) await this.options.steps.endCancelled(run);
       // A job still waiting when the bot stops stays in the ledger and is picked up on the next start.
       else if (!this.stopping) await this.submitAndTrack(run);
@@ -159,22 +157,8 @@ export class InProcessQueue implements JobQueue {
 
   private async submitAndTrack(run: Run): Promise<void> {
     const { job } = run;
-    let generation =
-      job.state.phase === 'submitted'
-        ? { generationId: job.state.generationId, submittedAt: job.state.submittedAt }
-        : undefined;
-    if (generation === undefined) {
-      generation = await this.options.steps.submit(run);
-      if (generation === undefined) return;
-    } else {
-      run.logger.info('resuming a submitted generation');
-    }
-    if (job.cancelledBy !== undefined) {
-      await this.options.steps.endCancelled(run);
-      return;
-    }
-    job.phase = 'generating';
-    run.progress.request();
+    const generation = await startGeneration(this.options.steps, run);
+    if (generation === undefined) return;
 
     const result = await this.options.tracker.track(
       generation.generationId,

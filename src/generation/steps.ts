@@ -13,6 +13,7 @@ import {
   type JobOutcome,
 } from './job.js';
 import { audioDurationSeconds } from './mp3.js';
+import type { ProgressSink } from './progress.js';
 import type {
   Clock,
   Delivery,
@@ -31,13 +32,6 @@ export interface Run {
   job: Job;
   logger: Logger;
   progress: ProgressSink;
-}
-
-/** Progress edits of one reply: throttled in one process, sent at once by a queue worker. */
-export interface ProgressSink {
-  request(): void;
-  /** No more progress edits; resolves when one in flight has landed. */
-  settle(): Promise<void>;
 }
 
 export interface StepsOptions {

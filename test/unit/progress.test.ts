@@ -44,6 +44,36 @@ describe('ProgressThrottle', () => {
     await settle();
     expect(sends).toBe(1);
   });
+
+  it('without trailing edits, drops what the interval holds back, and keeps its last edit where it is told', async () => {
+    const clock = new ManualClock();
+    const sent: number[] = [];
+    // A queue job's data: the time of the last edit outlives each step's throttle.
+    const data: { lastEditAt?: number } = {};
+    const step = () =>
+      new ProgressThrottle(() => Promise.resolve(void sent.push(clock.now())), clock, 3_000, {
+        memory: data,
+        trailing: false,
+      });
+    const first = step();
+    first.request();
+    first.request();
+    await first.settle();
+    expect(sent).toEqual([clock.now()]);
+    expect(data.lastEditAt).toBe(clock.now());
+
+    await clock.advance(1_000);
+    const second = step();
+    second.request();
+    await clock.advance(5_000);
+    await second.settle();
+    expect(sent).toHaveLength(1);
+
+    const third = step();
+    third.request();
+    await third.settle();
+    expect(sent).toEqual([data.lastEditAt! - 6_000, data.lastEditAt]);
+  });
 });
 
 describe('worthAnEdit', () => {

@@ -3,7 +3,7 @@ import pTimeout from 'p-timeout';
 import type { Logger } from '../../log.js';
 import type { DurationModel } from '../durations.js';
 import { delivering } from '../job.js';
-import { worthAnEdit } from '../progress.js';
+import { noProgress, ProgressThrottle } from '../progress.js';
 import {
   countByPhase,
   hasEnded,
@@ -14,7 +14,8 @@ import {
   type Provider,
 } from '../ports.js';
 import { firstPollDelay, type ScheduleOptions } from '../schedule.js';
-import { jobLogger, type JobSteps, type ProgressSink, type Run } from '../steps.js';
+import { leaveLine, startGeneration, waitInLine } from '../sequence.js';
+import { jobLogger, type JobSteps, type Run } from '../steps.js';
 import { checkGeneration, type CheckState } from '../tracker.js';
 import { QUEUE_NAME, type RedisQueueParts, type StepData } from './queue.js';
 
@@ -47,9 +48,6 @@ type Next = { parkUntil: number } | 'done';
 
 const gaveUpMessage =
   'The bot kept hitting a fault on its side while making this track, and gave up. Please try again in a few minutes.';
-
-/** For a run that ends without showing progress first. */
-const noProgress: ProgressSink = { request: () => undefined, settle: () => Promise.resolve() };
 
 /**
  * Carries requests from the shared queue through their steps: wait for a slot in the fair gate,
@@ -116,7 +114,21 @@ export class QueueWorker {
     const run: Run = {
       job,
       logger: jobLogger(this.options.logger, job),
-      progress: this.progressSink(() => run, data),
+      // At most one edit per interval across all the job's steps: the time of the last edit
+      // travels in the job's data. An edit held back is not queued: a later step sends the
+      // state then current.
+      progress: new ProgressThrottle(
+        () => this.options.steps.showProgress(run),
+        this.options.clock,
+        this.options.progressIntervalMs,
+        {
+          memory: data,
+          trailing: false,
+          onSend: () => {
+            data.shownPhase = job.phase;
+          },
+        },
+      ),
     };
     this.running.set(id, job);
     let next: Next;
@@ -167,33 +179,22 @@ export class QueueWorker {
       );
       await parts.wake(admitted.filter((other) => other !== job.id));
       if (position > 0) {
-        job.phase = 'queued';
-        job.queuePosition = position;
-        if (worthAnEdit(data.shownPosition, position)) {
-          data.shownPosition = position;
-          run.progress.request();
-        }
+        if (waitInLine(run, position, data.shownPosition)) data.shownPosition = position;
         // Woken as soon as a slot frees; the recheck only refreshes the place shown, or catches a
         // wake-up that raced this step.
         return { parkUntil: clock.now() + Math.min(15_000, 1_000 + position * 100) };
       }
-      job.queuePosition = undefined;
+      leaveLine(run);
       data.step = 'submit';
     }
 
     if (data.step === 'submit') {
-      if (job.state.phase === 'submitted') {
-        data.generation = { generationId: job.state.generationId, submittedAt: job.state.submittedAt };
-        run.logger.info('resuming a submitted generation');
-      } else {
-        const generation = await steps.submit(run, async (generationId, submittedAt) => {
-          data.generation = { generationId, submittedAt };
-          await save(data);
-        });
-        if (generation === undefined) return 'done';
-      }
-      job.phase = 'generating';
-      run.progress.request();
+      const generation = await startGeneration(steps, run, async (generationId, submittedAt) => {
+        data.generation = { generationId, submittedAt };
+        await save(data);
+      });
+      if (generation === undefined) return 'done';
+      data.generation = generation;
       data.step = 'poll';
       const window = this.options.durations.predict(job.request.lengthSeconds);
       return {
@@ -299,31 +300,6 @@ export class QueueWorker {
         this.options.logger.error({ err: retryError, requestId: id }, 'could not start the request over');
       });
     }
-  }
-
-  /**
-   * Progress edits of one step, at most one per `progressIntervalMs` per reply across all the
-   * job's steps (the time of the last edit travels in the job's data). A step is short, so an
-   * edit held back is not queued: a later step sends the state then current.
-   */
-  private progressSink(run: () => Run, data: StepData): ProgressSink {
-    let inFlight = Promise.resolve();
-    let closed = false;
-    return {
-      request: () => {
-        const now = this.options.clock.now();
-        if (closed || now - (data.lastEditAt ?? Number.NEGATIVE_INFINITY) < this.options.progressIntervalMs) {
-          return;
-        }
-        data.lastEditAt = now;
-        data.shownPhase = run().job.phase;
-        inFlight = inFlight.then(() => this.options.steps.showProgress(run()));
-      },
-      settle: async () => {
-        closed = true;
-        await inFlight;
-      },
-    };
   }
 
   private async release(id: string): Promise<void> {
