@@ -74,9 +74,7 @@ async function run() {
     });
     const ids = await Promise.all(
       prompts.map((body) =>
-        submitting(() =>
-          client.create({ prompt: body.prompt, lengthSeconds: body.music_length_ms / 1000 }),
-        ),
+        submitting(() => client.create({ prompt: body.prompt, lengthSeconds: body.music_length_ms / 1000 })),
       ),
     );
     cpuAtStart = process.cpuUsage();

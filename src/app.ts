@@ -13,15 +13,19 @@ import { createRouter, type Router } from './discord/router.js';
 import { createDownloader } from './generation/download.js';
 import { DurationModel, type DurationModelOptions } from './generation/durations.js';
 import { Lull } from './generation/lull.js';
-import { FairGate } from './generation/gate.js';
-import { systemClock, type Clock, type Job, type JobLedger, type JobQueue } from './generation/ports.js';
+import {
+  systemClock,
+  type Clock,
+  type Job,
+  type JobLedger,
+  type JobQueue,
+  type QueueBackend,
+} from './generation/ports.js';
 import { defaultSchedule, type ScheduleOptions } from './generation/schedule.js';
 import { lineageFor } from './generation/lineage.js';
-import { InProcessQueue } from './generation/in-process-queue.js';
-import { RedisJobQueue, RedisQueueParts } from './generation/redis/queue.js';
-import { QueueWorker } from './generation/redis/worker.js';
+import { createInProcessBackend } from './generation/in-process-backend.js';
+import { createRedisBackend } from './generation/redis/backend.js';
 import { JobSteps } from './generation/steps.js';
-import { Tracker } from './generation/tracker.js';
 import { createReserver, reserveDraft } from './limits/reserve.js';
 import { createLyricsWriter } from './songwriting/lyrics.js';
 import { createPopularStyles, MAX_CHOICES } from './songwriting/styles.js';
@@ -47,7 +51,6 @@ import { startWebServer, type WebServer } from './web/server.js';
 import { createUsageRepository, isUnfinished, type UsageRow } from './store/usage-repository.js';
 import { createVoiceRepository } from './store/voice-repository.js';
 import { VoiceManager, type VoiceTimings } from './voice/manager.js';
-import { deliveredChannel, publishDelivered, subscribeDelivered } from './voice/relay.js';
 
 /** Knobs that are not configuration but that tests and benchmarks need to turn. */
 export interface AppOptions {
@@ -264,15 +267,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       }),
     ...(options.discordNetworkRetry === undefined ? {} : { networkRetry: options.discordNetworkRetry }),
   });
-  /** Every delivered track goes to the voice side: here, or the gateway's process through Redis. */
+  /** Every delivered track goes to the voice side: here, or the gateway's process through the relay. */
   const trackDelivered = async (job: Job) => {
     const track = { guildId: job.origin.guildId, trackId: job.id, userId: job.origin.userId };
     try {
+      // `backend` is built below; this runs only once a job delivers, long after.
       if (voice) await voice.trackDelivered(track);
-      else {
-        // `shared` is built below; this runs only once a worker delivers, long after.
-        if (shared) await publishDelivered(shared.redis, deliveredChannel(config.REDIS_PREFIX), track);
-      }
+      else await backend.relay?.publish(track);
     } catch (error) {
       // The member has the track already; missing the radio must not fail the delivery.
       logger.warn({ err: error, requestId: job.id }, 'could not queue the track for voice');
@@ -303,55 +304,18 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const row = await usage.get(id);
     return row && isUnfinished(row) ? row : undefined;
   };
-  const shared =
-    config.REDIS_URL === undefined
-      ? undefined
-      : new RedisQueueParts({
-          url: config.REDIS_URL,
-          prefix: config.REDIS_PREFIX,
-          globalLimit: config.MAX_CONCURRENT_GENERATIONS,
-          ...(options.enqueueTimeoutMs === undefined ? {} : { enqueueTimeoutMs: options.enqueueTimeoutMs }),
-          ...(options.queueRetry === undefined ? {} : { stepRetry: options.queueRetry }),
-          onOutage: (error) => logger.error({ err: error }, 'Redis is unreachable; retrying'),
-          onRecovery: () => logger.info('Redis is back'),
-        });
-  const worker =
-    shared === undefined || role === 'gateway'
-      ? undefined
-      : new QueueWorker({
-          parts: shared,
-          steps,
-          provider,
-          load: async (id) => {
-            const job = await storeHealth.watch(
-              openRow(id).then(async (row) => row && jobFromRow(row, await parentRow(row), openToken)),
-            );
-            storeHealth.succeeded();
-            return job;
-          },
-          guildLimit: async (guildId) => (await settings.get(guildId)).concurrent,
-          clock,
-          logger: logger.child({ component: 'worker' }),
-          schedule,
-          durations,
-          timeoutMs,
-          progressIntervalMs,
-          concurrency: config.WORKER_CONCURRENCY,
-          lockMs: config.QUEUE_LOCK_SECONDS * 1000,
-          ...(config.POLL_RATE_LIMIT === undefined ? {} : { rateLimit: config.POLL_RATE_LIMIT }),
-          observer: metrics,
-        });
   // Follow-on work of the in-process queue waits while interactions are being acknowledged.
   const lull = new Lull({
     clock,
     settleMs: options.lull?.settleMs ?? 20,
     maxWaitMs: options.lull?.maxWaitMs ?? 500,
   });
-  const queue: JobQueue =
-    shared === undefined
-      ? new InProcessQueue({
+  // The one place that knows which queue this is; the rest of the app only starts, stops and asks.
+  const backend: QueueBackend =
+    config.REDIS_URL === undefined
+      ? createInProcessBackend({
           steps,
-          tracker: new Tracker({
+          tracker: {
             provider,
             clock,
             logger: logger.child({ component: 'tracker' }),
@@ -360,22 +324,55 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
             maxConcurrentPolls: options.maxConcurrentPolls ?? 32,
             durations,
             ...(config.POLL_RATE_LIMIT === undefined ? {} : { pollRateLimit: config.POLL_RATE_LIMIT }),
-          }),
-          gate: new FairGate({
-            globalLimit: config.MAX_CONCURRENT_GENERATIONS,
-            guildLimit: (guildId) => concurrentByGuild.get(guildId) ?? DEFAULT_SETTINGS.concurrent,
-          }),
+          },
+          globalLimit: config.MAX_CONCURRENT_GENERATIONS,
+          guildLimit: (guildId) => concurrentByGuild.get(guildId) ?? DEFAULT_SETTINGS.concurrent,
           clock,
           logger: logger.child({ component: 'generation' }),
           progressIntervalMs,
           observer: metrics,
           lull,
         })
-      : new RedisJobQueue(
-          shared,
-          async (id) => (await openRow(id)) !== undefined,
-          worker && (() => worker.byPhase()),
-        );
+      : createRedisBackend({
+          redis: {
+            url: config.REDIS_URL,
+            prefix: config.REDIS_PREFIX,
+            globalLimit: config.MAX_CONCURRENT_GENERATIONS,
+            ...(options.enqueueTimeoutMs === undefined ? {} : { enqueueTimeoutMs: options.enqueueTimeoutMs }),
+            ...(options.queueRetry === undefined ? {} : { stepRetry: options.queueRetry }),
+          },
+          logger,
+          relayLogger: logger.child({ component: 'voice' }),
+          isOpen: async (id) => (await openRow(id)) !== undefined,
+          worker:
+            role === 'gateway'
+              ? undefined
+              : {
+                  steps,
+                  provider,
+                  load: async (id) => {
+                    const job = await storeHealth.watch(
+                      openRow(id).then(
+                        async (row) => row && jobFromRow(row, await parentRow(row), openToken),
+                      ),
+                    );
+                    storeHealth.succeeded();
+                    return job;
+                  },
+                  guildLimit: async (guildId) => (await settings.get(guildId)).concurrent,
+                  clock,
+                  logger: logger.child({ component: 'worker' }),
+                  schedule,
+                  durations,
+                  timeoutMs,
+                  progressIntervalMs,
+                  concurrency: config.WORKER_CONCURRENCY,
+                  lockMs: config.QUEUE_LOCK_SECONDS * 1000,
+                  ...(config.POLL_RATE_LIMIT === undefined ? {} : { rateLimit: config.POLL_RATE_LIMIT }),
+                  observer: metrics,
+                },
+        });
+  const queue: JobQueue = backend.queue;
   metrics.bind({ depth: () => queue.depth() });
 
   const settingsService = createSettingsService({
@@ -469,12 +466,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   /** Picks up what an earlier process accepted and did not finish. */
   const resumeUnfinished = async () => {
     const unfinished = await usage.unfinished();
-    // Resumed jobs wait in line under their server's own `concurrent`, like new ones. (The Redis
-    // gate's workers read it at each admission instead.)
-    if (shared === undefined) {
-      for (const guildId of new Set(unfinished.map((row) => row.guild_id))) {
-        concurrentByGuild.set(guildId, (await settings.get(guildId)).concurrent);
-      }
+    // Resumed jobs wait in line under their server's own `concurrent`, like new ones. (Only the
+    // in-process gate reads these; the Redis gate's workers read the setting at each admission.)
+    for (const guildId of new Set(unfinished.map((row) => row.guild_id))) {
+      concurrentByGuild.set(guildId, (await settings.get(guildId)).concurrent);
     }
     for (const row of unfinished) await queue.enqueue(jobFromRow(row, await parentRow(row), openToken));
     if (unfinished.length > 0) logger.info({ jobs: unfinished.length }, 'resumed unfinished requests');
@@ -489,20 +484,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           .execute(database.db)
           .then(() => 'ok')
           .catch(() => 'unreachable');
-    const redis =
-      shared &&
-      (await shared.redis
-        .ping()
-        .then(() => 'ok')
-        .catch(() => 'unreachable'));
+    // What the queue runs on (Redis, when it is shared).
+    const services = await backend.health();
     const depth = await queue.depth().catch(() => undefined);
     return {
-      healthy: gateway !== 'disconnected' && store === 'ok' && redis !== 'unreachable',
+      healthy:
+        gateway !== 'disconnected' && store === 'ok' && !Object.values(services).includes('unreachable'),
       role,
       queue: queue.kind,
       ...(gateway === undefined ? {} : { gateway }),
       store,
-      ...(redis === undefined ? {} : { redis }),
+      ...services,
       queueDepth: depth?.waiting,
       ...(depth?.shared ? { sharedQueue: depth.shared } : {}),
       jobs: depth?.byPhase,
@@ -516,18 +508,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     queue,
     database,
     async start() {
-      if (shared) await shared.connect();
+      await backend.connect();
       if (client) {
         const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
         await client.login(config.DISCORD_TOKEN);
         await ready;
       }
-      if (voice && shared && role === 'gateway') {
+      if (voice && backend.relay && role === 'gateway') {
         // Deliveries happen in workers; the voice connections live here.
-        stopRelay = await subscribeDelivered(shared.redis, deliveredChannel(config.REDIS_PREFIX), {
-          onTrack: (track) => voice.trackDelivered(track),
-          logger: logger.child({ component: 'voice' }),
-        });
+        stopRelay = await backend.relay.subscribe((track) => voice.trackDelivered(track));
       }
       await voice?.restore();
       if (role !== 'gateway') {
@@ -538,7 +527,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         // same IDs are no-ops unless Redis lost them.
         await resumeUnfinished();
       }
-      worker?.start();
+      await backend.start();
       if (config.HTTP_PORT !== undefined) {
         http = await startHttpServer({
           port: config.HTTP_PORT,
@@ -595,10 +584,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       storeHealth.close();
       voice?.close();
       await stopRelay?.();
-      await worker?.stop();
-      await queue.stop();
+      // Before the store closes: steps in flight still write the ledger.
+      await backend.stop();
       await client?.destroy();
-      await shared?.close();
       await http?.close();
       await web?.close();
       await database.close();

@@ -203,6 +203,49 @@ export interface JobQueue {
   stop(): Promise<void>;
 }
 
+/** A track that reached its member, as the side that plays tracks in voice channels hears of it. */
+export interface DeliveredTrack {
+  guildId: string;
+  trackId: string;
+  userId: string;
+}
+
+/**
+ * Tells other processes of each delivered track. With split roles a worker delivers while the
+ * gateway holds the voice connections; a backend whose jobs stay in one process has none.
+ */
+export interface DeliveryRelay {
+  publish(track: DeliveredTrack): Promise<void>;
+  /** Listens until the returned function is called. */
+  subscribe(onTrack: (track: DeliveredTrack) => Promise<void>): Promise<() => Promise<void>>;
+}
+
+/** What a backend's own services say about themselves, for `/healthz` (e.g. `{ redis: 'ok' }`). */
+export type BackendHealth = Record<string, 'ok' | 'unreachable'>;
+
+/**
+ * A queue with everything it runs on: the app picks one at start (in process, or Redis) and then
+ * only starts, stops and asks after it.
+ */
+export interface QueueBackend {
+  readonly queue: JobQueue;
+  /** Present when delivered tracks must cross processes to reach the voice side. */
+  readonly relay?: DeliveryRelay;
+  /**
+   * Opens what the queue runs on, before anything is enqueued; fails with a plain reason when
+   * that cannot be reached at start. Takes no work yet.
+   */
+  connect(): Promise<void>;
+  /** Starts taking work: the worker of a shared queue (the in-process queue works from `enqueue`). */
+  start(): Promise<void>;
+  /**
+   * Stops taking work, waits for the steps in flight (which may still write the ledger: the store
+   * closes after this), then closes what `connect` opened.
+   */
+  stop(): Promise<void>;
+  health(): Promise<BackendHealth>;
+}
+
 /** A request as accepted, before any step has run. */
 export function newJob(
   id: string,

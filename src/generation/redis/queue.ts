@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import pTimeout from 'p-timeout';
 import type { CancelResult, Job, JobPhase, JobQueue, QueueDepth } from '../ports.js';
 import { RedisFairGate } from './fair-gate.js';
+import type { QueueWorker } from './worker.js';
 
 /** The BullMQ queue every gateway adds to and every worker takes from. */
 export const QUEUE_NAME = 'requests';
@@ -151,9 +152,9 @@ export function firstStep(job: Pick<Job, 'origin'>): StepData {
 }
 
 /**
- * The JobQueue on Redis, as a gateway sees it: a request becomes one BullMQ job whose ID is the
- * request's own, so adding it twice (a retry, a worker's start-up sweep) adds it once. Workers
- * (`worker.ts`) carry it through its steps.
+ * The JobQueue on Redis: a request becomes one BullMQ job whose ID is the request's own, so adding
+ * it twice (a retry, a worker's start-up sweep) adds it once. Workers (`worker.ts`) carry it
+ * through its steps, this process's own among them when it runs one.
  */
 export class RedisJobQueue implements JobQueue {
   readonly kind = 'redis';
@@ -162,8 +163,8 @@ export class RedisJobQueue implements JobQueue {
     private readonly parts: RedisQueueParts,
     /** Whether the ledger still has the request open: it ends there before its queue job does. */
     private readonly isOpen: (id: string) => Promise<boolean>,
-    /** This process's own steps in flight, when it also runs a worker. */
-    private readonly local?: () => QueueDepth['byPhase'],
+    /** This process's worker, when it works as well as enqueues. */
+    private readonly worker?: QueueWorker,
   ) {}
 
   async enqueue(job: Job): Promise<void> {
@@ -195,7 +196,7 @@ export class RedisJobQueue implements JobQueue {
     ]);
     return {
       waiting: gate.waiting,
-      byPhase: this.local?.() ?? {},
+      byPhase: this.worker?.byPhase() ?? {},
       shared: {
         ready: (counts.wait ?? 0) + (counts.prioritized ?? 0),
         delayed: counts.delayed ?? 0,
@@ -204,7 +205,12 @@ export class RedisJobQueue implements JobQueue {
     };
   }
 
+  /**
+   * The worker first: its steps in flight still use the connection (and the store, which the app
+   * closes after this). Then the producer and the connection itself.
+   */
   async stop(): Promise<void> {
-    // The connection belongs to the parts; the app closes them after the worker.
+    await this.worker?.stop();
+    await this.parts.close();
   }
 }

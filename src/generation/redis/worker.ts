@@ -94,7 +94,10 @@ export class QueueWorker {
     const { worker } = this;
     if (!worker) return;
     try {
-      await pTimeout(worker.close(), { milliseconds: 5_000, message: 'the queue worker did not close in time' });
+      await pTimeout(worker.close(), {
+        milliseconds: 5_000,
+        message: 'the queue worker did not close in time',
+      });
     } catch (error) {
       // Redis is out of reach, or a step hangs: leave; the locks expire and another worker resumes.
       this.options.logger.warn({ err: error }, 'closing the queue worker without waiting');
@@ -198,8 +201,7 @@ export class QueueWorker {
       data.step = 'poll';
       const window = this.options.durations.predict(job.request.lengthSeconds);
       return {
-        parkUntil:
-          (data.generation?.submittedAt ?? clock.now()) + firstPollDelay(this.options.schedule, window),
+        parkUntil: generation.submittedAt + firstPollDelay(this.options.schedule, window),
       };
     }
 
