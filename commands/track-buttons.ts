@@ -146,7 +146,7 @@ async function cancel(
   context: CommandContext,
 ): Promise<void> {
   if (!(await mayManage(interaction, track, 'cancel'))) return;
-  switch (await context.queue.cancel(track.id, interaction.user.id)) {
+  switch (await context.jobs.cancel(track.id, interaction.user.id)) {
     case 'cancelled':
       // The job edits its own message to say who cancelled it; the click needs no message of its own.
       await interaction.deferUpdate();

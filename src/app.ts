@@ -24,6 +24,7 @@ import {
 import { defaultSchedule, type ScheduleOptions } from './generation/schedule.js';
 import { lineageFor } from './generation/lineage.js';
 import { createInProcessBackend } from './generation/in-process-backend.js';
+import { createJobIntake } from './generation/intake.js';
 import { createRedisBackend } from './generation/redis/backend.js';
 import { JobSteps } from './generation/steps.js';
 import { createReserver, reserveDraft } from './limits/reserve.js';
@@ -171,6 +172,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       ),
     failed: (job, reason) => usage.markFailed(job.id, reason, job.creditsUsed ?? null, clock.now()),
     cancelled: (job) => usage.markCancelled(job.id, job.cancelledBy ?? job.origin.userId, clock.now()),
+    abandoned: (id, reason) => usage.markFailed(id, reason, null, clock.now()),
+    replyMessage: (job, messageId) => usage.setReplyMessage(job.id, messageId),
   };
   // The gate asks synchronously; reservations and settings changes keep this current.
   const concurrentByGuild = new Map<string, number>();
@@ -250,12 +253,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     rest,
     interactionRest,
     logger: logger.child({ component: 'deliver' }),
-    // Only a help for edits after the token expires: a store outage must not fail the edit itself.
-    rememberReplyMessage: (job, messageId) =>
-      usage.setReplyMessage(job.id, messageId).catch((error: unknown) => {
-        storeHealth.failed(error);
-        logger.warn({ err: error, requestId: job.id }, 'the reply message could not be remembered');
-      }),
     rememberTrackMedia: (job, media) =>
       webStore.rememberMedia(job.id, job.origin.guildId, {
         channel_id: media.channelId,
@@ -285,9 +282,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     reporter: {
       ...reporter,
       async delivered(job, delivery) {
-        const route = await reporter.delivered(job, delivery);
+        const sent = await reporter.delivered(job, delivery);
         await trackDelivered(job);
-        return route;
+        return sent;
       },
     },
     ledger,
@@ -410,7 +407,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     createRouter(
       options.handlers ?? allHandlers,
       {
-        queue,
+        jobs: createJobIntake({ queue, ledger, logger: logger.child({ component: 'generation' }) }),
         settings,
         usage,
         tracks,

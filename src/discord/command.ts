@@ -10,7 +10,7 @@ import {
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
   type RESTPostAPIContextMenuApplicationCommandsJSONBody,
 } from 'discord.js';
-import type { JobQueue } from '../generation/ports.js';
+import type { JobIntake } from '../generation/intake.js';
 import type { DraftDecision } from '../limits/policy.js';
 import type { DraftReservationRequest, Reservation, ReservationRequest } from '../limits/reserve.js';
 import type { SettingsService } from '../limits/settings-service.js';
@@ -25,7 +25,8 @@ import type { VoiceManager } from '../voice/manager.js';
 
 /** What a command handler may use; `createApp` builds it once. */
 export interface CommandContext {
-  queue: JobQueue;
+  /** Where requests go, and are asked to stop; the core writes the ledger about them. */
+  jobs: JobIntake;
   /** Checks every limit and writes the ledger row in one transaction. */
   reserve(request: Omit<ReservationRequest, 'now'>): Promise<Reservation>;
   settings: SettingsRepository;

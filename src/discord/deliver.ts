@@ -21,8 +21,6 @@ export interface DiscordReporterOptions {
    */
   interactionRest: REST;
   logger: Logger;
-  /** Persists the reply's message ID, learned from the first edit, for use after the token expires. */
-  rememberReplyMessage(job: Job, messageId: string): Promise<void>;
   /** Keeps where the delivered track's file is on Discord, and its waveform, for the web gallery. */
   rememberTrackMedia?(job: Job, media: TrackMedia): Promise<void>;
   /**
@@ -59,11 +57,12 @@ export type DeliveryRoute = 'reply' | 'channel-edit' | 'new-message';
 export function createDiscordReporter(options: DiscordReporterOptions): Reporter {
   const { rest, interactionRest, logger } = options;
 
-  /** The message that carries the track from now on: remembered for later edits and /tracks. */
-  const adopt = async (job: Job, messageId: string) => {
-    job.origin.reply.messageId = messageId;
-    await options.rememberReplyMessage(job, messageId);
-  };
+  /**
+   * The message that carries the reply from now on, when `message` tells the job something new:
+   * the core records it for later edits and /tracks (the job is the core's to change).
+   */
+  const carriedBy = (job: Job, message: APIMessage, replaced: boolean) =>
+    replaced || job.origin.reply.messageId === undefined ? { carriedBy: message.id } : {};
 
   /** The deferred reply, reached with the interaction token (no bot authorisation). */
   const replyRoute = ({ origin: { reply } }: Job) =>
@@ -71,9 +70,7 @@ export function createDiscordReporter(options: DiscordReporterOptions): Reporter
 
   const editReply = async (job: Job, payload: MessagePayload): Promise<APIMessage> => {
     const request = { body: payload.body, files: payload.files, auth: false };
-    const message = (await interactionRest.patch(replyRoute(job), request)) as APIMessage;
-    if (job.origin.reply.messageId === undefined) await adopt(job, message.id);
-    return message;
+    return (await interactionRest.patch(replyRoute(job), request)) as APIMessage;
   };
 
   /**
@@ -140,9 +137,13 @@ export function createDiscordReporter(options: DiscordReporterOptions): Reporter
       },
       files: payload.files,
     })) as APIMessage;
-    await adopt(job, posted.id);
     return { route: 'new-message', message: posted };
   };
+
+  const reportOf = (job: Job, { route, message }: { route: DeliveryRoute; message: APIMessage }) => ({
+    route,
+    ...carriedBy(job, message, route === 'new-message'),
+  });
 
   /** The waveform of a delivered file; a file that will not decode is delivered without one. */
   const waveformOf = async (job: Job, delivery: Delivery) => {
@@ -180,18 +181,16 @@ export function createDiscordReporter(options: DiscordReporterOptions): Reporter
   };
 
   return {
-    progress: async (job) => {
-      await editReply(job, renderProgress(job));
-    },
+    progress: async (job) => carriedBy(job, await editReply(job, renderProgress(job)), false),
     delivered: async (job, delivery: Delivery) => {
       const peaks = await waveformOf(job, delivery);
       const picture = peaks === undefined ? undefined : drawWaveform(peaks);
-      const { route, message } = await finalMessage(job, renderDelivered(job, delivery, picture));
-      await keepMedia(job, delivery, message, peaks);
-      return route;
+      const sent = await finalMessage(job, renderDelivered(job, delivery, picture));
+      await keepMedia(job, delivery, sent.message, peaks);
+      return reportOf(job, sent);
     },
-    failed: async (job, message) => (await finalMessage(job, renderFailed(job, message))).route,
-    cancelled: async (job) => (await finalMessage(job, renderCancelled(job))).route,
+    failed: async (job, message) => reportOf(job, await finalMessage(job, renderFailed(job, message))),
+    cancelled: async (job) => reportOf(job, await finalMessage(job, renderCancelled(job))),
     async holdsTrack(job) {
       const { messageId } = job.origin.reply;
       const read = async (): Promise<APIMessage> => {

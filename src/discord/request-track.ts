@@ -86,7 +86,7 @@ export async function requestTrack(
     await interaction.deferReply();
   } catch (error) {
     // Unacknowledged, the request must not be generated later as if the member had seen it start.
-    await context.usage.markFailed(id, 'the interaction could not be acknowledged', null, context.now());
+    await context.jobs.unacknowledged(id);
     throw error;
   }
   const job = newJob(
@@ -98,16 +98,12 @@ export async function requestTrack(
     ask.song && songDetails(ask.song),
   );
   try {
-    await context.queue.enqueue(job);
+    await context.jobs.enqueue(job);
   } catch (error) {
-    // The shared queue is unreachable: say so now rather than leave a reply that never moves. The
-    // error ends here: thrown on, the router would replace this notice with its generic one.
+    // The shared queue is unreachable, and the core has ended the request: say so now rather than
+    // leave a reply that never moves. The error ends here: thrown on, the router would replace
+    // this notice with its generic one.
     context.logger.error({ err: error }, 'the request could not be queued');
-    await context.usage
-      .markFailed(id, 'the request could not be queued', null, context.now())
-      .catch((storeError: unknown) =>
-        context.logger.error({ err: storeError }, 'the unqueued request could not be ended in the ledger'),
-      );
     await interaction
       .editReply(renderNotice('The bot could not queue this track just now. Please try again in a minute.'))
       .catch((replyError: unknown) =>

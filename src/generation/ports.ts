@@ -142,6 +142,13 @@ export interface JobLedger {
   cancelled(job: Job): Promise<void>;
   /** The job ended without a track; its slot goes back to the member and the server. */
   failed(job: Job, reason: string): Promise<void>;
+  /**
+   * A request that ended before any step ran (it was never acknowledged, or never queued):
+   * nothing was spent, and its slot goes back like a failure's.
+   */
+  abandoned(id: string, reason: string): Promise<void>;
+  /** Keeps the message that carries the reply, for edits after the interaction token expires. */
+  replyMessage(job: Job, messageId: string): Promise<void>;
 }
 
 /** Why a track went out as a link rather than a file. */
@@ -161,14 +168,30 @@ export type Delivery =
       because: LinkReason;
     };
 
-/** How outcomes leave the core. The Discord layer implements it; the core never sees discord.js. */
+/**
+ * What one message to the member did. `carriedBy` is set when the call learned which message
+ * carries the reply from now on (the first edit of the deferred reply, or a new message that had
+ * to replace it); the core then records it on the job and in the ledger.
+ */
+export interface Reported {
+  carriedBy?: string;
+}
+
+/** A final message: how the member got it (e.g. the reply edited, or a new message). */
+export interface FinalReport extends Reported {
+  route: string;
+}
+
+/**
+ * How outcomes leave the core. The Discord layer implements it; the core never sees discord.js.
+ * It reads the job and reports what it did; it changes nothing on the job itself.
+ */
 export interface Reporter {
   /** Best effort: a failed progress update never fails the job. */
-  progress(job: Job): Promise<void>;
-  /** Resolves with how the member got it (e.g. the reply edited, or a new message). */
-  delivered(job: Job, delivery: Delivery): Promise<string>;
-  failed(job: Job, userMessage: string): Promise<string>;
-  cancelled(job: Job): Promise<string>;
+  progress(job: Job): Promise<Reported>;
+  delivered(job: Job, delivery: Delivery): Promise<FinalReport>;
+  failed(job: Job, userMessage: string): Promise<FinalReport>;
+  cancelled(job: Job): Promise<FinalReport>;
   /** Whether the member's reply already holds this job's finished track (a delivery cut short). */
   holdsTrack(job: Job): Promise<boolean>;
 }

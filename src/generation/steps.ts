@@ -22,6 +22,7 @@ import type {
   JobObserver,
   LinkReason,
   Provider,
+  Reported,
   Reporter,
   StoreWatch,
 } from './ports.js';
@@ -209,11 +210,9 @@ export class JobSteps {
     await run.progress.settle();
     job.phase = 'failed';
     job.state = this.end(job, 'failed');
-    const route = await this.report(run, 'failure report', () =>
-      this.options.reporter.failed(job, userMessage),
-    );
+    const sent = await this.tell(run, 'failure report', () => this.options.reporter.failed(job, userMessage));
     await this.durable(run, 'failure', () =>
-      this.options.ledger.failed(job, route === undefined ? `${userMessage} (not delivered)` : userMessage),
+      this.options.ledger.failed(job, sent === undefined ? `${userMessage} (not delivered)` : userMessage),
     );
   }
 
@@ -223,13 +222,13 @@ export class JobSteps {
     job.phase = 'cancelled';
     job.state = this.end(job, 'cancelled');
     run.logger.info({ cancelledBy: job.cancelledBy }, 'job cancelled');
-    await this.report(run, 'cancellation', () => this.options.reporter.cancelled(job));
+    await this.tell(run, 'cancellation', () => this.options.reporter.cancelled(job));
     await this.durable(run, 'cancellation', () => this.options.ledger.cancelled(job));
   }
 
   /** Edits the reply to show where the job is; best effort. */
   async showProgress(run: Run): Promise<void> {
-    await this.report(run, 'progress', () => this.options.reporter.progress(run.job));
+    await this.tell(run, 'progress', () => this.options.reporter.progress(run.job));
   }
 
   /** Whether the reply already holds the finished track; false when it cannot be told. */
@@ -244,6 +243,29 @@ export class JobSteps {
     } catch (error) {
       run.logger.error({ err: error }, `${what} could not be sent`);
       return undefined;
+    }
+  }
+
+  /** One message to the member (see `report`); the message that carries the reply is kept. */
+  private async tell<T extends Reported>(
+    run: Run,
+    what: string,
+    send: () => Promise<T>,
+  ): Promise<T | undefined> {
+    const sent = await this.report(run, what, send);
+    if (sent?.carriedBy !== undefined) await this.carriedBy(run, sent.carriedBy);
+    return sent;
+  }
+
+  /** The reply lives in `messageId` from now on: kept with the job, and in the ledger as a help. */
+  private async carriedBy(run: Run, messageId: string): Promise<void> {
+    run.job.origin.reply.messageId = messageId;
+    try {
+      await this.options.ledger.replyMessage(run.job, messageId);
+    } catch (error) {
+      // Only a help for edits after the token expires: a store outage must not fail the job.
+      this.options.storeWatch?.failed(error);
+      run.logger.warn({ err: error }, 'the reply message could not be remembered');
     }
   }
 
@@ -283,17 +305,15 @@ export class JobSteps {
     });
     // The edit goes first and the ledger after: after a crash in between, the resumed job finds
     // the track in the reply (see `confirmDelivered`) or edits the same reply again.
-    let route = await this.report(run, 'delivery', () => this.options.reporter.delivered(job, delivery));
-    if (route === undefined && delivery.kind === 'file') {
+    let sent = await this.tell(run, 'delivery', () => this.options.reporter.delivered(job, delivery));
+    if (sent === undefined && delivery.kind === 'file') {
       // The upload kept failing (the reporter has sent again what it safely could). The track is
       // made and paid for, so the member gets its address rather than nothing.
       const asLink = linkInstead('upload-failed', delivery.data.length);
-      route = await this.report(run, 'delivery as a link', () =>
-        this.options.reporter.delivered(job, asLink),
-      );
-      if (route !== undefined) delivery = asLink;
+      sent = await this.tell(run, 'delivery as a link', () => this.options.reporter.delivered(job, asLink));
+      if (sent !== undefined) delivery = asLink;
     }
-    if (route === undefined) {
+    if (sent === undefined) {
       job.phase = 'failed';
       job.state = this.end(job, 'failed');
       await this.durable(run, 'completion', () =>
@@ -304,6 +324,7 @@ export class JobSteps {
     job.phase = 'completed';
     job.state = this.end(job, 'completed');
     job.deliveredAt = this.options.clock.now();
+    const { route } = sent;
     const how = `${delivery.kind === 'file' ? 'attachment' : 'link'} via ${route}`;
     await this.durable(run, 'completion', () => this.options.ledger.completed(job, how));
     logger.info(
