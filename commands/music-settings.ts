@@ -18,7 +18,8 @@ import {
   type NumericSettingKey,
   type SettingKey,
   type SettingsChange,
-} from '../src/limits/settings.js';
+  type SettingsChangeRecord,
+} from '../src/domain/settings.js';
 import {
   nextUtcMidnight,
   nextUtcMonth,
@@ -26,7 +27,6 @@ import {
   utcDayStart,
   utcMonthStart,
 } from '../src/limits/time.js';
-import type { SettingsChangeRecord } from '../src/store/settings-repository.js';
 
 const numericOptions: APIApplicationCommandBasicOption[] = Object.values(NUMERIC_SETTINGS).map((spec) => ({
   type: ApplicationCommandOptionType.Integer,

@@ -26,7 +26,7 @@ import { createReserver, reserveDraft } from './limits/reserve.js';
 import { createLyricsWriter } from './songwriting/lyrics.js';
 import { createPopularStyles, MAX_CHOICES } from './songwriting/styles.js';
 import { createSongwritingRepository } from './store/songwriting-repository.js';
-import { DEFAULT_SETTINGS } from './limits/settings.js';
+import { followGuildConcurrency } from './limits/guild-concurrency.js';
 import { createSettingsService } from './limits/settings-service.js';
 import { DEFAULT_UPLOAD_LIMIT_BYTES } from './discord/limits.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
@@ -169,8 +169,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     failed: (job, reason) => usage.markFailed(job.id, reason, job.creditsUsed ?? null, clock.now()),
     cancelled: (job) => usage.markCancelled(job.id, job.cancelledBy ?? job.origin.userId, clock.now()),
   };
-  // The gate asks synchronously; reservations and settings changes keep this current.
-  const concurrentByGuild = new Map<string, number>();
+  const settingsService = createSettingsService({ repository: settings });
+  // The in-process gate asks synchronously; settings changes, reservations and resumed jobs keep this current.
+  const concurrency = followGuildConcurrency(settingsService);
   const timeoutMs = config.GENERATION_TIMEOUT_SECONDS * 1000;
   const role = config.ROLE;
 
@@ -363,7 +364,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           }),
           gate: new FairGate({
             globalLimit: config.MAX_CONCURRENT_GENERATIONS,
-            guildLimit: (guildId) => concurrentByGuild.get(guildId) ?? DEFAULT_SETTINGS.concurrent,
+            guildLimit: (guildId) => concurrency.of(guildId),
           }),
           clock,
           logger: logger.child({ component: 'generation' }),
@@ -378,12 +379,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         );
   metrics.bind({ depth: () => queue.depth() });
 
-  const settingsService = createSettingsService({
-    repository: settings,
-    changed(guildId, changed) {
-      concurrentByGuild.set(guildId, changed.concurrent);
-    },
-  });
   const reserveInLine = createReserver(database.db);
   const popularStyles = createPopularStyles({
     load: (guildId, since) => tracks.topStyles(guildId, since, MAX_CHOICES),
@@ -432,7 +427,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
             reply: { ...request.reply, interactionToken: tokens.seal(request.reply.interactionToken) },
           };
           const reservation = await storeHealth.watch(reserveInLine({ ...sealed, now: clock.now() }));
-          if (reservation.ok) concurrentByGuild.set(request.guildId, reservation.settings.concurrent);
+          if (reservation.ok) concurrency.seen(request.guildId, reservation.settings);
           return reservation;
         },
         settingsService,
@@ -471,11 +466,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const unfinished = await usage.unfinished();
     // Resumed jobs wait in line under their server's own `concurrent`, like new ones. (The Redis
     // gate's workers read it at each admission instead.)
-    if (shared === undefined) {
-      for (const guildId of new Set(unfinished.map((row) => row.guild_id))) {
-        concurrentByGuild.set(guildId, (await settings.get(guildId)).concurrent);
-      }
-    }
+    if (shared === undefined) await concurrency.load(unfinished.map((row) => row.guild_id));
     for (const row of unfinished) await queue.enqueue(jobFromRow(row, await parentRow(row), openToken));
     if (unfinished.length > 0) logger.info({ jobs: unfinished.length }, 'resumed unfinished requests');
   };

@@ -5,7 +5,7 @@ import { createSettingsRepository } from '../store/settings-repository.js';
 import { COUNTED_DRAFTS } from '../store/songwriting-repository.js';
 import { createUsageRepository } from '../store/usage-repository.js';
 import { checkDraft, checkRequest, type Decision, type DraftDecision } from './policy.js';
-import { NUMERIC_SETTINGS, type GuildSettings } from './settings.js';
+import { NUMERIC_SETTINGS, type GuildSettings } from '../domain/settings.js';
 import { utcDayStart, utcMonthStart } from './time.js';
 
 export interface ReservationRequest {

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { NUMERIC_SETTINGS, type NumericSettingKey, type SettingsChange } from '../limits/settings.js';
+import { NUMERIC_SETTINGS, type NumericSettingKey, type SettingsChange } from '../domain/settings.js';
 import type { SettingsActor } from '../limits/settings-service.js';
 import {
   guildAccess,

@@ -1,6 +1,9 @@
 /**
  * Per-server settings: their names as moderators type them, their bounds, and their defaults.
  * A stored null means "default"; for the caps, 0 means "no cap".
+ *
+ * This file sits below both the store (which reads and writes them) and the limits (which obey
+ * them), and imports neither, so the two never import each other.
  */
 export interface GuildSettings {
   maxLengthSeconds: number;
@@ -174,4 +177,17 @@ export function describeSetting(key: SettingKey, value: GuildSettings[SettingKey
   if (value === null) return 'no cap';
   const spec = NUMERIC_SETTINGS[key];
   return spec.unit === 's' ? `${String(value)} s` : (value as number).toLocaleString('en-US');
+}
+
+/** Where a settings change was made: the slash command or the web dashboard. */
+export type SettingsSource = 'discord' | 'web';
+
+/** One value that moved, as the audit trail keeps it (values as `describeSetting` words them). */
+export interface SettingsChangeRecord {
+  userId: string;
+  source: SettingsSource;
+  setting: SettingKey;
+  oldValue: string | null;
+  newValue: string | null;
+  changedAt: number;
 }
