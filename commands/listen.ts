@@ -12,6 +12,7 @@ import {
   serverSlashCommand,
 } from '../src/discord/command.js';
 import type { CustomId } from '../src/discord/custom-id.js';
+import { subcommandHandler } from '../src/discord/options.js';
 import { isModerator } from '../src/discord/permissions.js';
 import { renderNotice } from '../src/discord/render.js';
 import { replyPrivately } from '../src/discord/reply.js';
@@ -100,9 +101,7 @@ async function answer(
 export const listen: SlashCommand = {
   data,
   async execute(interaction, context) {
-    const handler = interaction.inCachedGuild()
-      ? subcommands[interaction.options.getSubcommand(false) ?? '']
-      : undefined;
+    const handler = interaction.inCachedGuild() ? subcommandHandler(interaction, subcommands) : undefined;
     if (!handler || !interaction.inCachedGuild()) {
       await replyPrivately(interaction, 'Use `/listen start`, `queue`, `skip` or `stop` in a server.');
       return;

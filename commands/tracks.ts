@@ -12,6 +12,7 @@ import {
   serverSlashCommand,
 } from '../src/discord/command.js';
 import type { CustomId } from '../src/discord/custom-id.js';
+import { optionValue, subcommandHandler } from '../src/discord/options.js';
 import { renderNotice } from '../src/discord/render.js';
 import { replyPrivately } from '../src/discord/reply.js';
 import { renderTrackDetails, renderTrackPage, TRACKS_PAGE_SIZE } from '../src/discord/render-tracks.js';
@@ -50,28 +51,36 @@ const data = {
   ],
 } as const satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
 
+type ServerInteraction = ChatInputCommandInteraction<'cached' | 'raw'>;
+type Subcommand = (interaction: ServerInteraction, context: CommandContext) => Promise<void>;
+
+const recent: Subcommand = async (interaction, context) => {
+  await interaction.reply({
+    ...(await page(interaction.guildId, 0, context)),
+    flags: MessageFlags.Ephemeral,
+  });
+};
+
+const show: Subcommand = async (interaction, context) => {
+  await interaction.reply({
+    ...(await trackDetails(interaction.guildId, optionValue(interaction, 'number'), context)),
+    flags: MessageFlags.Ephemeral,
+  });
+};
+
+const subcommands: Record<string, Subcommand> = { recent, show };
+
 async function execute(interaction: ChatInputCommandInteraction, context: CommandContext): Promise<void> {
   if (!interaction.inGuild()) {
     await replyPrivately(interaction, 'Use /tracks in a server.');
     return;
   }
-  const sub = interaction.options.data[0];
-  if (sub?.name === 'recent') {
-    await interaction.reply({
-      ...(await page(interaction.guildId, 0, context)),
-      flags: MessageFlags.Ephemeral,
-    });
+  const handler = subcommandHandler(interaction, subcommands);
+  if (!handler) {
+    await replyPrivately(interaction, 'Unknown subcommand. Try /tracks recent.');
     return;
   }
-  if (sub?.name === 'show') {
-    const number = sub.options?.find((o) => o.name === 'number')?.value;
-    await interaction.reply({
-      ...(await show(interaction.guildId, number, context)),
-      flags: MessageFlags.Ephemeral,
-    });
-    return;
-  }
-  await replyPrivately(interaction, 'Unknown subcommand. Try /tracks recent.');
+  await handler(interaction, context);
 }
 
 async function page(guildId: string, requested: number, context: CommandContext) {
@@ -83,7 +92,7 @@ async function page(guildId: string, requested: number, context: CommandContext)
   return renderTrackPage({ page: last, total, tracks });
 }
 
-async function show(guildId: string, number: unknown, context: CommandContext) {
+async function trackDetails(guildId: string, number: unknown, context: CommandContext) {
   if (typeof number !== 'number' || !Number.isInteger(number) || number < 1 || number > MAX_TRACK_NUMBER) {
     return renderNotice('The track number must be a whole number from 1, as in `/tracks show number:42`.');
   }

@@ -118,6 +118,24 @@ export type NumericSettingKey = keyof typeof NUMERIC_SETTINGS;
 export const EXEMPT_ROLE_OPTION = 'exempt-role';
 export const CLEAR_EXEMPT_ROLE_OPTION = 'clear-exempt-role';
 
+/** Every setting, in the order `/music-settings show` lists them. */
+export const SETTING_ORDER: readonly SettingKey[] = [
+  'maxLengthSeconds',
+  'defaultLengthSeconds',
+  'userDaily',
+  'guildDaily',
+  'cooldownSeconds',
+  'concurrent',
+  'monthlyCredits',
+  'lyricsDaily',
+  'exemptRoleId',
+];
+
+/** A setting's name as moderators type it (the `/music-settings set` option, the form field). */
+export function settingOption(key: SettingKey): string {
+  return key === 'exemptRoleId' ? EXEMPT_ROLE_OPTION : NUMERIC_SETTINGS[key].option;
+}
+
 /** A change as moderators asked for it: numbers as typed (0 = off where allowed), a role ID or null to clear it. */
 export type SettingsChange = Partial<Record<NumericSettingKey, number>> & { exemptRoleId?: string | null };
 

@@ -1,5 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { NUMERIC_SETTINGS, type NumericSettingKey, type SettingsChange } from '../domain/settings.js';
+import {
+  NUMERIC_SETTINGS,
+  settingOption,
+  type NumericSettingKey,
+  type SettingsChange,
+} from '../domain/settings.js';
 import type { SettingsActor } from '../limits/settings-service.js';
 import {
   guildAccess,
@@ -131,9 +136,7 @@ export function settingsRoutes(context: WebContext) {
                     html`<tr>
                       <td>${new Date(c.changedAt).toISOString().replace('T', ' ').slice(0, 16)} UTC</td>
                       <td>${names.get(c.userId)}${c.source === 'web' ? ' (on the web)' : ' (in Discord)'}</td>
-                      <td>
-                        ${c.setting === 'exemptRoleId' ? 'exempt-role' : NUMERIC_SETTINGS[c.setting].option}
-                      </td>
+                      <td>${settingOption(c.setting)}</td>
                       <td>${c.oldValue ?? '?'} → ${c.newValue ?? '?'}</td>
                     </tr>`,
                 )}
