@@ -119,8 +119,8 @@ export const voiceButtons: ComponentHandler = {
     if (
       !interaction.inCachedGuild() ||
       !track ||
-      track.guild_id !== interaction.guildId ||
-      track.track_number === null
+      track.guildId !== interaction.guildId ||
+      track.trackNumber === null
     ) {
       await replyPrivately(
         interaction,

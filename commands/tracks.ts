@@ -16,7 +16,7 @@ import { optionValue, subcommandHandler } from '../src/discord/options.js';
 import { renderNotice } from '../src/discord/render.js';
 import { replyPrivately } from '../src/discord/reply.js';
 import { renderTrackDetails, renderTrackPage, TRACKS_PAGE_SIZE } from '../src/discord/render-tracks.js';
-import type { UsageRow } from '../src/store/usage-repository.js';
+import type { TrackRecord } from '../src/domain/track.js';
 
 /** Far more than any server will make; bounds what a crafted number can ask for. */
 const MAX_TRACK_NUMBER = 1_000_000_000;
@@ -99,13 +99,13 @@ async function trackDetails(guildId: string, number: unknown, context: CommandCo
   const listing = await context.tracks.byNumber(guildId, number);
   if (!listing)
     return renderNotice(`There is no track #${number} in this server. \`/tracks recent\` lists them.`);
-  const ancestors: UsageRow[] = [];
-  let parentId = listing.track.parent_id;
+  const ancestors: TrackRecord[] = [];
+  let parentId = listing.track.parentId;
   while (parentId !== null && ancestors.length < MAX_ANCESTORS) {
     const parent = await context.tracks.get(parentId);
     if (!parent) break;
     ancestors.push(parent);
-    parentId = parent.parent_id;
+    parentId = parent.parentId;
   }
   return renderTrackDetails({
     listing,

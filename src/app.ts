@@ -44,7 +44,8 @@ import { createWebRepository } from './store/web-repository.js';
 import { encodePeaks } from './audio/waveform.js';
 import { createAccessChecker } from './web/access.js';
 import { startWebServer, type WebServer } from './web/server.js';
-import { createUsageRepository, isUnfinished, type UsageRow } from './store/usage-repository.js';
+import type { TrackRecord } from './domain/track.js';
+import { createUsageRepository, isUnfinished } from './store/usage-repository.js';
 import { createVoiceRepository } from './store/voice-repository.js';
 import { VoiceManager, type VoiceTimings } from './voice/manager.js';
 import { deliveredChannel, publishDelivered, subscribeDelivered } from './voice/relay.js';
@@ -256,11 +257,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       }),
     rememberTrackMedia: (job, media) =>
       webStore.rememberMedia(job.id, job.origin.guildId, {
-        channel_id: media.channelId,
-        message_id: media.messageId,
-        audio_url: media.audio?.url ?? null,
-        audio_name: media.audio?.name ?? null,
-        audio_bytes: media.audio?.bytes ?? null,
+        channelId: media.channelId,
+        messageId: media.messageId,
+        audioUrl: media.audio?.url ?? null,
+        audioName: media.audio?.name ?? null,
+        audioBytes: media.audio?.bytes ?? null,
         peaks: media.peaks === undefined ? null : encodePeaks(media.peaks),
       }),
     ...(options.discordNetworkRetry === undefined ? {} : { networkRetry: options.discordNetworkRetry }),
@@ -445,10 +446,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   let stopRelay: (() => Promise<void>) | undefined;
 
   /** The stored token, opened; one that cannot be opened (another key) leaves the channel route. */
-  const openToken = (row: UsageRow): string => {
-    if (row.interaction_token === null) return '';
+  const openToken = (row: TrackRecord): string => {
+    if (row.interactionToken === null) return '';
     try {
-      return tokens.open(row.interaction_token);
+      return tokens.open(row.interactionToken);
     } catch (error) {
       logger.error(
         { err: error, requestId: row.id },
@@ -458,15 +459,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     }
   };
 
-  const parentRow = (row: UsageRow) =>
-    row.parent_id === null ? Promise.resolve(undefined) : tracks.get(row.parent_id);
+  const parentRow = (row: TrackRecord) =>
+    row.parentId === null ? Promise.resolve(undefined) : tracks.get(row.parentId);
 
   /** Picks up what an earlier process accepted and did not finish. */
   const resumeUnfinished = async () => {
     const unfinished = await usage.unfinished();
     // Resumed jobs wait in line under their server's own `concurrent`, like new ones. (The Redis
     // gate's workers read it at each admission instead.)
-    if (shared === undefined) await concurrency.load(unfinished.map((row) => row.guild_id));
+    if (shared === undefined) await concurrency.load(unfinished.map((row) => row.guildId));
     for (const row of unfinished) await queue.enqueue(jobFromRow(row, await parentRow(row), openToken));
     if (unfinished.length > 0) logger.info({ jobs: unfinished.length }, 'resumed unfinished requests');
   };
@@ -612,30 +613,34 @@ async function tokenCipher(config: Config, logger: Logger): Promise<TokenCipher>
 }
 
 /** Rebuilds an accepted request from its ledger row, as it was when the last process stopped. */
-function jobFromRow(row: UsageRow, parent: UsageRow | undefined, openToken: (row: UsageRow) => string): Job {
+function jobFromRow(
+  row: TrackRecord,
+  parent: TrackRecord | undefined,
+  openToken: (row: TrackRecord) => string,
+): Job {
   const lineage = lineageFor(row.kind, parent && parentOf(parent));
   const song = songOf(row);
   return {
     id: row.id,
-    request: { prompt: row.prompt, lengthSeconds: row.length_seconds },
+    request: { prompt: row.prompt, lengthSeconds: row.lengthSeconds },
     origin: {
-      guildId: row.guild_id,
-      channelId: row.channel_id,
-      userId: row.user_id,
+      guildId: row.guildId,
+      channelId: row.channelId,
+      userId: row.userId,
       reply: {
-        applicationId: row.application_id ?? '',
+        applicationId: row.applicationId ?? '',
         interactionToken: openToken(row),
-        ...(row.reply_message_id === null ? {} : { messageId: row.reply_message_id }),
+        ...(row.replyMessageId === null ? {} : { messageId: row.replyMessageId }),
       },
-      uploadLimitBytes: row.upload_limit_bytes ?? DEFAULT_UPLOAD_LIMIT_BYTES,
+      uploadLimitBytes: row.uploadLimitBytes ?? DEFAULT_UPLOAD_LIMIT_BYTES,
     },
-    createdAt: row.requested_at,
-    phase: row.generation_id === null ? 'submitting' : 'generating',
+    createdAt: row.requestedAt,
+    phase: row.generationId === null ? 'submitting' : 'generating',
     state: stateFromRecords({
-      generationId: row.generation_id,
-      submittedAt: row.submitted_at,
-      submittingSince: row.submitting_at,
-      fallbackTime: row.requested_at,
+      generationId: row.generationId,
+      submittedAt: row.submittedAt,
+      submittingSince: row.submittingAt,
+      fallbackTime: row.requestedAt,
     }),
     polls: 0,
     ...(lineage ? { lineage } : {}),

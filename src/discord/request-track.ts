@@ -7,9 +7,8 @@ import { lineageFor } from '../generation/lineage.js';
 import { newJob, type RequestOrigin, type SongDetails } from '../generation/ports.js';
 import type { SongRecord } from '../limits/reserve.js';
 import { validateMusicRequest } from '../generation/request.js';
-import type { TrackKind } from '../store/schema.js';
+import type { TrackKind, TrackRecord } from '../domain/track.js';
 import { parentOf } from '../store/tracks-repository.js';
-import type { UsageRow } from '../store/usage-repository.js';
 import type { CommandContext } from './command.js';
 import { DEFAULT_UPLOAD_LIMIT_BYTES } from './limits.js';
 import { renderNotice } from './render.js';
@@ -25,7 +24,7 @@ export interface TrackAsk {
   length: unknown;
   kind: TrackKind;
   /** The track this one regenerates or remixes. */
-  parent?: UsageRow;
+  parent?: TrackRecord;
   /** Style, vocals, lyrics, personal defaults and message credit, recorded with the track. */
   song?: SongRecord;
 }

@@ -1,6 +1,6 @@
 /**
- * A track's song details as domain data, kept in the tracks store so every surface (the card,
- * /tracks, the gallery) reads the same fields.
+ * A track's song details as domain data, so every surface (the card, /tracks, the gallery) reads
+ * the same fields.
  */
 
 /** Whose message a track's lyrics came from: named, never mentioned, and linked. */
