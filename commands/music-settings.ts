@@ -20,7 +20,7 @@ import {
   CLEAR_EXEMPT_ROLE_OPTION,
   EXEMPT_ROLE_OPTION,
   NUMERIC_SETTINGS,
-  type NumericSettingKey,
+  numericChange,
   type SettingsChange,
 } from '../src/domain/settings.js';
 import type { SettingsActor } from '../src/limits/settings-service.js';
@@ -239,14 +239,10 @@ const subcommands: Record<string, Subcommand> = {
 
 /** The options that were given, as raw values: validation happens after, on all of them at once. */
 function readChange(interaction: ServerInteraction): SettingsChange {
-  const change: SettingsChange = {};
-  for (const [key, spec] of Object.entries(NUMERIC_SETTINGS) as [
-    NumericSettingKey,
-    (typeof NUMERIC_SETTINGS)[NumericSettingKey],
-  ][]) {
-    const value = optionValue(interaction, spec.option);
-    if (value !== undefined) change[key] = typeof value === 'number' ? value : Number.NaN;
-  }
+  const change = numericChange(
+    (option) => optionValue(interaction, option),
+    (value) => (typeof value === 'number' ? value : Number.NaN),
+  );
   const role = optionValue(interaction, EXEMPT_ROLE_OPTION);
   if (role !== undefined) change.exemptRoleId = String(role);
   if (optionValue(interaction, CLEAR_EXEMPT_ROLE_OPTION) === true) change.exemptRoleId = null;

@@ -163,6 +163,24 @@ export function resolveSettings(stored: Partial<StoredSettings> | undefined): Gu
   };
 }
 
+/**
+ * The numeric part of a change, from raw values looked up by option name (a slash command's
+ * options, the web form's fields): only the ones that were sent. `toNumber` reads what arrived as
+ * that surface sends it, giving NaN for anything else, so `validateSettingsChange` words a bad
+ * value the same way wherever it came from.
+ */
+export function numericChange(
+  raw: (option: string) => unknown,
+  toNumber: (value: unknown) => number,
+): SettingsChange {
+  const change: SettingsChange = {};
+  for (const [key, spec] of Object.entries(NUMERIC_SETTINGS) as [NumericSettingKey, NumericSpec][]) {
+    const value = raw(spec.option);
+    if (value !== undefined) change[key] = toNumber(value);
+  }
+  return change;
+}
+
 /** Every problem with a change, judged on the settings it would produce. */
 export function validateSettingsChange(current: GuildSettings, change: SettingsChange): string[] {
   const problems: string[] = [];
