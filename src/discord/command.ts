@@ -28,7 +28,8 @@ export interface CommandContext {
   queue: JobQueue;
   /** Checks every limit and writes the ledger row in one transaction. */
   reserve(request: Omit<ReservationRequest, 'now'>): Promise<Reservation>;
-  settings: SettingsRepository;
+  /** Read only: changes go through `settingsService`, which tells the rest of the bot. */
+  settings: Pick<SettingsRepository, 'get' | 'blockedWords' | 'recentChanges'>;
   usage: UsageRepository;
   tracks: TracksRepository;
   /** Every settings change goes through here (the web dashboard uses the same one). */
