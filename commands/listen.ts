@@ -12,7 +12,7 @@ import {
   serverSlashCommand,
 } from '../src/discord/command.js';
 import type { CustomId } from '../src/discord/custom-id.js';
-import { subcommandHandler } from '../src/discord/options.js';
+import { runSubcommand } from '../src/discord/options.js';
 import { isModerator } from '../src/discord/permissions.js';
 import { renderNotice } from '../src/discord/render.js';
 import { replyPrivately } from '../src/discord/reply.js';
@@ -101,12 +101,12 @@ async function answer(
 export const listen: SlashCommand = {
   data,
   async execute(interaction, context) {
-    const handler = interaction.inCachedGuild() ? subcommandHandler(interaction, subcommands) : undefined;
-    if (!handler || !interaction.inCachedGuild()) {
-      await replyPrivately(interaction, 'Use `/listen start`, `queue`, `skip` or `stop` in a server.');
+    const help = 'Use `/listen start`, `queue`, `skip` or `stop` in a server.';
+    if (!interaction.inCachedGuild()) {
+      await replyPrivately(interaction, help);
       return;
     }
-    await handler(interaction, context);
+    await runSubcommand(interaction, subcommands, context, help);
   },
 };
 

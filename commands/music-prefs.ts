@@ -5,7 +5,7 @@ import {
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
 import { type CommandContext, type SlashCommand, serverSlashCommand } from '../src/discord/command.js';
-import { optionValue, subcommandHandler } from '../src/discord/options.js';
+import { optionValue, runSubcommand } from '../src/discord/options.js';
 import { renderNotice, vocalsLabel } from '../src/discord/render.js';
 import { replyPrivately } from '../src/discord/reply.js';
 import { LENGTH_MAX_SECONDS, LENGTH_MIN_SECONDS } from '../src/generation/request.js';
@@ -158,12 +158,12 @@ async function execute(interaction: ChatInputCommandInteraction, context: Comman
     await replyPrivately(interaction, 'Use /music-prefs in a server: defaults are kept per server.');
     return;
   }
-  const handler = subcommandHandler(interaction, subcommands);
-  if (!handler) {
-    await replyPrivately(interaction, 'That subcommand is not known. Try `/music-prefs show`.');
-    return;
-  }
-  await handler(interaction, context);
+  await runSubcommand(
+    interaction,
+    subcommands,
+    context,
+    'That subcommand is not known. Try `/music-prefs show`.',
+  );
 }
 
 export const musicPrefs: SlashCommand = { data, execute };

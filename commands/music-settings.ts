@@ -8,7 +8,7 @@ import {
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
 import { type CommandContext, type SlashCommand, serverSlashCommand } from '../src/discord/command.js';
-import { hasOption, optionValue, subcommandHandler } from '../src/discord/options.js';
+import { hasOption, optionValue, runSubcommand } from '../src/discord/options.js';
 import { noPings } from '../src/discord/render.js';
 import {
   describeChange,
@@ -260,12 +260,12 @@ async function execute(interaction: ChatInputCommandInteraction, context: Comman
     });
     return;
   }
-  const handler = subcommandHandler(interaction, subcommands);
-  if (!handler) {
-    await reply(interaction, 'That subcommand is not known. Try `/music-settings show`.');
-    return;
-  }
-  await handler(interaction, context);
+  await runSubcommand(
+    interaction,
+    subcommands,
+    context,
+    'That subcommand is not known. Try `/music-settings show`.',
+  );
 }
 
 export const musicSettings: SlashCommand = { data, execute };

@@ -12,7 +12,7 @@ import {
   serverSlashCommand,
 } from '../src/discord/command.js';
 import type { CustomId } from '../src/discord/custom-id.js';
-import { optionValue, subcommandHandler } from '../src/discord/options.js';
+import { optionValue, runSubcommand } from '../src/discord/options.js';
 import { renderNotice } from '../src/discord/render.js';
 import { replyPrivately } from '../src/discord/reply.js';
 import { renderTrackDetails, renderTrackPage, TRACKS_PAGE_SIZE } from '../src/discord/render-tracks.js';
@@ -75,12 +75,7 @@ async function execute(interaction: ChatInputCommandInteraction, context: Comman
     await replyPrivately(interaction, 'Use /tracks in a server.');
     return;
   }
-  const handler = subcommandHandler(interaction, subcommands);
-  if (!handler) {
-    await replyPrivately(interaction, 'Unknown subcommand. Try /tracks recent.');
-    return;
-  }
-  await handler(interaction, context);
+  await runSubcommand(interaction, subcommands, context, 'Unknown subcommand. Try /tracks recent.');
 }
 
 async function page(guildId: string, requested: number, context: CommandContext) {

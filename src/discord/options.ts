@@ -1,4 +1,5 @@
 import type { ChatInputCommandInteraction, CommandInteractionOption } from 'discord.js';
+import { replyPrivately } from './reply.js';
 
 /**
  * The one way commands read what a member typed.
@@ -25,7 +26,7 @@ export function hasOption(interaction: ChatInputCommandInteraction, name: string
  * Undefined for a name the command does not have (only a crafted payload sends one); own keys
  * only, so a name such as `constructor` cannot reach `Object.prototype`.
  */
-export function subcommandHandler<H>(
+function subcommandHandler<H>(
   interaction: ChatInputCommandInteraction,
   handlers: Readonly<Record<string, H>>,
 ): H | undefined {
@@ -34,4 +35,19 @@ export function subcommandHandler<H>(
   const group = interaction.options.getSubcommandGroup(false);
   const name = group === null ? subcommand : `${group} ${subcommand}`;
   return Object.hasOwn(handlers, name) ? handlers[name] : undefined;
+}
+
+/**
+ * Runs the handler for the chosen subcommand, or tells the member privately that there is no such
+ * one (`unknown`). Who may use the command is checked before, by the command itself.
+ */
+export async function runSubcommand<I extends ChatInputCommandInteraction, C>(
+  interaction: I,
+  handlers: Readonly<Record<string, (interaction: I, context: C) => Promise<void>>>,
+  context: C,
+  unknown: string,
+): Promise<void> {
+  const handler = subcommandHandler(interaction, handlers);
+  if (handler) await handler(interaction, context);
+  else await replyPrivately(interaction, unknown);
 }
