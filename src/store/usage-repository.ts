@@ -14,7 +14,12 @@ export type NewUsageRow = Insertable<UsageTable>;
 /** Whether the request is still to be made (what `unfinished()` returns). */
 export const isUnfinished = (track: Pick<TrackRecord, 'status'>): boolean => IN_FLIGHT.includes(track.status);
 
-/** The one place a ledger row becomes the domain's record. */
+/**
+ * The one place a ledger row becomes the domain's record. Written out rather than Kysely's
+ * CamelCasePlugin: that would rename the columns in every query and in the schema (the
+ * reservation's SQL included), while this keeps the queries in the database's own names and also
+ * folds the four credit columns into one value.
+ */
 export function trackFromRow(row: UsageRow): TrackRecord {
   const credit =
     row.source_message_id === null ||
