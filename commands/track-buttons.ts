@@ -19,8 +19,7 @@ import { requestTrack, type TrackInteraction } from '../src/discord/request-trac
 import { lengthFromText } from '../src/generation/compose.js';
 import { PROMPT_MAX_CHARS } from '../src/generation/request.js';
 import type { SongRecord } from '../src/limits/reserve.js';
-import { songOf } from '../src/store/tracks-repository.js';
-import type { TrackRecord } from '../src/domain/track.js';
+import { songOf, type TrackRecord } from '../src/domain/track.js';
 
 /**
  * Regenerate, Remix, Cancel, Delete and Lyrics on track messages. The `custom_id` names only the request;

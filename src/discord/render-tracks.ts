@@ -10,8 +10,8 @@ import {
   type APIEmbed,
   type APIEmbedField,
 } from 'discord.js';
-import { songOf, type TrackListing } from '../store/tracks-repository.js';
-import type { TrackRecord } from '../domain/track.js';
+import { songOf, type TrackRecord } from '../domain/track.js';
+import type { TrackListing } from '../store/tracks-repository.js';
 import { encodeCustomId } from './custom-id.js';
 import { clip, creditText, duration, lengthText, lineageText, noPings, promptBlock } from './render.js';
 

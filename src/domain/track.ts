@@ -76,3 +76,20 @@ export interface TrackMedia {
   freshUrl: string | null;
   freshUntil: number | null;
 }
+
+/** The song details of a track as the card, /tracks and the gallery show them. */
+export function songOf(track: TrackRecord): SongDetails | undefined {
+  const song: SongDetails = {
+    ...(track.style === null ? {} : { style: track.style }),
+    ...(track.vocals === null ? {} : { vocals: track.vocals }),
+    ...(track.lyrics === null ? {} : { hasLyrics: true }),
+    ...(track.prefsApplied === null ? {} : { prefsApplied: track.prefsApplied }),
+    ...(track.credit === null ? {} : { credit: track.credit }),
+  };
+  return Object.keys(song).length === 0 ? undefined : song;
+}
+
+/** What a request that builds on this track needs to know of it. */
+export function parentOf(track: TrackRecord): { id: string; userId: string; trackNumber: number | null } {
+  return { id: track.id, userId: track.userId, trackNumber: track.trackNumber };
+}

@@ -1,24 +1,6 @@
 import { lockGuild, type Db } from './db.js';
-import type { SongDetails } from '../domain/song.js';
 import type { TrackRecord } from '../domain/track.js';
 import { trackFromRow } from './usage-repository.js';
-
-/** The song details of a track as the card, /tracks and the gallery show them. */
-export function songOf(track: TrackRecord): SongDetails | undefined {
-  const song: SongDetails = {
-    ...(track.style === null ? {} : { style: track.style }),
-    ...(track.vocals === null ? {} : { vocals: track.vocals }),
-    ...(track.lyrics === null ? {} : { hasLyrics: true }),
-    ...(track.prefsApplied === null ? {} : { prefsApplied: track.prefsApplied }),
-    ...(track.credit === null ? {} : { credit: track.credit }),
-  };
-  return Object.keys(song).length === 0 ? undefined : song;
-}
-
-/** What a request that builds on this track needs to know of it. */
-export function parentOf(track: TrackRecord): { id: string; userId: string; trackNumber: number | null } {
-  return { id: track.id, userId: track.userId, trackNumber: track.trackNumber };
-}
 
 /** A delivered track with just enough of its parent to show the lineage. */
 export interface TrackListing {
