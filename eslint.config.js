@@ -50,6 +50,38 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/store/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '../limits/*',
+                '../discord/*',
+                '../web/*',
+                '../voice/*',
+                '../songwriting/*',
+                '**/commands/*',
+              ],
+              message: 'The store sits below these floors; put what both need in src/domain.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/domain/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['../*'], message: 'src/domain is the bottom floor: it imports no other.' }] },
+      ],
+    },
+  },
+  {
     files: ['src/config.ts', 'test/**', 'bench/**', 'vitest.config.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
