@@ -9,6 +9,7 @@ import {
   type CommandContext,
   type ComponentHandler,
   type SlashCommand,
+  type Subcommand,
   serverSlashCommand,
 } from '../src/discord/command.js';
 import type { CustomId } from '../src/discord/custom-id.js';
@@ -43,12 +44,7 @@ const data = {
   ],
 } as const satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
 
-type Subcommand = (
-  interaction: ChatInputCommandInteraction<'cached'>,
-  context: CommandContext,
-) => Promise<void>;
-
-const start: Subcommand = async (interaction, context) => {
+const start: Subcommand<'cached'> = async (interaction, context) => {
   const result = await context.voice.start(interaction.guild, interaction.user.id, interaction.channelId);
   if (result.kind !== 'started') {
     await replyPrivately(interaction, result.message);
@@ -63,7 +59,7 @@ const start: Subcommand = async (interaction, context) => {
   if (messageId !== undefined) await context.voice.attachStatusMessage(interaction.guildId, messageId);
 };
 
-const queue: Subcommand = async (interaction, context) => {
+const queue: Subcommand<'cached'> = async (interaction, context) => {
   const view = await context.voice.queue(interaction.guildId);
   await replyPrivately(
     interaction,
@@ -73,18 +69,18 @@ const queue: Subcommand = async (interaction, context) => {
   );
 };
 
-const skip: Subcommand = async (interaction, context) => {
+const skip: Subcommand<'cached'> = async (interaction, context) => {
   await answer(interaction, context.voice.skip(interaction.guild, interaction.user.id));
 };
 
-const stop: Subcommand = async (interaction, context) => {
+const stop: Subcommand<'cached'> = async (interaction, context) => {
   await answer(
     interaction,
     await context.voice.stop(interaction.guildId, interaction.user.id, isModerator(interaction)),
   );
 };
 
-const subcommands: Record<string, Subcommand> = { start, queue, skip, stop };
+const subcommands: Record<string, Subcommand<'cached'>> = { start, queue, skip, stop };
 
 /** Refusals are private; a skip or a stop is said in the channel, so listeners know who did it. */
 async function answer(

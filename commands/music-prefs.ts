@@ -4,7 +4,12 @@ import {
   type ChatInputCommandInteraction,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
-import { type CommandContext, type SlashCommand, serverSlashCommand } from '../src/discord/command.js';
+import {
+  type CommandContext,
+  type SlashCommand,
+  type Subcommand,
+  serverSlashCommand,
+} from '../src/discord/command.js';
 import { optionValue, runSubcommand } from '../src/discord/options.js';
 import { renderNotice, vocalsLabel } from '../src/discord/render.js';
 import { replyPrivately } from '../src/discord/reply.js';
@@ -55,9 +60,6 @@ const data = {
     { type: ApplicationCommandOptionType.Subcommand, name: 'reset', description: 'Forget your defaults' },
   ],
 } as const satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
-
-type ServerInteraction = ChatInputCommandInteraction<'cached' | 'raw'>;
-type Subcommand = (interaction: ServerInteraction, context: CommandContext) => Promise<void>;
 
 const reply = (interaction: ChatInputCommandInteraction, text: string) =>
   interaction.reply({ ...renderNotice(text), flags: MessageFlags.Ephemeral });

@@ -7,7 +7,13 @@ import {
   type ChatInputCommandInteraction,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
-import { type CommandContext, type SlashCommand, serverSlashCommand } from '../src/discord/command.js';
+import {
+  type CommandContext,
+  type SlashCommand,
+  type ServerChatInput,
+  type Subcommand,
+  serverSlashCommand,
+} from '../src/discord/command.js';
 import { hasOption, optionValue, runSubcommand } from '../src/discord/options.js';
 import { noPings } from '../src/discord/render.js';
 import {
@@ -100,14 +106,11 @@ const data = {
   ],
 } as const satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
 
-type ServerInteraction = ChatInputCommandInteraction<'cached' | 'raw'>;
-type Subcommand = (interaction: ServerInteraction, context: CommandContext) => Promise<void>;
-
 /** Every answer is private and pings nobody: it names members and roles by mention. */
-const reply = (interaction: ServerInteraction, content: string, embeds: APIEmbed[] = []) =>
+const reply = (interaction: ServerChatInput, content: string, embeds: APIEmbed[] = []) =>
   interaction.reply({ content, embeds, allowedMentions: noPings(), flags: MessageFlags.Ephemeral });
 
-const actorOf = (interaction: ServerInteraction): SettingsActor => ({
+const actorOf = (interaction: ServerChatInput): SettingsActor => ({
   userId: interaction.user.id,
   source: 'discord',
 });
@@ -238,7 +241,7 @@ const subcommands: Record<string, Subcommand> = {
 };
 
 /** The options that were given, as raw values: validation happens after, on all of them at once. */
-function readChange(interaction: ServerInteraction): SettingsChange {
+function readChange(interaction: ServerChatInput): SettingsChange {
   const change = numericChange(
     (option) => optionValue(interaction, option),
     (value) => (typeof value === 'number' ? value : Number.NaN),

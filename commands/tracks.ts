@@ -9,6 +9,7 @@ import {
   type CommandContext,
   type ComponentHandler,
   type SlashCommand,
+  type Subcommand,
   serverSlashCommand,
 } from '../src/discord/command.js';
 import type { CustomId } from '../src/discord/custom-id.js';
@@ -50,9 +51,6 @@ const data = {
     },
   ],
 } as const satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
-
-type ServerInteraction = ChatInputCommandInteraction<'cached' | 'raw'>;
-type Subcommand = (interaction: ServerInteraction, context: CommandContext) => Promise<void>;
 
 const recent: Subcommand = async (interaction, context) => {
   await interaction.reply({

@@ -23,3 +23,27 @@ export interface SongDetails {
   prefsApplied?: string;
   credit?: MessageCredit;
 }
+
+/** A song as it is recorded: null or undefined both mean "not chosen". */
+export interface SongChoices {
+  style?: string | null | undefined;
+  vocals?: SongDetails['vocals'] | null;
+  lyrics?: string | null | undefined;
+  prefsApplied?: string | null | undefined;
+  credit?: MessageCredit | null | undefined;
+}
+
+/**
+ * What the card, /tracks and the gallery show of a song (the lyrics themselves stay behind the
+ * Lyrics button); undefined when nothing was chosen beyond the prompt.
+ */
+export function songDetailsOf(song: SongChoices): SongDetails | undefined {
+  const details: SongDetails = {
+    ...(song.style == null ? {} : { style: song.style }),
+    ...(song.vocals == null ? {} : { vocals: song.vocals }),
+    ...(song.lyrics == null ? {} : { hasLyrics: true }),
+    ...(song.prefsApplied == null ? {} : { prefsApplied: song.prefsApplied }),
+    ...(song.credit == null ? {} : { credit: song.credit }),
+  };
+  return Object.keys(details).length === 0 ? undefined : details;
+}

@@ -1,4 +1,4 @@
-import type { MessageCredit, SongDetails } from './song.js';
+import { songDetailsOf, type MessageCredit, type SongDetails } from './song.js';
 
 /** `queued` and `submitted` are in flight; `failed` and `cancelled` rows gave their slot back. */
 export type UsageStatus = 'queued' | 'submitted' | 'completed' | 'failed' | 'cancelled';
@@ -79,14 +79,7 @@ export interface TrackMedia {
 
 /** The song details of a track as the card, /tracks and the gallery show them. */
 export function songOf(track: TrackRecord): SongDetails | undefined {
-  const song: SongDetails = {
-    ...(track.style === null ? {} : { style: track.style }),
-    ...(track.vocals === null ? {} : { vocals: track.vocals }),
-    ...(track.lyrics === null ? {} : { hasLyrics: true }),
-    ...(track.prefsApplied === null ? {} : { prefsApplied: track.prefsApplied }),
-    ...(track.credit === null ? {} : { credit: track.credit }),
-  };
-  return Object.keys(song).length === 0 ? undefined : song;
+  return songDetailsOf(track);
 }
 
 /** What a request that builds on this track needs to know of it. */
