@@ -9,9 +9,11 @@ import {
   type CommandContext,
   type ComponentHandler,
   type SlashCommand,
+  type Subcommand,
   serverSlashCommand,
 } from '../src/discord/command.js';
 import type { CustomId } from '../src/discord/custom-id.js';
+import { runSubcommand } from '../src/discord/options.js';
 import { isModerator } from '../src/discord/permissions.js';
 import { renderNotice } from '../src/discord/render.js';
 import { replyPrivately } from '../src/discord/reply.js';
@@ -42,12 +44,7 @@ const data = {
   ],
 } as const satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
 
-type Subcommand = (
-  interaction: ChatInputCommandInteraction<'cached'>,
-  context: CommandContext,
-) => Promise<void>;
-
-const start: Subcommand = async (interaction, context) => {
+const start: Subcommand<'cached'> = async (interaction, context) => {
   const result = await context.voice.start(interaction.guild, interaction.user.id, interaction.channelId);
   if (result.kind !== 'started') {
     await replyPrivately(interaction, result.message);
@@ -62,7 +59,7 @@ const start: Subcommand = async (interaction, context) => {
   if (messageId !== undefined) await context.voice.attachStatusMessage(interaction.guildId, messageId);
 };
 
-const queue: Subcommand = async (interaction, context) => {
+const queue: Subcommand<'cached'> = async (interaction, context) => {
   const view = await context.voice.queue(interaction.guildId);
   await replyPrivately(
     interaction,
@@ -72,18 +69,18 @@ const queue: Subcommand = async (interaction, context) => {
   );
 };
 
-const skip: Subcommand = async (interaction, context) => {
+const skip: Subcommand<'cached'> = async (interaction, context) => {
   await answer(interaction, context.voice.skip(interaction.guild, interaction.user.id));
 };
 
-const stop: Subcommand = async (interaction, context) => {
+const stop: Subcommand<'cached'> = async (interaction, context) => {
   await answer(
     interaction,
     await context.voice.stop(interaction.guildId, interaction.user.id, isModerator(interaction)),
   );
 };
 
-const subcommands: Record<string, Subcommand> = { start, queue, skip, stop };
+const subcommands: Record<string, Subcommand<'cached'>> = { start, queue, skip, stop };
 
 /** Refusals are private; a skip or a stop is said in the channel, so listeners know who did it. */
 async function answer(
@@ -100,14 +97,12 @@ async function answer(
 export const listen: SlashCommand = {
   data,
   async execute(interaction, context) {
-    const handler = interaction.inCachedGuild()
-      ? subcommands[interaction.options.getSubcommand(false) ?? '']
-      : undefined;
-    if (!handler || !interaction.inCachedGuild()) {
-      await replyPrivately(interaction, 'Use `/listen start`, `queue`, `skip` or `stop` in a server.');
+    const help = 'Use `/listen start`, `queue`, `skip` or `stop` in a server.';
+    if (!interaction.inCachedGuild()) {
+      await replyPrivately(interaction, help);
       return;
     }
-    await handler(interaction, context);
+    await runSubcommand(interaction, subcommands, context, help);
   },
 };
 
@@ -120,8 +115,8 @@ export const voiceButtons: ComponentHandler = {
     if (
       !interaction.inCachedGuild() ||
       !track ||
-      track.guild_id !== interaction.guildId ||
-      track.track_number === null
+      track.guildId !== interaction.guildId ||
+      track.trackNumber === null
     ) {
       await replyPrivately(
         interaction,

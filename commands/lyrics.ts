@@ -13,6 +13,7 @@ import {
 import { composeForm } from '../src/discord/compose-form.js';
 import type { CustomId } from '../src/discord/custom-id.js';
 import { draftLyrics } from '../src/discord/lyrics-draft.js';
+import { optionValue } from '../src/discord/options.js';
 import { replyPrivately } from '../src/discord/reply.js';
 import { IDEA_MAX_CHARS } from '../src/songwriting/lyrics.js';
 import { STYLE_MAX_CHARS, validateStyle } from '../src/songwriting/prompt.js';
@@ -39,9 +40,9 @@ const data = {
 } as const satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
 
 async function execute(interaction: ChatInputCommandInteraction, context: CommandContext): Promise<void> {
-  const raw = interaction.options.get('idea')?.value;
+  const raw = optionValue(interaction, 'idea');
   const idea = typeof raw === 'string' ? raw.trim() : '';
-  const style = validateStyle(interaction.options.get('style')?.value);
+  const style = validateStyle(optionValue(interaction, 'style'));
   if (idea === '' || idea.length > IDEA_MAX_CHARS) {
     await replyPrivately(
       interaction,

@@ -4,7 +4,13 @@ import {
   type ChatInputCommandInteraction,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
-import { type CommandContext, type SlashCommand, serverSlashCommand } from '../src/discord/command.js';
+import {
+  type CommandContext,
+  type SlashCommand,
+  type Subcommand,
+  serverSlashCommand,
+} from '../src/discord/command.js';
+import { optionValue, runSubcommand } from '../src/discord/options.js';
 import { renderNotice, vocalsLabel } from '../src/discord/render.js';
 import { replyPrivately } from '../src/discord/reply.js';
 import { LENGTH_MAX_SECONDS, LENGTH_MIN_SECONDS } from '../src/generation/request.js';
@@ -58,18 +64,18 @@ const data = {
 const reply = (interaction: ChatInputCommandInteraction, text: string) =>
   interaction.reply({ ...renderNotice(text), flags: MessageFlags.Ephemeral });
 
-async function show(interaction: ChatInputCommandInteraction<'cached' | 'raw'>, context: CommandContext) {
+const show: Subcommand = async (interaction, context) => {
   const [prefs, settings] = await Promise.all([
     context.songwriting.prefs(interaction.guildId, interaction.user.id),
     context.settings.get(interaction.guildId),
   ]);
   await reply(interaction, describePrefs(prefs, settings.maxLengthSeconds));
-}
+};
 
-async function set(interaction: ChatInputCommandInteraction<'cached' | 'raw'>, context: CommandContext) {
+const set: Subcommand = async (interaction, context) => {
   const change: Partial<MemberPrefs> = {};
   const problems: string[] = [];
-  const length = interaction.options.get('length')?.value;
+  const length = optionValue(interaction, 'length');
   if (length !== undefined) {
     if (
       typeof length === 'number' &&
@@ -83,13 +89,13 @@ async function set(interaction: ChatInputCommandInteraction<'cached' | 'raw'>, c
         `length must be a whole number of seconds from ${LENGTH_MIN_SECONDS} to ${LENGTH_MAX_SECONDS}.`,
       );
   }
-  const vocalsRaw = interaction.options.get('vocals')?.value;
+  const vocalsRaw = optionValue(interaction, 'vocals');
   if (vocalsRaw !== undefined) {
     const vocals = parseVocals(typeof vocalsRaw === 'string' ? vocalsRaw : Symbol.for('not text'));
     if (vocals.ok && vocals.value !== undefined) change.vocals = vocals.value;
     else problems.push('vocals must be "vocals" or "instrumental".');
   }
-  const suffixRaw = interaction.options.get('style-suffix')?.value;
+  const suffixRaw = optionValue(interaction, 'style-suffix');
   if (suffixRaw !== undefined) {
     const suffix = typeof suffixRaw === 'string' ? suffixRaw.replace(/\s+/g, ' ').trim() : '';
     if (suffix === '' || suffix.length > SUFFIX_MAX_CHARS) {
@@ -119,15 +125,15 @@ async function set(interaction: ChatInputCommandInteraction<'cached' | 'raw'>, c
     context.settings.get(interaction.guildId),
   ]);
   await reply(interaction, `Saved.\n${describePrefs(prefs, settings.maxLengthSeconds)}`);
-}
+};
 
-async function reset(interaction: ChatInputCommandInteraction<'cached' | 'raw'>, context: CommandContext) {
+const reset: Subcommand = async (interaction, context) => {
   const had = await context.songwriting.resetPrefs(interaction.guildId, interaction.user.id);
   await reply(
     interaction,
     had ? 'Your defaults are forgotten; the server’s apply again.' : 'You had no defaults set.',
   );
-}
+};
 
 function describePrefs(prefs: MemberPrefs, maxLengthSeconds: number): string {
   if (prefs.lengthSeconds === null && prefs.vocals === null && prefs.styleSuffix === null) {
@@ -147,23 +153,19 @@ function describePrefs(prefs: MemberPrefs, maxLengthSeconds: number): string {
   ].join('\n');
 }
 
-const subcommands = { show, set, reset } as const;
+const subcommands: Record<string, Subcommand> = { show, set, reset };
 
 async function execute(interaction: ChatInputCommandInteraction, context: CommandContext): Promise<void> {
   if (!interaction.inGuild()) {
     await replyPrivately(interaction, 'Use /music-prefs in a server: defaults are kept per server.');
     return;
   }
-  const name = interaction.options.data[0]?.name;
-  const handler =
-    name !== undefined && Object.hasOwn(subcommands, name)
-      ? subcommands[name as keyof typeof subcommands]
-      : undefined;
-  if (!handler) {
-    await replyPrivately(interaction, 'That subcommand is not known. Try `/music-prefs show`.');
-    return;
-  }
-  await handler(interaction, context);
+  await runSubcommand(
+    interaction,
+    subcommands,
+    context,
+    'That subcommand is not known. Try `/music-prefs show`.',
+  );
 }
 
 export const musicPrefs: SlashCommand = { data, execute };

@@ -7,26 +7,30 @@ import {
   type ChatInputCommandInteraction,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
-import { type CommandContext, type SlashCommand, serverSlashCommand } from '../src/discord/command.js';
+import {
+  type CommandContext,
+  type SlashCommand,
+  type ServerChatInput,
+  type Subcommand,
+  serverSlashCommand,
+} from '../src/discord/command.js';
+import { hasOption, optionValue, runSubcommand } from '../src/discord/options.js';
 import { noPings } from '../src/discord/render.js';
 import {
-  DEFAULT_SETTINGS,
-  describeSetting,
+  describeChange,
+  renderBlockedWords,
+  renderSettings,
+  renderUsage,
+} from '../src/discord/render-settings.js';
+import {
   CLEAR_EXEMPT_ROLE_OPTION,
   EXEMPT_ROLE_OPTION,
   NUMERIC_SETTINGS,
-  type NumericSettingKey,
-  type SettingKey,
+  numericChange,
   type SettingsChange,
-} from '../src/limits/settings.js';
-import {
-  nextUtcMidnight,
-  nextUtcMonth,
-  relativeTime,
-  utcDayStart,
-  utcMonthStart,
-} from '../src/limits/time.js';
-import type { SettingsChangeRecord } from '../src/store/settings-repository.js';
+} from '../src/domain/settings.js';
+import type { SettingsActor } from '../src/limits/settings-service.js';
+import { utcDayStart, utcMonthStart } from '../src/limits/time.js';
 
 const numericOptions: APIApplicationCommandBasicOption[] = Object.values(NUMERIC_SETTINGS).map((spec) => ({
   type: ApplicationCommandOptionType.Integer,
@@ -102,155 +106,80 @@ const data = {
   ],
 } as const satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
 
-const settingOrder: SettingKey[] = [
-  'maxLengthSeconds',
-  'defaultLengthSeconds',
-  'userDaily',
-  'guildDaily',
-  'cooldownSeconds',
-  'concurrent',
-  'monthlyCredits',
-  'lyricsDaily',
-  'exemptRoleId',
-];
+/** Every answer is private and pings nobody: it names members and roles by mention. */
+const reply = (interaction: ServerChatInput, content: string, embeds: APIEmbed[] = []) =>
+  interaction.reply({ content, embeds, allowedMentions: noPings(), flags: MessageFlags.Ephemeral });
 
-const optionName = (key: SettingKey) =>
-  key === 'exemptRoleId' ? EXEMPT_ROLE_OPTION : NUMERIC_SETTINGS[key].option;
+const actorOf = (interaction: ServerChatInput): SettingsActor => ({
+  userId: interaction.user.id,
+  source: 'discord',
+});
 
-async function execute(interaction: ChatInputCommandInteraction, context: CommandContext): Promise<void> {
-  const reply = (content: string, embeds: APIEmbed[] = []) =>
-    interaction.reply({ content, embeds, allowedMentions: noPings(), flags: MessageFlags.Ephemeral });
+const show: Subcommand = async (interaction, context) => {
+  const [settings, changes, words] = await Promise.all([
+    context.settings.get(interaction.guildId),
+    context.settings.recentChanges(interaction.guildId, 5),
+    context.settings.blockedWords(interaction.guildId),
+  ]);
+  await reply(interaction, '', renderSettings({ settings, changes, blockedWords: words.length }));
+};
 
-  // default_member_permissions only hides the command; a crafted payload can still invoke it.
-  if (!interaction.inGuild() || !interaction.memberPermissions.has(PermissionFlagsBits.ManageGuild)) {
-    await reply("You need the Manage Server permission to change Tracksmith's settings.");
-    return;
-  }
-  const guildId = interaction.guildId;
-  const group = interaction.options.getSubcommandGroup(false);
-  const subcommand = interaction.options.getSubcommand(false);
-  const now = context.now();
-  const actor = { userId: interaction.user.id, source: 'discord' } as const;
-
-  if (group === 'blocked-words') {
-    if (subcommand === 'list') {
-      const words = await context.settings.blockedWords(guildId);
-      await reply(
-        words.length === 0
-          ? 'No words are blocked.'
-          : `Blocked words (${words.length}): ${words.map((w) => `\`${w}\``).join(', ')}`,
-      );
-      return;
-    }
-    const word = interaction.options.get('word')?.value;
-    const outcome =
-      subcommand === 'add'
-        ? await context.settingsService.addBlockedWord(guildId, word, actor, now)
-        : await context.settingsService.removeBlockedWord(guildId, word);
-    if (!outcome.ok) {
-      await reply(outcome.problem);
-      return;
-    }
-    const shown = `\`${outcome.word}\``;
+const set: Subcommand = async (interaction, context) => {
+  if (
+    hasOption(interaction, EXEMPT_ROLE_OPTION) &&
+    optionValue(interaction, CLEAR_EXEMPT_ROLE_OPTION) === true
+  ) {
     await reply(
-      subcommand === 'add'
-        ? outcome.changed
-          ? `Prompts containing ${shown} will be refused.`
-          : `${shown} was already blocked.`
-        : outcome.changed
-          ? `${shown} is allowed again.`
-          : `${shown} was not blocked.`,
+      interaction,
+      `Nothing was changed: give ${EXEMPT_ROLE_OPTION} or ${CLEAR_EXEMPT_ROLE_OPTION}, not both.`,
     );
     return;
   }
-
-  switch (subcommand) {
-    case 'show': {
-      const [settings, changes, words] = await Promise.all([
-        context.settings.get(guildId),
-        context.settings.recentChanges(guildId, 5),
-        context.settings.blockedWords(guildId),
-      ]);
-      const lines = settingOrder.map(
-        (key) =>
-          `**${optionName(key)}**: ${describeSetting(key, settings[key])} (default ${describeSetting(key, DEFAULT_SETTINGS[key])})`,
-      );
-      lines.push(`**blocked-words**: ${words.length}`);
-      const embeds: APIEmbed[] = [{ title: 'Tracksmith settings', description: lines.join('\n') }];
-      if (changes.length > 0)
-        embeds.push({ title: 'Recent changes', description: changes.map(describeChange).join('\n') });
-      await reply('', embeds);
-      return;
-    }
-    case 'set': {
-      if (
-        interaction.options.get(EXEMPT_ROLE_OPTION) !== null &&
-        interaction.options.get(CLEAR_EXEMPT_ROLE_OPTION)?.value === true
-      ) {
-        await reply(
-          `Nothing was changed: give ${EXEMPT_ROLE_OPTION} or ${CLEAR_EXEMPT_ROLE_OPTION}, not both.`,
-        );
-        return;
-      }
-      const change = readChange(interaction);
-      if (Object.keys(change).length === 0) {
-        await reply('Give at least one setting to change, for example `/music-settings set user-daily: 5`.');
-        return;
-      }
-      const outcome = await context.settingsService.change(guildId, change, actor, now);
-      if (!outcome.ok) {
-        await reply(`Nothing was changed:\n${outcome.problems.map((p) => `- ${p}`).join('\n')}`);
-        return;
-      }
-      const { changes } = outcome;
-      await reply(
-        changes.length === 0
-          ? 'Those were already the settings; nothing changed.'
-          : `Updated:\n${changes.map(describeChange).join('\n')}`,
-      );
-      return;
-    }
-    case 'reset': {
-      const outcome = await context.settingsService.reset(guildId, actor, now);
-      const changes = outcome.ok ? outcome.changes : [];
-      await reply(
-        changes.length === 0
-          ? 'Every setting was already at its default.'
-          : `Restored the defaults:\n${changes.map(describeChange).join('\n')}`,
-      );
-      return;
-    }
-    case 'usage': {
-      await reply('', [await usageEmbed(context, guildId, now)]);
-      return;
-    }
-    default:
-      await reply('That subcommand is not known. Try `/music-settings show`.');
+  const change = readChange(interaction);
+  if (Object.keys(change).length === 0) {
+    await reply(
+      interaction,
+      'Give at least one setting to change, for example `/music-settings set user-daily: 5`.',
+    );
+    return;
   }
-}
-
-/** The options that were given, as raw values: validation happens after, on all of them at once. */
-function readChange(interaction: ChatInputCommandInteraction): SettingsChange {
-  const change: SettingsChange = {};
-  for (const [key, spec] of Object.entries(NUMERIC_SETTINGS) as [
-    NumericSettingKey,
-    (typeof NUMERIC_SETTINGS)[NumericSettingKey],
-  ][]) {
-    const value = interaction.options.get(spec.option)?.value;
-    if (value !== undefined) change[key] = typeof value === 'number' ? value : Number.NaN;
+  const outcome = await context.settingsService.change(
+    interaction.guildId,
+    change,
+    actorOf(interaction),
+    context.now(),
+  );
+  if (!outcome.ok) {
+    await reply(interaction, `Nothing was changed:\n${outcome.problems.map((p) => `- ${p}`).join('\n')}`);
+    return;
   }
-  const role = interaction.options.get(EXEMPT_ROLE_OPTION)?.value;
-  if (role !== undefined) change.exemptRoleId = String(role);
-  if (interaction.options.get(CLEAR_EXEMPT_ROLE_OPTION)?.value === true) change.exemptRoleId = null;
-  return change;
-}
+  const { changes } = outcome;
+  await reply(
+    interaction,
+    changes.length === 0
+      ? 'Those were already the settings; nothing changed.'
+      : `Updated:\n${changes.map(describeChange).join('\n')}`,
+  );
+};
 
-function describeChange(change: SettingsChangeRecord): string {
-  const where = change.source === 'web' ? ' (on the web)' : '';
-  return `${relativeTime(change.changedAt)} <@${change.userId}>${where} **${optionName(change.setting)}**: ${change.oldValue ?? '?'} → ${change.newValue ?? '?'}`;
-}
+const reset: Subcommand = async (interaction, context) => {
+  const outcome = await context.settingsService.reset(
+    interaction.guildId,
+    actorOf(interaction),
+    context.now(),
+  );
+  const changes = outcome.ok ? outcome.changes : [];
+  await reply(
+    interaction,
+    changes.length === 0
+      ? 'Every setting was already at its default.'
+      : `Restored the defaults:\n${changes.map(describeChange).join('\n')}`,
+  );
+};
 
-async function usageEmbed(context: CommandContext, guildId: string, now: number): Promise<APIEmbed> {
+const usage: Subcommand = async (interaction, context) => {
+  const { guildId } = interaction;
+  const now = context.now();
   const today = utcDayStart(now);
   const month = utcMonthStart(now);
   const [settings, tracksToday, tracksMonth, creditsToday, creditsMonth, top] = await Promise.all([
@@ -261,25 +190,85 @@ async function usageEmbed(context: CommandContext, guildId: string, now: number)
     context.usage.creditsGuildSince(guildId, month),
     context.usage.topMembersSince(guildId, today, 10),
   ]);
-  const cap = (used: number, limit: number | null) =>
-    limit === null
-      ? used.toLocaleString('en-US')
-      : `${used.toLocaleString('en-US')} of ${limit.toLocaleString('en-US')}`;
-  const lines = [
-    `**Today**: ${cap(tracksToday, settings.guildDaily)} tracks, ${creditsToday.toLocaleString('en-US')} credits; resets ${relativeTime(nextUtcMidnight(now))}`,
-    `**This month**: ${tracksMonth.toLocaleString('en-US')} tracks, ${cap(creditsMonth, settings.monthlyCredits)} credits; resets ${relativeTime(nextUtcMonth(now))}`,
-  ];
-  if (top.length > 0) {
-    lines.push('', '**Members today**');
-    for (const member of top) {
-      const left =
-        settings.userDaily === null
-          ? 'no daily cap'
-          : `${Math.max(0, settings.userDaily - member.tracks)} left`;
-      lines.push(`<@${member.userId}>: ${member.tracks} (${left})`);
-    }
+  await reply(interaction, '', [
+    renderUsage({ now, settings, tracksToday, tracksMonth, creditsToday, creditsMonth, top }),
+  ]);
+};
+
+const listBlockedWords: Subcommand = async (interaction, context) => {
+  await reply(interaction, renderBlockedWords(await context.settings.blockedWords(interaction.guildId)));
+};
+
+const blockWord: Subcommand = async (interaction, context) => {
+  const outcome = await context.settingsService.addBlockedWord(
+    interaction.guildId,
+    optionValue(interaction, 'word'),
+    actorOf(interaction),
+    context.now(),
+  );
+  if (!outcome.ok) {
+    await reply(interaction, outcome.problem);
+    return;
   }
-  return { title: 'Tracksmith usage', description: lines.join('\n') };
+  const shown = `\`${outcome.word}\``;
+  await reply(
+    interaction,
+    outcome.changed ? `Prompts containing ${shown} will be refused.` : `${shown} was already blocked.`,
+  );
+};
+
+const allowWord: Subcommand = async (interaction, context) => {
+  const outcome = await context.settingsService.removeBlockedWord(
+    interaction.guildId,
+    optionValue(interaction, 'word'),
+  );
+  if (!outcome.ok) {
+    await reply(interaction, outcome.problem);
+    return;
+  }
+  const shown = `\`${outcome.word}\``;
+  await reply(interaction, outcome.changed ? `${shown} is allowed again.` : `${shown} was not blocked.`);
+};
+
+const subcommands: Record<string, Subcommand> = {
+  show,
+  set,
+  reset,
+  usage,
+  'blocked-words add': blockWord,
+  'blocked-words remove': allowWord,
+  'blocked-words list': listBlockedWords,
+};
+
+/** The options that were given, as raw values: validation happens after, on all of them at once. */
+function readChange(interaction: ServerChatInput): SettingsChange {
+  const change = numericChange(
+    (option) => optionValue(interaction, option),
+    (value) => (typeof value === 'number' ? value : Number.NaN),
+  );
+  const role = optionValue(interaction, EXEMPT_ROLE_OPTION);
+  if (role !== undefined) change.exemptRoleId = String(role);
+  if (optionValue(interaction, CLEAR_EXEMPT_ROLE_OPTION) === true) change.exemptRoleId = null;
+  return change;
+}
+
+async function execute(interaction: ChatInputCommandInteraction, context: CommandContext): Promise<void> {
+  // default_member_permissions only hides the command; a crafted payload can still invoke it.
+  if (!interaction.inGuild() || !interaction.memberPermissions.has(PermissionFlagsBits.ManageGuild)) {
+    await interaction.reply({
+      content: "You need the Manage Server permission to change Tracksmith's settings.",
+      embeds: [],
+      allowedMentions: noPings(),
+      flags: MessageFlags.Ephemeral,
+    });
+    return;
+  }
+  await runSubcommand(
+    interaction,
+    subcommands,
+    context,
+    'That subcommand is not known. Try `/music-settings show`.',
+  );
 }
 
 export const musicSettings: SlashCommand = { data, execute };

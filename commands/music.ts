@@ -5,6 +5,7 @@ import {
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
 import { type CommandContext, type SlashCommand, serverSlashCommand } from '../src/discord/command.js';
+import { optionValue } from '../src/discord/options.js';
 import { replyPrivately } from '../src/discord/reply.js';
 import { requestSong } from '../src/discord/request-song.js';
 import { LENGTH_MAX_SECONDS, LENGTH_MIN_SECONDS, PROMPT_MAX_CHARS } from '../src/generation/request.js';
@@ -46,14 +47,13 @@ const data = {
 } as const satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
 
 async function execute(interaction: ChatInputCommandInteraction, context: CommandContext): Promise<void> {
-  // Raw values, not getString/getInteger: a crafted payload may carry any type, and it must get
-  // the same clear message as a bad value.
+  // Raw values (see optionValue): requestSong validates each.
   const problems = await requestSong(interaction, context, {
     kind: 'music',
-    prompt: interaction.options.get('prompt')?.value,
-    length: interaction.options.get('length')?.value,
-    style: interaction.options.get('style')?.value,
-    vocals: interaction.options.get('instrumental')?.value,
+    prompt: optionValue(interaction, 'prompt'),
+    length: optionValue(interaction, 'length'),
+    style: optionValue(interaction, 'style'),
+    vocals: optionValue(interaction, 'instrumental'),
   });
   if (problems) await replyPrivately(interaction, problems.join('\n'));
 }

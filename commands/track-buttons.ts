@@ -19,8 +19,7 @@ import { requestTrack, type TrackInteraction } from '../src/discord/request-trac
 import { lengthFromText } from '../src/generation/compose.js';
 import { PROMPT_MAX_CHARS } from '../src/generation/request.js';
 import type { SongRecord } from '../src/limits/reserve.js';
-import { songOf } from '../src/store/tracks-repository.js';
-import type { UsageRow } from '../src/store/usage-repository.js';
+import { songOf, type TrackRecord } from '../src/domain/track.js';
 
 /**
  * Regenerate, Remix, Cancel, Delete and Lyrics on track messages. The `custom_id` names only the request;
@@ -33,7 +32,7 @@ async function button(interaction: ButtonInteraction, id: CustomId, context: Com
     case 'regenerate':
       await requestTrack(interaction, context, {
         prompt: track.prompt,
-        length: track.length_seconds,
+        length: track.lengthSeconds,
         kind: 'regenerate',
         parent: track,
         // The same prompt, so the same words, style and credit: the new take's card shows them too.
@@ -43,7 +42,7 @@ async function button(interaction: ButtonInteraction, id: CustomId, context: Com
     case 'remix':
       await interaction.showModal({
         custom_id: encodeCustomId('track', 'remix', track.id),
-        title: track.track_number === null ? 'Remix this track' : `Remix track #${track.track_number}`,
+        title: track.trackNumber === null ? 'Remix this track' : `Remix track #${track.trackNumber}`,
         components: [
           textInput('prompt', 'Prompt', TextInputStyle.Paragraph, {
             required: true,
@@ -53,7 +52,7 @@ async function button(interaction: ButtonInteraction, id: CustomId, context: Com
           textInput('length', 'Length in seconds', TextInputStyle.Short, {
             required: false,
             max_length: 3,
-            value: String(track.length_seconds),
+            value: String(track.lengthSeconds),
           }),
         ],
       });
@@ -71,7 +70,7 @@ async function button(interaction: ButtonInteraction, id: CustomId, context: Com
         return;
       }
       await interaction.reply({
-        ...renderTrackLyrics(track.track_number, track.lyrics),
+        ...renderTrackLyrics(track.trackNumber, track.lyrics),
         allowedMentions: noPings(),
         flags: MessageFlags.Ephemeral,
       });
@@ -100,7 +99,7 @@ async function modal(
   });
 }
 
-function songRecordOf(track: UsageRow): SongRecord {
+function songRecordOf(track: TrackRecord): SongRecord {
   const song = songOf(track);
   return {
     style: song?.style,
@@ -117,32 +116,32 @@ async function findTrack(
   interaction: TrackInteraction,
   id: CustomId,
   context: CommandContext,
-): Promise<UsageRow | undefined> {
+): Promise<TrackRecord | undefined> {
   const track = id.argument === undefined ? undefined : await context.tracks.get(id.argument);
   if (!track) {
     await replyPrivately(interaction, 'That track is not in the history, so this button does nothing.');
     return undefined;
   }
-  if (track.guild_id !== interaction.guildId) {
-    context.logger.warn({ trackGuildId: track.guild_id }, 'button for a track of another server');
+  if (track.guildId !== interaction.guildId) {
+    context.logger.warn({ trackGuildId: track.guildId }, 'button for a track of another server');
     await replyPrivately(interaction, 'That button belongs to a track from another server.');
     return undefined;
   }
   return track;
 }
 
-async function mayManage(interaction: ButtonInteraction, track: UsageRow, verb: string): Promise<boolean> {
-  if (track.user_id === interaction.user.id || isModerator(interaction)) return true;
+async function mayManage(interaction: ButtonInteraction, track: TrackRecord, verb: string): Promise<boolean> {
+  if (track.userId === interaction.user.id || isModerator(interaction)) return true;
   await replyPrivately(
     interaction,
-    `Only ${userMention(track.user_id)} or a moderator can ${verb} this track.`,
+    `Only ${userMention(track.userId)} or a moderator can ${verb} this track.`,
   );
   return false;
 }
 
 async function cancel(
   interaction: ButtonInteraction,
-  track: UsageRow,
+  track: TrackRecord,
   context: CommandContext,
 ): Promise<void> {
   if (!(await mayManage(interaction, track, 'cancel'))) return;
@@ -164,33 +163,33 @@ async function cancel(
 
 async function remove(
   interaction: ButtonInteraction,
-  track: UsageRow,
+  track: TrackRecord,
   context: CommandContext,
 ): Promise<void> {
   if (!(await mayManage(interaction, track, 'delete'))) return;
-  const ref = trackRef(track.track_number);
+  const ref = trackRef(track.trackNumber);
   if (track.status === 'queued' || track.status === 'submitted') {
     await replyPrivately(interaction, 'This track is still being made. Use Cancel to stop it.');
     return;
   }
-  if (track.deleted_at !== null) {
+  if (track.deletedAt !== null) {
     await replyPrivately(interaction, `Track ${ref} was already deleted.`);
     return;
   }
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
   // Only the message the bot recorded for this track, never one named by the payload.
-  if (track.reply_message_id !== null) {
+  if (track.replyMessageId !== null) {
     try {
-      await interaction.client.rest.delete(Routes.channelMessage(track.channel_id, track.reply_message_id));
+      await interaction.client.rest.delete(Routes.channelMessage(track.channelId, track.replyMessageId));
     } catch (error) {
       if (!(error instanceof DiscordAPIError && error.code === RESTJSONErrorCodes.UnknownMessage))
         throw error;
     }
   }
   await context.tracks.markDeleted(track.id, interaction.user.id, context.now());
-  context.logger.info({ requestId: track.id, trackNumber: track.track_number }, 'track message deleted');
+  context.logger.info({ requestId: track.id, trackNumber: track.trackNumber }, 'track message deleted');
   const history =
-    track.track_number === null ? '' : ` Its record stays in \`/tracks show number:${track.track_number}\`.`;
+    track.trackNumber === null ? '' : ` Its record stays in \`/tracks show number:${track.trackNumber}\`.`;
   await interaction.editReply(renderNotice(`Deleted track ${ref}.${history}`));
 }
 

@@ -9,13 +9,15 @@ import {
   type CommandContext,
   type ComponentHandler,
   type SlashCommand,
+  type Subcommand,
   serverSlashCommand,
 } from '../src/discord/command.js';
 import type { CustomId } from '../src/discord/custom-id.js';
+import { optionValue, runSubcommand } from '../src/discord/options.js';
 import { renderNotice } from '../src/discord/render.js';
 import { replyPrivately } from '../src/discord/reply.js';
 import { renderTrackDetails, renderTrackPage, TRACKS_PAGE_SIZE } from '../src/discord/render-tracks.js';
-import type { UsageRow } from '../src/store/usage-repository.js';
+import type { TrackRecord } from '../src/domain/track.js';
 
 /** Far more than any server will make; bounds what a crafted number can ask for. */
 const MAX_TRACK_NUMBER = 1_000_000_000;
@@ -50,28 +52,28 @@ const data = {
   ],
 } as const satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
 
+const recent: Subcommand = async (interaction, context) => {
+  await interaction.reply({
+    ...(await page(interaction.guildId, 0, context)),
+    flags: MessageFlags.Ephemeral,
+  });
+};
+
+const show: Subcommand = async (interaction, context) => {
+  await interaction.reply({
+    ...(await trackDetails(interaction.guildId, optionValue(interaction, 'number'), context)),
+    flags: MessageFlags.Ephemeral,
+  });
+};
+
+const subcommands: Record<string, Subcommand> = { recent, show };
+
 async function execute(interaction: ChatInputCommandInteraction, context: CommandContext): Promise<void> {
   if (!interaction.inGuild()) {
     await replyPrivately(interaction, 'Use /tracks in a server.');
     return;
   }
-  const sub = interaction.options.data[0];
-  if (sub?.name === 'recent') {
-    await interaction.reply({
-      ...(await page(interaction.guildId, 0, context)),
-      flags: MessageFlags.Ephemeral,
-    });
-    return;
-  }
-  if (sub?.name === 'show') {
-    const number = sub.options?.find((o) => o.name === 'number')?.value;
-    await interaction.reply({
-      ...(await show(interaction.guildId, number, context)),
-      flags: MessageFlags.Ephemeral,
-    });
-    return;
-  }
-  await replyPrivately(interaction, 'Unknown subcommand. Try /tracks recent.');
+  await runSubcommand(interaction, subcommands, context, 'Unknown subcommand. Try /tracks recent.');
 }
 
 async function page(guildId: string, requested: number, context: CommandContext) {
@@ -83,20 +85,20 @@ async function page(guildId: string, requested: number, context: CommandContext)
   return renderTrackPage({ page: last, total, tracks });
 }
 
-async function show(guildId: string, number: unknown, context: CommandContext) {
+async function trackDetails(guildId: string, number: unknown, context: CommandContext) {
   if (typeof number !== 'number' || !Number.isInteger(number) || number < 1 || number > MAX_TRACK_NUMBER) {
     return renderNotice('The track number must be a whole number from 1, as in `/tracks show number:42`.');
   }
   const listing = await context.tracks.byNumber(guildId, number);
   if (!listing)
     return renderNotice(`There is no track #${number} in this server. \`/tracks recent\` lists them.`);
-  const ancestors: UsageRow[] = [];
-  let parentId = listing.track.parent_id;
+  const ancestors: TrackRecord[] = [];
+  let parentId = listing.track.parentId;
   while (parentId !== null && ancestors.length < MAX_ANCESTORS) {
     const parent = await context.tracks.get(parentId);
     if (!parent) break;
     ancestors.push(parent);
-    parentId = parent.parent_id;
+    parentId = parent.parentId;
   }
   return renderTrackDetails({
     listing,

@@ -31,7 +31,7 @@ import { createReserver, reserveDraft } from './limits/reserve.js';
 import { createLyricsWriter } from './songwriting/lyrics.js';
 import { createPopularStyles, MAX_CHOICES } from './songwriting/styles.js';
 import { createSongwritingRepository } from './store/songwriting-repository.js';
-import { DEFAULT_SETTINGS } from './limits/settings.js';
+import { followGuildConcurrency } from './limits/guild-concurrency.js';
 import { createSettingsService } from './limits/settings-service.js';
 import { DEFAULT_UPLOAD_LIMIT_BYTES } from './discord/limits.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
@@ -44,12 +44,13 @@ import { isInMemoryStore } from './store/store-url.js';
 import { createTokenCipher, keyFromFile, type TokenCipher } from './store/token-cipher.js';
 import { stateFromRecords } from './generation/job.js';
 import { createSettingsRepository } from './store/settings-repository.js';
-import { createTracksRepository, parentOf, songOf } from './store/tracks-repository.js';
+import { createTracksRepository } from './store/tracks-repository.js';
 import { createWebRepository } from './store/web-repository.js';
 import { encodePeaks } from './audio/waveform.js';
 import { createAccessChecker } from './web/access.js';
 import { startWebServer, type WebServer } from './web/server.js';
-import { createUsageRepository, isUnfinished, type UsageRow } from './store/usage-repository.js';
+import { parentOf, songOf, type TrackRecord } from './domain/track.js';
+import { createUsageRepository, isUnfinished } from './store/usage-repository.js';
 import { createVoiceRepository } from './store/voice-repository.js';
 import { VoiceManager, type VoiceTimings } from './voice/manager.js';
 
@@ -175,8 +176,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     abandoned: (id, reason) => usage.markFailed(id, reason, null, clock.now()),
     replyMessage: (job, messageId) => usage.setReplyMessage(job.id, messageId),
   };
-  // The gate asks synchronously; reservations and settings changes keep this current.
-  const concurrentByGuild = new Map<string, number>();
+  const settingsService = createSettingsService({ repository: settings });
+  // The in-process gate asks synchronously; settings changes, reservations and resumed jobs keep this current.
+  const concurrency = followGuildConcurrency(settingsService);
   const timeoutMs = config.GENERATION_TIMEOUT_SECONDS * 1000;
   const role = config.ROLE;
 
@@ -255,11 +257,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     logger: logger.child({ component: 'deliver' }),
     rememberTrackMedia: (job, media) =>
       webStore.rememberMedia(job.id, job.origin.guildId, {
-        channel_id: media.channelId,
-        message_id: media.messageId,
-        audio_url: media.audio?.url ?? null,
-        audio_name: media.audio?.name ?? null,
-        audio_bytes: media.audio?.bytes ?? null,
+        channelId: media.channelId,
+        messageId: media.messageId,
+        audioUrl: media.audio?.url ?? null,
+        audioName: media.audio?.name ?? null,
+        audioBytes: media.audio?.bytes ?? null,
         peaks: media.peaks === undefined ? null : encodePeaks(media.peaks),
       }),
     ...(options.discordNetworkRetry === undefined ? {} : { networkRetry: options.discordNetworkRetry }),
@@ -323,7 +325,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
             ...(config.POLL_RATE_LIMIT === undefined ? {} : { pollRateLimit: config.POLL_RATE_LIMIT }),
           },
           globalLimit: config.MAX_CONCURRENT_GENERATIONS,
-          guildLimit: (guildId) => concurrentByGuild.get(guildId) ?? DEFAULT_SETTINGS.concurrent,
+          guildLimit: (guildId) => concurrency.of(guildId),
           clock,
           logger: logger.child({ component: 'generation' }),
           progressIntervalMs,
@@ -372,12 +374,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const queue: JobQueue = backend.queue;
   metrics.bind({ depth: () => queue.depth() });
 
-  const settingsService = createSettingsService({
-    repository: settings,
-    changed(guildId, changed) {
-      concurrentByGuild.set(guildId, changed.concurrent);
-    },
-  });
   const reserveInLine = createReserver(database.db);
   const popularStyles = createPopularStyles({
     load: (guildId, since) => tracks.topStyles(guildId, since, MAX_CHOICES),
@@ -426,7 +422,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
             reply: { ...request.reply, interactionToken: tokens.seal(request.reply.interactionToken) },
           };
           const reservation = await storeHealth.watch(reserveInLine({ ...sealed, now: clock.now() }));
-          if (reservation.ok) concurrentByGuild.set(request.guildId, reservation.settings.concurrent);
+          if (reservation.ok) concurrency.seen(request.guildId, reservation.settings);
           return reservation;
         },
         settingsService,
@@ -444,10 +440,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   let stopRelay: (() => Promise<void>) | undefined;
 
   /** The stored token, opened; one that cannot be opened (another key) leaves the channel route. */
-  const openToken = (row: UsageRow): string => {
-    if (row.interaction_token === null) return '';
+  const openToken = (row: TrackRecord): string => {
+    if (row.interactionToken === null) return '';
     try {
-      return tokens.open(row.interaction_token);
+      return tokens.open(row.interactionToken);
     } catch (error) {
       logger.error(
         { err: error, requestId: row.id },
@@ -457,17 +453,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     }
   };
 
-  const parentRow = (row: UsageRow) =>
-    row.parent_id === null ? Promise.resolve(undefined) : tracks.get(row.parent_id);
+  const parentRow = (row: TrackRecord) =>
+    row.parentId === null ? Promise.resolve(undefined) : tracks.get(row.parentId);
 
   /** Picks up what an earlier process accepted and did not finish. */
   const resumeUnfinished = async () => {
     const unfinished = await usage.unfinished();
     // Resumed jobs wait in line under their server's own `concurrent`, like new ones. (Only the
     // in-process gate reads these; the Redis gate's workers read the setting at each admission.)
-    for (const guildId of new Set(unfinished.map((row) => row.guild_id))) {
-      concurrentByGuild.set(guildId, (await settings.get(guildId)).concurrent);
-    }
+    if (queue.kind === 'in-process') await concurrency.load(unfinished.map((row) => row.guildId));
     for (const row of unfinished) await queue.enqueue(jobFromRow(row, await parentRow(row), openToken));
     if (unfinished.length > 0) logger.info({ jobs: unfinished.length }, 'resumed unfinished requests');
   };
@@ -606,30 +600,34 @@ async function tokenCipher(config: Config, logger: Logger): Promise<TokenCipher>
 }
 
 /** Rebuilds an accepted request from its ledger row, as it was when the last process stopped. */
-function jobFromRow(row: UsageRow, parent: UsageRow | undefined, openToken: (row: UsageRow) => string): Job {
+function jobFromRow(
+  row: TrackRecord,
+  parent: TrackRecord | undefined,
+  openToken: (row: TrackRecord) => string,
+): Job {
   const lineage = lineageFor(row.kind, parent && parentOf(parent));
   const song = songOf(row);
   return {
     id: row.id,
-    request: { prompt: row.prompt, lengthSeconds: row.length_seconds },
+    request: { prompt: row.prompt, lengthSeconds: row.lengthSeconds },
     origin: {
-      guildId: row.guild_id,
-      channelId: row.channel_id,
-      userId: row.user_id,
+      guildId: row.guildId,
+      channelId: row.channelId,
+      userId: row.userId,
       reply: {
-        applicationId: row.application_id ?? '',
+        applicationId: row.applicationId ?? '',
         interactionToken: openToken(row),
-        ...(row.reply_message_id === null ? {} : { messageId: row.reply_message_id }),
+        ...(row.replyMessageId === null ? {} : { messageId: row.replyMessageId }),
       },
-      uploadLimitBytes: row.upload_limit_bytes ?? DEFAULT_UPLOAD_LIMIT_BYTES,
+      uploadLimitBytes: row.uploadLimitBytes ?? DEFAULT_UPLOAD_LIMIT_BYTES,
     },
-    createdAt: row.requested_at,
-    phase: row.generation_id === null ? 'submitting' : 'generating',
+    createdAt: row.requestedAt,
+    phase: row.generationId === null ? 'submitting' : 'generating',
     state: stateFromRecords({
-      generationId: row.generation_id,
-      submittedAt: row.submitted_at,
-      submittingSince: row.submitting_at,
-      fallbackTime: row.requested_at,
+      generationId: row.generationId,
+      submittedAt: row.submittedAt,
+      submittingSince: row.submittingAt,
+      fallbackTime: row.requestedAt,
     }),
     polls: 0,
     ...(lineage ? { lineage } : {}),

@@ -3,6 +3,7 @@ import {
   ApplicationIntegrationType,
   InteractionContextType,
   type AutocompleteInteraction,
+  type CacheType,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
   type MessageContextMenuCommandInteraction,
@@ -29,7 +30,8 @@ export interface CommandContext {
   jobs: JobIntake;
   /** Checks every limit and writes the ledger row in one transaction. */
   reserve(request: Omit<ReservationRequest, 'now'>): Promise<Reservation>;
-  settings: SettingsRepository;
+  /** Read only: changes go through `settingsService`, which tells the rest of the bot. */
+  settings: Pick<SettingsRepository, 'get' | 'blockedWords' | 'recentChanges'>;
   usage: UsageRepository;
   tracks: TracksRepository;
   /** Every settings change goes through here (the web dashboard uses the same one). */
@@ -71,6 +73,19 @@ export interface SlashCommand {
   /** Answers an option marked `autocomplete`; must answer within 3 s and never throw at the member. */
   autocomplete?(interaction: AutocompleteInteraction, context: CommandContext): Promise<void>;
 }
+
+/** A slash command used in a server (after `interaction.inGuild()`). */
+export type ServerChatInput = ChatInputCommandInteraction<'cached' | 'raw'>;
+
+/**
+ * One subcommand's handler. `execute` checks who may use the command and narrows the interaction
+ * to a server's (`'cached' | 'raw'`, or `'cached'` when the handler needs the guild object), then
+ * `runSubcommand` picks the handler.
+ */
+export type Subcommand<Cache extends CacheType = 'cached' | 'raw'> = (
+  interaction: ChatInputCommandInteraction<Cache>,
+  context: CommandContext,
+) => Promise<void>;
 
 /** A command in a message's Apps menu: its registration JSON and its handler. */
 export interface MessageCommand {

@@ -10,13 +10,13 @@ import {
   type APIEmbed,
   type APIEmbedField,
 } from 'discord.js';
-import { songOf, type TrackListing } from '../store/tracks-repository.js';
-import type { UsageRow } from '../store/usage-repository.js';
+import { songOf, type TrackRecord } from '../domain/track.js';
+import type { TrackListing } from '../store/tracks-repository.js';
 import { encodeCustomId } from './custom-id.js';
 import { clip, creditText, duration, lengthText, lineageText, noPings, promptBlock } from './render.js';
 
 /** "lyrics from a message by @ben", for a one-line listing. */
-function creditWords(track: UsageRow): string | undefined {
+function creditWords(track: TrackRecord): string | undefined {
   const credit = songOf(track)?.credit;
   return credit && `lyrics from a message by @${escapeMarkdown(credit.authorName)}`;
 }
@@ -48,9 +48,9 @@ export function renderTrackPage(input: { page: number; total: number; tracks: Tr
   }
   const lines = input.tracks.map(({ track, parent }) => {
     const parts = [
-      `**#${track.track_number ?? '?'}**`,
-      `${track.length_seconds} s`,
-      userMention(track.user_id),
+      `**#${track.trackNumber ?? '?'}**`,
+      `${track.lengthSeconds} s`,
+      userMention(track.userId),
       `“${clip(escapeMarkdown(oneLine(track.prompt)), 60)}”`,
     ];
     if (parent) {
@@ -88,24 +88,24 @@ export function renderTrackPage(input: { page: number; total: number; tracks: Tr
 /** One track in full: what was asked, what came out, where it came from and what grew from it. */
 export function renderTrackDetails(input: {
   listing: TrackListing;
-  ancestors: UsageRow[];
-  children: UsageRow[];
+  ancestors: TrackRecord[];
+  children: TrackRecord[];
 }): TracksView {
   const { track } = input.listing;
   const fields: APIEmbedField[] = [
-    { name: 'Requested by', value: userMention(track.user_id), inline: true },
-    { name: 'Length', value: lengthText(track.length_seconds, track.actual_seconds), inline: true },
+    { name: 'Requested by', value: userMention(track.userId), inline: true },
+    { name: 'Length', value: lengthText(track.lengthSeconds, track.actualSeconds), inline: true },
     {
       name: 'Made',
-      value: time(Math.floor(track.requested_at / 1000), TimestampStyles.RelativeTime),
+      value: time(Math.floor(track.requestedAt / 1000), TimestampStyles.RelativeTime),
       inline: true,
     },
   ];
-  if (track.generation_ms !== null) {
-    fields.push({ name: 'Generated in', value: duration(track.generation_ms), inline: true });
+  if (track.generationMs !== null) {
+    fields.push({ name: 'Generated in', value: duration(track.generationMs), inline: true });
   }
-  if (track.credits_used !== null) {
-    fields.push({ name: 'Credits', value: track.credits_used.toLocaleString('en-US'), inline: true });
+  if (track.creditsUsed !== null) {
+    fields.push({ name: 'Credits', value: track.creditsUsed.toLocaleString('en-US'), inline: true });
   }
   // The chain upwards: each step names the track it builds on and who made that one.
   const chain = [track, ...input.ancestors];
@@ -114,8 +114,8 @@ export function renderTrackDetails(input: {
     if (!parent) return [];
     const step = lineageText({
       kind: kindOf(child),
-      parentNumber: parent.track_number,
-      parentUserId: parent.user_id,
+      parentNumber: parent.trackNumber,
+      parentUserId: parent.userId,
     });
     // Where the words came from travels with the lineage: a remix still owes its lyrics.
     const credit = songOf(parent)?.credit;
@@ -125,7 +125,7 @@ export function renderTrackDetails(input: {
   if (input.children.length > 0) {
     const grown = input.children.map(
       (child) =>
-        `#${child.track_number ?? '?'} (${child.kind === 'remix' ? 'remix' : 'new take'} by ${userMention(child.user_id)})`,
+        `#${child.trackNumber ?? '?'} (${child.kind === 'remix' ? 'remix' : 'new take'} by ${userMention(child.userId)})`,
     );
     fields.push({ name: 'Remixes and new takes', value: clip(grown.join(', '), 1024) });
   }
@@ -138,7 +138,7 @@ export function renderTrackDetails(input: {
     content: '',
     embeds: [
       {
-        title: `🎵 Track #${track.track_number ?? '?'}`,
+        title: `🎵 Track #${track.trackNumber ?? '?'}`,
         description: promptBlock(track.prompt),
         fields,
       },
@@ -148,17 +148,17 @@ export function renderTrackDetails(input: {
   };
 }
 
-function whereItIs(track: UsageRow): string {
-  if (track.deleted_at !== null) {
-    const by = track.deleted_by === null ? '' : ` by ${userMention(track.deleted_by)}`;
-    return `deleted${by} ${time(Math.floor(track.deleted_at / 1000), TimestampStyles.RelativeTime)}`;
+function whereItIs(track: TrackRecord): string {
+  if (track.deletedAt !== null) {
+    const by = track.deletedBy === null ? '' : ` by ${userMention(track.deletedBy)}`;
+    return `deleted${by} ${time(Math.floor(track.deletedAt / 1000), TimestampStyles.RelativeTime)}`;
   }
-  return track.reply_message_id === null
+  return track.replyMessageId === null
     ? 'no message recorded'
-    : `[open](${messageLink(track.guild_id, track.channel_id, track.reply_message_id)})`;
+    : `[open](${messageLink(track.guildId, track.channelId, track.replyMessageId)})`;
 }
 
-function kindOf(track: UsageRow): 'remix' | 'regenerate' {
+function kindOf(track: TrackRecord): 'remix' | 'regenerate' {
   return track.kind === 'remix' ? 'remix' : 'regenerate';
 }
 

@@ -4,12 +4,11 @@ import {
   type ModalSubmitInteraction,
 } from 'discord.js';
 import { lineageFor } from '../generation/lineage.js';
-import { newJob, type RequestOrigin, type SongDetails } from '../generation/ports.js';
+import { newJob, type RequestOrigin } from '../generation/ports.js';
 import type { SongRecord } from '../limits/reserve.js';
 import { validateMusicRequest } from '../generation/request.js';
-import type { TrackKind } from '../store/schema.js';
-import { parentOf } from '../store/tracks-repository.js';
-import type { UsageRow } from '../store/usage-repository.js';
+import { songDetailsOf } from '../domain/song.js';
+import { parentOf, type TrackKind, type TrackRecord } from '../domain/track.js';
 import type { CommandContext } from './command.js';
 import { DEFAULT_UPLOAD_LIMIT_BYTES } from './limits.js';
 import { renderNotice } from './render.js';
@@ -25,7 +24,7 @@ export interface TrackAsk {
   length: unknown;
   kind: TrackKind;
   /** The track this one regenerates or remixes. */
-  parent?: UsageRow;
+  parent?: TrackRecord;
   /** Style, vocals, lyrics, personal defaults and message credit, recorded with the track. */
   song?: SongRecord;
 }
@@ -95,7 +94,7 @@ export async function requestTrack(
     origin,
     context.now(),
     lineageFor(ask.kind, ask.parent && parentOf(ask.parent)),
-    ask.song && songDetails(ask.song),
+    ask.song && songDetailsOf(ask.song),
   );
   try {
     await context.jobs.enqueue(job);
@@ -110,18 +109,6 @@ export async function requestTrack(
         context.logger.warn({ err: replyError }, 'could not tell the member the request was not queued'),
       );
   }
-}
-
-/** What the card shows of a song record (the lyrics themselves stay behind the Lyrics button). */
-function songDetails(song: SongRecord): SongDetails | undefined {
-  const details: SongDetails = {
-    ...(song.style === undefined ? {} : { style: song.style }),
-    ...(song.vocals === undefined ? {} : { vocals: song.vocals }),
-    ...(song.lyrics === undefined ? {} : { hasLyrics: true }),
-    ...(song.prefsApplied === undefined ? {} : { prefsApplied: song.prefsApplied }),
-    ...(song.credit === undefined ? {} : { credit: song.credit }),
-  };
-  return Object.keys(details).length === 0 ? undefined : details;
 }
 
 /** Role IDs from the member as Discord sent it, cached or not. */

@@ -1,5 +1,5 @@
 import type { GenerationRequest, PollResult, SubmittedGeneration } from '../aiml/types.js';
-import type { MessageCredit, SongDetails } from '../store/song.js';
+import type { MessageCredit, SongDetails } from '../domain/song.js';
 import { requested, type JobState } from './job.js';
 
 export type { GenerationRequest, MessageCredit, PollResult, SongDetails, SubmittedGeneration };

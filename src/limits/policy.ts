@@ -1,4 +1,4 @@
-import type { GuildSettings } from './settings.js';
+import type { GuildSettings } from '../domain/settings.js';
 import { nextUtcMidnight, nextUtcMonth, relativeTime } from './time.js';
 
 /** What the store knows about a server's and a member's recent use, as the policy needs it. */

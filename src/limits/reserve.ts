@@ -1,11 +1,11 @@
 import { lockGuild, type Db } from '../store/db.js';
-import type { TrackKind, Vocals } from '../store/schema.js';
-import type { MessageCredit } from '../store/song.js';
+import type { MessageCredit } from '../domain/song.js';
+import type { TrackKind, Vocals } from '../domain/track.js';
 import { createSettingsRepository } from '../store/settings-repository.js';
 import { COUNTED_DRAFTS } from '../store/songwriting-repository.js';
 import { createUsageRepository } from '../store/usage-repository.js';
 import { checkDraft, checkRequest, type Decision, type DraftDecision } from './policy.js';
-import { NUMERIC_SETTINGS, type GuildSettings } from './settings.js';
+import { NUMERIC_SETTINGS, type GuildSettings } from '../domain/settings.js';
 import { utcDayStart, utcMonthStart } from './time.js';
 
 export interface ReservationRequest {

@@ -1,4 +1,5 @@
 import type { Generated } from 'kysely';
+import type { TrackKind, UsageStatus, Vocals } from '../domain/track.js';
 
 /**
  * Tables as Kysely sees them. Times are integers (ms since the epoch), Discord IDs are text, and a
@@ -36,12 +37,6 @@ export interface BlockedWordsTable {
   added_by: string;
   added_at: number;
 }
-
-/** `queued` and `submitted` are in flight; `failed` and `cancelled` rows gave their slot back. */
-export type UsageStatus = 'queued' | 'submitted' | 'completed' | 'failed' | 'cancelled';
-
-/** How a request started: a slash command, a composed song, or a button on an earlier track. */
-export type TrackKind = 'music' | 'compose' | 'regenerate' | 'remix';
 
 export interface UsageTable {
   id: string;
@@ -96,8 +91,6 @@ export interface UsageTable {
   /** The author's name when the track was made, so the credit never needs a mention (a ping). */
   source_author_name: string | null;
 }
-
-export type Vocals = 'vocals' | 'instrumental';
 
 /** `pending` while the model writes; `blocked` drafts held a blocked word and were shown to nobody. */
 export type LyricsDraftStatus = 'pending' | 'drafted' | 'blocked' | 'failed';

@@ -6,8 +6,10 @@ import {
   type GuildSettings,
   type SettingKey,
   type SettingsChange,
+  type SettingsChangeRecord,
+  type SettingsSource,
   type StoredSettings,
-} from '../limits/settings.js';
+} from '../domain/settings.js';
 
 const columns = {
   maxLengthSeconds: 'max_length_seconds',
@@ -22,18 +24,6 @@ const columns = {
 } as const satisfies Record<SettingKey, keyof GuildSettingsTable>;
 
 const settingKeys = Object.keys(columns) as SettingKey[];
-
-/** Where a settings change was made: the slash command or the web dashboard. */
-export type SettingsSource = 'discord' | 'web';
-
-export interface SettingsChangeRecord {
-  userId: string;
-  source: SettingsSource;
-  setting: SettingKey;
-  oldValue: string | null;
-  newValue: string | null;
-  changedAt: number;
-}
 
 /** What an update changed, and the settings it left in force. */
 export interface SettingsUpdate {

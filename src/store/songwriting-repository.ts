@@ -1,5 +1,6 @@
 import type { Db } from './db.js';
-import type { LyricsDraftStatus, Vocals } from './schema.js';
+import type { Vocals } from '../domain/track.js';
+import type { LyricsDraftStatus } from './schema.js';
 
 /** A member's personal defaults in one server; null = not set. */
 export interface MemberPrefs {

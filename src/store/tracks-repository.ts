@@ -1,40 +1,10 @@
 import { lockGuild, type Db } from './db.js';
-import type { SongDetails } from './song.js';
-import type { UsageRow } from './usage-repository.js';
-
-/** The song details of a track as domain data: the card, /tracks and the gallery read these. */
-export function songOf(row: UsageRow): SongDetails | undefined {
-  const song: SongDetails = {
-    ...(row.style === null ? {} : { style: row.style }),
-    ...(row.vocals === null ? {} : { vocals: row.vocals }),
-    ...(row.lyrics === null ? {} : { hasLyrics: true }),
-    ...(row.prefs_applied === null ? {} : { prefsApplied: row.prefs_applied }),
-    ...(row.source_message_id === null ||
-    row.source_channel_id === null ||
-    row.source_author_id === null ||
-    row.source_author_name === null
-      ? {}
-      : {
-          credit: {
-            authorId: row.source_author_id,
-            authorName: row.source_author_name,
-            guildId: row.guild_id,
-            channelId: row.source_channel_id,
-            messageId: row.source_message_id,
-          },
-        }),
-  };
-  return Object.keys(song).length === 0 ? undefined : song;
-}
-
-/** What a request that builds on this track needs to know of it. */
-export function parentOf(row: UsageRow): { id: string; userId: string; trackNumber: number | null } {
-  return { id: row.id, userId: row.user_id, trackNumber: row.track_number };
-}
+import type { TrackRecord } from '../domain/track.js';
+import { trackFromRow } from './usage-repository.js';
 
 /** A delivered track with just enough of its parent to show the lineage. */
 export interface TrackListing {
-  track: UsageRow;
+  track: TrackRecord;
   parent: { id: string; trackNumber: number | null; userId: string } | undefined;
 }
 
@@ -43,14 +13,14 @@ export interface TrackListing {
  * their parents and children. Deleting a track's message keeps its row.
  */
 export interface TracksRepository {
-  get(id: string): Promise<UsageRow | undefined>;
+  get(id: string): Promise<TrackRecord | undefined>;
   /** Gives the request the next number in its server, or returns the number it already has. */
   assignNumber(id: string): Promise<number>;
   byNumber(guildId: string, trackNumber: number): Promise<TrackListing | undefined>;
   /** Newest first. */
   recent(guildId: string, offset: number, limit: number): Promise<{ tracks: TrackListing[]; total: number }>;
   /** Numbered tracks that regenerate or remix this one, oldest first. */
-  children(id: string): Promise<UsageRow[]>;
+  children(id: string): Promise<TrackRecord[]>;
   markDeleted(id: string, byUserId: string, at: number): Promise<void>;
   /** The styles this server chose most since `since`, most used first. */
   topStyles(guildId: string, since: number, limit: number): Promise<string[]>;
@@ -69,7 +39,7 @@ export function createTracksRepository(db: Db): TracksRepository {
   const toListing = (row: Joined): TrackListing => {
     const { parent_key, parent_number, parent_user_id, ...track } = row;
     return {
-      track,
+      track: trackFromRow(track),
       parent:
         parent_key === null || parent_user_id === null
           ? undefined
@@ -78,7 +48,10 @@ export function createTracksRepository(db: Db): TracksRepository {
   };
 
   return {
-    get: (id) => db.selectFrom('usage').selectAll().where('id', '=', id).executeTakeFirst(),
+    async get(id) {
+      const row = await db.selectFrom('usage').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && trackFromRow(row);
+    },
 
     // One transaction: the unique (guild_id, track_number) index backs it up across processes.
     assignNumber: (id) =>
@@ -127,15 +100,17 @@ export function createTracksRepository(db: Db): TracksRepository {
       return { tracks: rows.map(toListing), total: Number(count?.n ?? 0) };
     },
 
-    children: (id) =>
-      db
+    async children(id) {
+      const rows = await db
         .selectFrom('usage')
         .selectAll()
         .where('parent_id', '=', id)
         .where('status', '=', 'completed')
         .where('track_number', 'is not', null)
         .orderBy('track_number')
-        .execute(),
+        .execute();
+      return rows.map(trackFromRow);
+    },
 
     async markDeleted(id, byUserId, at) {
       await db

@@ -1,23 +1,80 @@
 import { sql, type Insertable, type Selectable, type Updateable } from 'kysely';
 import type { Db } from './db.js';
-import type { UsageStatus, UsageTable } from './schema.js';
+import type { TrackRecord, UsageStatus } from '../domain/track.js';
+import type { UsageTable } from './schema.js';
 
 /** Rows that count against limits: everything but requests that gave their slot back. */
 const COUNTED: UsageStatus[] = ['queued', 'submitted', 'completed'];
 const IN_FLIGHT: UsageStatus[] = ['queued', 'submitted'];
 
+/** A ledger row as the database holds it: only the store's own files use this shape. */
 export type UsageRow = Selectable<UsageTable>;
 export type NewUsageRow = Insertable<UsageTable>;
 
 /** Whether the request is still to be made (what `unfinished()` returns). */
-export const isUnfinished = (row: Pick<UsageRow, 'status'>): boolean => IN_FLIGHT.includes(row.status);
+export const isUnfinished = (track: Pick<TrackRecord, 'status'>): boolean => IN_FLIGHT.includes(track.status);
+
+/**
+ * The one place a ledger row becomes the domain's record. Written out rather than Kysely's
+ * CamelCasePlugin: that would rename the columns in every query and in the schema (the
+ * reservation's SQL included), while this keeps the queries in the database's own names and also
+ * folds the four credit columns into one value.
+ */
+export function trackFromRow(row: UsageRow): TrackRecord {
+  const credit =
+    row.source_message_id === null ||
+    row.source_channel_id === null ||
+    row.source_author_id === null ||
+    row.source_author_name === null
+      ? null
+      : {
+          authorId: row.source_author_id,
+          authorName: row.source_author_name,
+          guildId: row.guild_id,
+          channelId: row.source_channel_id,
+          messageId: row.source_message_id,
+        };
+  return {
+    id: row.id,
+    guildId: row.guild_id,
+    channelId: row.channel_id,
+    userId: row.user_id,
+    prompt: row.prompt,
+    lengthSeconds: row.length_seconds,
+    status: row.status,
+    kind: row.kind,
+    generationId: row.generation_id,
+    creditsUsed: row.credits_used,
+    requestedAt: row.requested_at,
+    submittingAt: row.submitting_at,
+    submittedAt: row.submitted_at,
+    completedAt: row.completed_at,
+    error: row.error,
+    applicationId: row.application_id,
+    interactionToken: row.interaction_token,
+    uploadLimitBytes: row.upload_limit_bytes,
+    replyMessageId: row.reply_message_id,
+    delivery: row.delivery,
+    parentId: row.parent_id,
+    trackNumber: row.track_number,
+    actualSeconds: row.actual_seconds,
+    generationMs: row.generation_ms,
+    deletedAt: row.deleted_at,
+    deletedBy: row.deleted_by,
+    style: row.style,
+    lyrics: row.lyrics,
+    vocals: row.vocals,
+    prefsApplied: row.prefs_applied,
+    credit,
+  };
+}
 
 /** Drivers return aggregates as numbers, bigints or (PostgreSQL) strings: always read through Number(). */
 type Aggregate = number | bigint | string;
 
 export interface UsageRepository {
   insert(row: NewUsageRow): Promise<void>;
-  get(id: string): Promise<UsageRow | undefined>;
+  get(id: string): Promise<TrackRecord | undefined>;
   /** The mark before the provider's POST; the row stays queued. */
   markSubmitting(id: string, at: number): Promise<void>;
   markSubmitted(id: string, generationId: string, at: number): Promise<void>;
@@ -28,7 +85,7 @@ export interface UsageRepository {
   /** Length and generation time of the most recently completed tracks, newest first. */
   recentDurations(limit: number): Promise<{ lengthSeconds: number; generationMs: number }[]>;
   /** Requests accepted but not finished: the submitted ones, then the queued ones, oldest first. */
-  unfinished(): Promise<UsageRow[]>;
+  unfinished(): Promise<TrackRecord[]>;
   /**
    * Every number the limits need for one request, in one query: the member's and the server's
    * tracks since `dayStart`, the server's credits since `monthStart`, the member's latest request
@@ -91,7 +148,10 @@ export function createUsageRepository(db: Db): UsageRepository {
       await db.insertInto('usage').values(row).execute();
     },
 
-    get: (id) => db.selectFrom('usage').selectAll().where('id', '=', id).executeTakeFirst(),
+    async get(id) {
+      const row = await db.selectFrom('usage').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && trackFromRow(row);
+    },
 
     async markSubmitting(id, at) {
       await db
@@ -143,14 +203,16 @@ export function createUsageRepository(db: Db): UsageRepository {
 
     // Submitted jobs held their server's slots before the restart, so they take them again first.
     async unfinished() {
-      const byStatus = (status: UsageStatus) =>
-        db
-          .selectFrom('usage')
-          .selectAll()
-          .where('status', '=', status)
-          .orderBy('requested_at')
-          .orderBy('id')
-          .execute();
+      const byStatus = async (status: UsageStatus) =>
+        (
+          await db
+            .selectFrom('usage')
+            .selectAll()
+            .where('status', '=', status)
+            .orderBy('requested_at')
+            .orderBy('id')
+            .execute()
+        ).map(trackFromRow);
       return [...(await byStatus('submitted')), ...(await byStatus('queued'))];
     },
 

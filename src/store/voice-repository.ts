@@ -1,6 +1,6 @@
 import type { Db } from './db.js';
 
-export interface VoiceSessionRow {
+export interface VoiceSession {
   guildId: string;
   voiceChannelId: string;
   textChannelId: string;
@@ -19,8 +19,8 @@ export interface QueueEntry {
 
 /** Listening sessions and their queues, kept so that a restart carries on where it stopped. */
 export interface VoiceRepository {
-  sessions(): Promise<VoiceSessionRow[]>;
-  saveSession(session: VoiceSessionRow): Promise<void>;
+  sessions(): Promise<VoiceSession[]>;
+  saveSession(session: VoiceSession): Promise<void>;
   setStatusMessage(guildId: string, messageId: string): Promise<void>;
   setVoiceChannel(guildId: string, channelId: string): Promise<void>;
   /** Ends the session and drops its queue. */

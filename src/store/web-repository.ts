@@ -1,16 +1,30 @@
 import { createHash } from 'node:crypto';
 import type { Selectable } from 'kysely';
+import type { TrackMedia, TrackRecord } from '../domain/track.js';
 import type { Db } from './db.js';
 import type { TrackMediaTable } from './schema.js';
-import type { UsageRow } from './usage-repository.js';
+import { trackFromRow, type UsageRow } from './usage-repository.js';
 
-export type TrackMediaRow = Selectable<TrackMediaTable>;
+type TrackMediaRow = Selectable<TrackMediaTable>;
+
+const mediaFromRow = (row: TrackMediaRow): TrackMedia => ({
+  requestId: row.request_id,
+  guildId: row.guild_id,
+  channelId: row.channel_id,
+  messageId: row.message_id,
+  audioUrl: row.audio_url,
+  audioName: row.audio_name,
+  audioBytes: row.audio_bytes,
+  peaks: row.peaks,
+  freshUrl: row.fresh_url,
+  freshUntil: row.fresh_until,
+});
 
 /** A gallery entry: the track, its parent's number for the lineage, and where its file is. */
 export interface GalleryTrack {
-  track: UsageRow;
+  track: TrackRecord;
   parent: { trackNumber: number | null; userId: string } | undefined;
-  media: TrackMediaRow | undefined;
+  media: TrackMedia | undefined;
 }
 
 export interface WebSession {
@@ -37,9 +51,9 @@ export interface WebRepository {
   rememberMedia(
     requestId: string,
     guildId: string,
-    media: Omit<TrackMediaRow, 'request_id' | 'guild_id' | 'fresh_url' | 'fresh_until'>,
+    media: Omit<TrackMedia, 'requestId' | 'guildId' | 'freshUrl' | 'freshUntil'>,
   ): Promise<void>;
-  media(requestId: string): Promise<TrackMediaRow | undefined>;
+  media(requestId: string): Promise<TrackMedia | undefined>;
   /** Keeps a refreshed link so that other requests (and other hosts) reuse it while it lasts. */
   rememberFreshUrl(requestId: string, url: string, until: number): Promise<void>;
 
@@ -52,7 +66,7 @@ export interface WebRepository {
   /** Members with delivered tracks, most tracks first. */
   requesters(guildId: string, limit: number): Promise<{ userId: string; tracks: number }[]>;
   /** Every delivered or pending track of the family: ancestors and descendants of `id`, and itself. */
-  family(guildId: string, id: string): Promise<UsageRow[]>;
+  family(guildId: string, id: string): Promise<TrackRecord[]>;
   dailyUsage(guildId: string, since: number): Promise<DailyUsage[]>;
   topMembers(
     guildId: string,
@@ -75,7 +89,16 @@ export function createWebRepository(db: Db): WebRepository {
 
   return {
     async rememberMedia(requestId, guildId, media) {
-      const values = { ...media, fresh_url: null, fresh_until: null };
+      const values = {
+        channel_id: media.channelId,
+        message_id: media.messageId,
+        audio_url: media.audioUrl,
+        audio_name: media.audioName,
+        audio_bytes: media.audioBytes,
+        peaks: media.peaks,
+        fresh_url: null,
+        fresh_until: null,
+      };
       await db
         .insertInto('track_media')
         .values({ request_id: requestId, guild_id: guildId, ...values })
@@ -83,8 +106,14 @@ export function createWebRepository(db: Db): WebRepository {
         .execute();
     },
 
-    media: (requestId) =>
-      db.selectFrom('track_media').selectAll().where('request_id', '=', requestId).executeTakeFirst(),
+    async media(requestId) {
+      const row = await db
+        .selectFrom('track_media')
+        .selectAll()
+        .where('request_id', '=', requestId)
+        .executeTakeFirst();
+      return row && mediaFromRow(row);
+    },
 
     async rememberFreshUrl(requestId, url, until) {
       await db
@@ -137,13 +166,13 @@ export function createWebRepository(db: Db): WebRepository {
           ...track
         } = row;
         return {
-          track,
+          track: trackFromRow(track),
           parent:
             parent_user_id === null ? undefined : { trackNumber: parent_number, userId: parent_user_id },
           media:
             m_request_id === null || m_guild_id === null || m_channel_id === null || m_message_id === null
               ? undefined
-              : {
+              : mediaFromRow({
                   request_id: m_request_id,
                   guild_id: m_guild_id,
                   channel_id: m_channel_id,
@@ -154,7 +183,7 @@ export function createWebRepository(db: Db): WebRepository {
                   peaks: m_peaks,
                   fresh_url: m_fresh_url,
                   fresh_until: m_fresh_until,
-                },
+                }),
         };
       });
       return { tracks, total: Number(count?.n ?? 0) };
@@ -212,7 +241,7 @@ export function createWebRepository(db: Db): WebRepository {
           level.push(child.id);
         }
       }
-      return [...byId.values()];
+      return [...byId.values()].map(trackFromRow);
     },
 
     async dailyUsage(guildId, since) {

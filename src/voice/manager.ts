@@ -18,7 +18,7 @@ import {
 } from 'discord.js';
 import type { Logger } from '../log.js';
 import type { TracksRepository } from '../store/tracks-repository.js';
-import type { QueueEntry, VoiceRepository, VoiceSessionRow } from '../store/voice-repository.js';
+import type { QueueEntry, VoiceRepository, VoiceSession } from '../store/voice-repository.js';
 import { noPings } from '../discord/render.js';
 import { cannotPlayIn, listenersIn, voiceChannelOf } from './access.js';
 import { renderLeft, renderStatus } from './render.js';
@@ -58,7 +58,7 @@ export interface QueueView {
 }
 
 interface Session {
-  row: VoiceSessionRow;
+  row: VoiceSession;
   connection: VoiceConnection;
   player: AudioPlayer;
   /** The queue entry on the air, once its audio started. */
@@ -140,7 +140,7 @@ export class VoiceManager {
     const me = guild.members.me;
     const refusal = me ? cannotPlayIn(channel, me) : 'Tracksmith cannot see its own permissions here yet.';
     if (refusal !== undefined) return { kind: 'refused', message: refusal };
-    const row: VoiceSessionRow = {
+    const row: VoiceSession = {
       guildId: guild.id,
       voiceChannelId: channel.id,
       textChannelId,
@@ -242,7 +242,7 @@ export class VoiceManager {
     const detailed = await Promise.all(
       entries.map(async (entry) => {
         const track = await this.options.tracks.get(entry.trackId);
-        return { ...entry, trackNumber: track?.track_number ?? null, prompt: track?.prompt };
+        return { ...entry, trackNumber: track?.trackNumber ?? null, prompt: track?.prompt };
       }),
     );
     return { voiceChannelId: session.row.voiceChannelId, entries: detailed };
@@ -295,7 +295,7 @@ export class VoiceManager {
     };
   }
 
-  private async join(guild: Guild, row: VoiceSessionRow): Promise<boolean> {
+  private async join(guild: Guild, row: VoiceSession): Promise<boolean> {
     const started = this.now();
     const connection = joinVoiceChannel({
       guildId: guild.id,
@@ -362,7 +362,7 @@ export class VoiceManager {
     const opened = this.options.tracks
       .get(following.trackId)
       .then((track) =>
-        track && track.guild_id === session.row.guildId
+        track && track.guildId === session.row.guildId
           ? openTrack(this.options.client.rest, track, log)
           : undefined,
       );
@@ -426,7 +426,7 @@ export class VoiceManager {
   private async play(session: Session, entry: QueueEntry): Promise<boolean> {
     const log = this.logger.child({ guildId: session.row.guildId, trackId: entry.trackId });
     const track = await this.options.tracks.get(entry.trackId);
-    if (!track || track.guild_id !== session.row.guildId) {
+    if (!track || track.guildId !== session.row.guildId) {
       log.warn('queued track not found');
       return false;
     }
@@ -556,7 +556,7 @@ export class VoiceManager {
       voiceChannelId: session.row.voiceChannelId,
       playing:
         current && session.current
-          ? { trackNumber: current.track_number, requestedBy: session.current.requestedBy }
+          ? { trackNumber: current.trackNumber, requestedBy: session.current.requestedBy }
           : undefined,
       upNext: Math.max(0, queue.length - (session.current ? 1 : 0)),
     });

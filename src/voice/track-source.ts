@@ -3,7 +3,7 @@ import { createAudioResource, StreamType, type AudioResource } from '@discordjs/
 import { Routes, type APIMessage, type REST } from 'discord.js';
 import { mp3ToOpus } from '../audio/opus-stream.js';
 import type { Logger } from '../log.js';
-import type { UsageRow } from '../store/usage-repository.js';
+import type { TrackRecord } from '../domain/track.js';
 
 /** Where a delivered track's mp3 can be read from now. */
 export type TrackAudio = { kind: 'found'; url: string } | { kind: 'missing'; reason: string };
@@ -13,11 +13,11 @@ export type TrackAudio = { kind: 'found'; url: string } | { kind: 'missing'; rea
  * day and hands out new ones with each read, so an old track plays as well as a new one. A track
  * too large to upload carries the provider's link in its Download field instead.
  */
-export async function findTrackAudio(rest: REST, track: UsageRow): Promise<TrackAudio> {
-  if (track.deleted_at !== null) return { kind: 'missing', reason: 'its message was deleted' };
-  if (track.reply_message_id === null) return { kind: 'missing', reason: 'it has no message' };
+export async function findTrackAudio(rest: REST, track: TrackRecord): Promise<TrackAudio> {
+  if (track.deletedAt !== null) return { kind: 'missing', reason: 'its message was deleted' };
+  if (track.replyMessageId === null) return { kind: 'missing', reason: 'it has no message' };
   const message = (await rest.get(
-    Routes.channelMessage(track.channel_id, track.reply_message_id),
+    Routes.channelMessage(track.channelId, track.replyMessageId),
   )) as APIMessage;
   const attachment = message.attachments.find(
     (a) => a.content_type?.startsWith('audio/') === true || a.filename.toLowerCase().endsWith('.mp3'),
@@ -59,7 +59,7 @@ export type OpenedTrack =
   { kind: 'ready'; resource: AudioResource; abort: AbortController } | { kind: 'missing'; reason: string };
 
 /** Finds a track's audio and starts streaming it as Opus packets, pulled by the player 20 ms at a time. */
-export async function openTrack(rest: REST, track: UsageRow, log: Logger): Promise<OpenedTrack> {
+export async function openTrack(rest: REST, track: TrackRecord, log: Logger): Promise<OpenedTrack> {
   const audio = await findTrackAudio(rest, track);
   if (audio.kind === 'missing') return audio;
   const abort = new AbortController();

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { lengthText } from '../discord/render.js';
-import type { UsageRow } from '../store/usage-repository.js';
+import type { TrackRecord } from '../domain/track.js';
 import type { GalleryTrack } from '../store/web-repository.js';
 import { isSnowflake } from './access.js';
 import {
@@ -82,7 +82,7 @@ export function galleryRoutes(context: WebContext) {
           context.web.requesters(guildId, 25),
         ]);
         const names = await namesOf(context, guildId, [
-          ...tracks.flatMap((t) => [t.track.user_id, ...(t.parent ? [t.parent.userId] : [])]),
+          ...tracks.flatMap((t) => [t.track.userId, ...(t.parent ? [t.parent.userId] : [])]),
           ...requesters.map((r) => r.userId),
           ...(member ? [member] : []),
         ]);
@@ -145,7 +145,7 @@ export function galleryRoutes(context: WebContext) {
         const names = await namesOf(
           context,
           guildId,
-          family.map((f) => f.user_id),
+          family.map((f) => f.userId),
         );
         const item: GalleryTrack = {
           track,
@@ -158,7 +158,7 @@ export function galleryRoutes(context: WebContext) {
         const discordLink =
           media === undefined
             ? undefined
-            : `${context.oauthUrl}/channels/${guildId}/${media.channel_id}/${media.message_id}`;
+            : `${context.oauthUrl}/channels/${guildId}/${media.channelId}/${media.messageId}`;
         const body = html`<ul class="cards">
             ${trackCard(guildId, item, names, false)}
           </ul>
@@ -183,7 +183,7 @@ export function galleryRoutes(context: WebContext) {
 
 function trackCard(guildId: string, item: GalleryTrack, names: Map<string, string>, heading = true): Html {
   const { track, parent, media } = item;
-  const n = track.track_number ?? 0;
+  const n = track.trackNumber ?? 0;
   const base = `/servers/${guildId}/tracks/${n}`;
   const lineage =
     parent && (track.kind === 'remix' || track.kind === 'regenerate')
@@ -197,10 +197,10 @@ function trackCard(guildId: string, item: GalleryTrack, names: Map<string, strin
           by ${names.get(parent.userId)}
         </p>`
       : '';
-  const deleted = track.deleted_at !== null;
+  const deleted = track.deletedAt !== null;
   const player = deleted
     ? html`<p class="meta">Its message was deleted in Discord, so it cannot be played here.</p>`
-    : media?.audio_url != null
+    : media?.audioUrl != null
       ? html`<audio controls preload="none" src="${base}/audio.mp3" aria-label="Play track #${n}"></audio>`
       : html`<p class="meta">
           Delivered as a download link (too large for Discord), so it cannot be played here.
@@ -220,9 +220,9 @@ function trackCard(guildId: string, item: GalleryTrack, names: Map<string, strin
     ${heading ? html`<h2><a href="${base}">Track #${n}</a></h2>` : html`<h2>Track #${n}</h2>`}
     <p class="prompt">${track.prompt}</p>
     <p class="meta">
-      ${KIND_WORDS[track.kind] ?? 'Track'} by ${names.get(track.user_id)} ·
-      ${lengthText(track.length_seconds, track.actual_seconds)} ·
-      ${new Date(track.requested_at).toISOString().slice(0, 10)}
+      ${KIND_WORDS[track.kind] ?? 'Track'} by ${names.get(track.userId)} ·
+      ${lengthText(track.lengthSeconds, track.actualSeconds)} ·
+      ${new Date(track.requestedAt).toISOString().slice(0, 10)}
     </p>
     ${lineage} ${picture} ${player}
   </li>`;
@@ -231,37 +231,37 @@ function trackCard(guildId: string, item: GalleryTrack, names: Map<string, strin
 /** The family as nested lists from its root: indentation and connecting lines draw the tree. */
 function familyTree(
   guildId: string,
-  family: UsageRow[],
+  family: TrackRecord[],
   currentId: string,
   names: Map<string, string>,
 ): Html {
   const ids = new Set(family.map((f) => f.id));
-  const children = new Map<string, UsageRow[]>();
+  const children = new Map<string, TrackRecord[]>();
   for (const row of family) {
-    if (row.parent_id === null || !ids.has(row.parent_id)) continue;
-    const list = children.get(row.parent_id) ?? [];
+    if (row.parentId === null || !ids.has(row.parentId)) continue;
+    const list = children.get(row.parentId) ?? [];
     list.push(row);
-    children.set(row.parent_id, list);
+    children.set(row.parentId, list);
   }
-  const root = family.find((f) => f.parent_id === null || !ids.has(f.parent_id));
+  const root = family.find((f) => f.parentId === null || !ids.has(f.parentId));
   if (root === undefined) return html``;
-  const node = (row: UsageRow, depth: number): Html => {
-    const kids = (children.get(row.id) ?? []).sort((a, b) => (a.track_number ?? 0) - (b.track_number ?? 0));
-    const label = row.track_number === null ? 'an earlier request' : `#${row.track_number}`;
+  const node = (row: TrackRecord, depth: number): Html => {
+    const kids = (children.get(row.id) ?? []).sort((a, b) => (a.trackNumber ?? 0) - (b.trackNumber ?? 0));
+    const label = row.trackNumber === null ? 'an earlier request' : `#${row.trackNumber}`;
     const kind = KIND_WORDS[row.kind] ?? 'Track';
     const excerpt = row.prompt.length > 80 ? `${row.prompt.slice(0, 79)}…` : row.prompt;
     const current = row.id === currentId;
     const title =
-      row.track_number === null || row.status !== 'completed'
+      row.trackNumber === null || row.status !== 'completed'
         ? html`<strong>${label}</strong>`
         : html`<a
-            href="/servers/${guildId}/tracks/${row.track_number}"
+            href="/servers/${guildId}/tracks/${row.trackNumber}"
             ${current ? html` aria-current="page"` : ''}
             >${label}</a
           >`;
     return html`<li>
       <span class="node" ${current ? html` aria-current="true"` : ''}
-        >${title} · ${kind} by ${names.get(row.user_id)}: ${excerpt}</span
+        >${title} · ${kind} by ${names.get(row.userId)}: ${excerpt}</span
       >${
         kids.length > 0 && depth < 50
           ? html`<ul>

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodePeaks, drawWaveform } from '../audio/waveform.js';
-import type { TrackMediaRow } from '../store/web-repository.js';
+import type { TrackMedia } from '../domain/track.js';
 import { trackParams, type WebContext } from './context.js';
 
 /** A refreshed link is reused until a minute before Discord says it expires. */
@@ -20,7 +20,7 @@ export function mediaRoutes(context: WebContext) {
   const find = async (
     request: FastifyRequest<{ Params: { guildId: string; n: number } }>,
     reply: FastifyReply,
-  ): Promise<TrackMediaRow | undefined> => {
+  ): Promise<TrackMedia | undefined> => {
     const media = await lookUp(request);
     // Signed out, not a member, or no such track: the same 404, so nothing tells which.
     if (media === undefined) void reply.code(404).type('text/plain; charset=utf-8').send('Not found');
@@ -32,26 +32,26 @@ export function mediaRoutes(context: WebContext) {
     const access = await context.access.check(request.params.guildId, request.user.userId);
     if (access.kind === 'none') return undefined;
     const listing = await context.tracks.byNumber(request.params.guildId, request.params.n);
-    if (listing === undefined || listing.track.status !== 'completed' || listing.track.deleted_at !== null)
+    if (listing === undefined || listing.track.status !== 'completed' || listing.track.deletedAt !== null)
       return undefined;
     const media = await context.web.media(listing.track.id);
-    return media?.guild_id === request.params.guildId ? media : undefined;
+    return media?.guildId === request.params.guildId ? media : undefined;
   };
 
-  const freshUrl = async (media: TrackMediaRow, force: boolean): Promise<string | undefined> => {
-    if (media.audio_url === null) return undefined;
-    if (!force && media.fresh_url !== null && (media.fresh_until ?? 0) - FRESH_MARGIN_MS > context.now()) {
-      return media.fresh_url;
+  const freshUrl = async (media: TrackMedia, force: boolean): Promise<string | undefined> => {
+    if (media.audioUrl === null) return undefined;
+    if (!force && media.freshUrl !== null && (media.freshUntil ?? 0) - FRESH_MARGIN_MS > context.now()) {
+      return media.freshUrl;
     }
     const answer = (await context.rest.post('/attachments/refresh-urls', {
-      body: { attachment_urls: [media.audio_url] },
+      body: { attachment_urls: [media.audioUrl] },
     })) as { refreshed_urls?: { original?: string; refreshed?: string }[] };
-    const refreshed = answer.refreshed_urls?.find((r) => r.original === media.audio_url)?.refreshed;
+    const refreshed = answer.refreshed_urls?.find((r) => r.original === media.audioUrl)?.refreshed;
     // Only ever fetch from where Discord first put the file: a link elsewhere is not followed.
-    if (refreshed === undefined || new URL(refreshed).origin !== new URL(media.audio_url).origin)
+    if (refreshed === undefined || new URL(refreshed).origin !== new URL(media.audioUrl).origin)
       return undefined;
     const until = expiryOf(refreshed) ?? context.now() + 3_600_000;
-    await context.web.rememberFreshUrl(media.request_id, refreshed, until);
+    await context.web.rememberFreshUrl(media.requestId, refreshed, until);
     return refreshed;
   };
 
@@ -87,7 +87,7 @@ export function mediaRoutes(context: WebContext) {
             .code(416)
             .header(
               'content-range',
-              upstream.headers.get('content-range') ?? `bytes */${media.audio_bytes ?? 0}`,
+              upstream.headers.get('content-range') ?? `bytes */${media.audioBytes ?? 0}`,
             )
             .send();
         }

@@ -1,5 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { NUMERIC_SETTINGS, type NumericSettingKey, type SettingsChange } from '../limits/settings.js';
+import {
+  NUMERIC_SETTINGS,
+  numericChange,
+  settingOption,
+  type NumericSettingKey,
+} from '../domain/settings.js';
 import type { SettingsActor } from '../limits/settings-service.js';
 import {
   guildAccess,
@@ -131,9 +136,7 @@ export function settingsRoutes(context: WebContext) {
                     html`<tr>
                       <td>${new Date(c.changedAt).toISOString().replace('T', ' ').slice(0, 16)} UTC</td>
                       <td>${names.get(c.userId)}${c.source === 'web' ? ' (on the web)' : ' (in Discord)'}</td>
-                      <td>
-                        ${c.setting === 'exemptRoleId' ? 'exempt-role' : NUMERIC_SETTINGS[c.setting].option}
-                      </td>
+                      <td>${settingOption(c.setting)}</td>
                       <td>${c.oldValue ?? '?'} → ${c.newValue ?? '?'}</td>
                     </tr>`,
                 )}
@@ -190,14 +193,12 @@ export function settingsRoutes(context: WebContext) {
       const access = await guildAccess(context, request, reply, 'manage');
       if (access === undefined) return reply;
       const form = request.body ?? {};
-      const change: SettingsChange = {};
-      for (const [key, spec] of numericEntries) {
-        const raw = form[spec.option];
-        if (raw === undefined) continue;
-        // A number field sends text; anything but a plain whole number becomes NaN and gets the
-        // same message as a bad slash-command value.
-        change[key] = typeof raw === 'string' && /^\s*-?\d{1,12}\s*$/.test(raw) ? Number(raw) : Number.NaN;
-      }
+      // A number field sends text; anything but a plain whole number becomes NaN and gets the
+      // same message as a bad slash-command value.
+      const change = numericChange(
+        (option) => form[option],
+        (raw) => (typeof raw === 'string' && /^\s*-?\d{1,12}\s*$/.test(raw) ? Number(raw) : Number.NaN),
+      );
       const outcome = await context.settings.change(
         request.params.guildId,
         change,

@@ -94,6 +94,24 @@ describe('per-server limits end to end', () => {
     expect(shown.embeds[0]?.description).toContain('**user-daily**: 25 (default 25)');
   });
 
+  it('answers a crafted subcommand it does not have, even one named like a property of every object', async () => {
+    const h = (harness = await startHarness());
+    const crafted: Option[] = [
+      { name: 'constructor', type: ApplicationCommandOptionType.Subcommand },
+      {
+        name: 'blocked-words',
+        type: ApplicationCommandOptionType.SubcommandGroup,
+        options: [{ name: 'toString', type: ApplicationCommandOptionType.Subcommand }],
+      },
+    ];
+    for (const sub of crafted) {
+      expect(await answer(h, settingsCommand(h, moderator, sub))).toMatchObject({
+        ephemeral: true,
+        content: 'That subcommand is not known. Try `/music-settings show`.',
+      });
+    }
+  });
+
   it('rejects invalid values with every problem listed and changes nothing', async () => {
     const h = (harness = await startHarness());
     const attempt = settingsCommand(h, moderator, {

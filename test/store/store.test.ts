@@ -292,8 +292,8 @@ describe.each(['sqlite', 'postgres'] as const)('store on %s', (dialect) => {
     expect(await usage.creditsGuildSince(guild, now - 1)).toBe(312.5);
     expect(await usage.get('req-3')).toMatchObject({
       status: 'completed',
-      generation_id: 'gen:1/x',
-      credits_used: 300,
+      generationId: 'gen:1/x',
+      creditsUsed: 300,
     });
     expect(await usage.topMembersSince(guild, now - 1, 5)).toEqual([
       { userId: '200000000000000042', tracks: 1 },
@@ -382,14 +382,14 @@ describe.each(['sqlite', 'postgres'] as const)('store on %s', (dialect) => {
 
     const page = await tracks.recent(guild, 0, 2);
     expect(page.total).toBe(3);
-    expect(page.tracks.map((t) => [t.track.track_number, t.parent?.trackNumber ?? null])).toEqual([
+    expect(page.tracks.map((t) => [t.track.trackNumber, t.parent?.trackNumber ?? null])).toEqual([
       [3, 1],
       [2, 1],
     ]);
     const remix = await tracks.byNumber(guild, 2);
-    expect(remix?.track).toMatchObject({ kind: 'remix', deleted_by: moderator, actual_seconds: 29.9 });
+    expect(remix?.track).toMatchObject({ kind: 'remix', deletedBy: moderator, actualSeconds: 29.9 });
     expect(remix?.parent).toEqual({ id: 'req-1', trackNumber: 1, userId: '200000000000000042' });
-    expect((await tracks.children('req-1')).map((c) => c.track_number)).toEqual([2, 3]);
+    expect((await tracks.children('req-1')).map((c) => c.trackNumber)).toEqual([2, 3]);
     expect(await tracks.byNumber(guild, 4)).toBeUndefined();
   });
 

@@ -42,16 +42,16 @@ describe.each(['sqlite', 'postgres'] as const)('the web side’s store on %s', (
   it('pages a server’s tracks newest first, by member, with parents and media, never another server’s', async () => {
     const first = await web.gallery(GUILD, {}, 0, 5);
     expect(first.total).toBe(12);
-    expect(first.tracks.map((t) => t.track.track_number)).toEqual([12, 11, 10, 9, 8]);
+    expect(first.tracks.map((t) => t.track.trackNumber)).toEqual([12, 11, 10, 9, 8]);
     // Every fifth is a remix of the one before.
-    expect(first.tracks.find((t) => t.track.track_number === 10)?.parent).toEqual({
+    expect(first.tracks.find((t) => t.track.trackNumber === 10)?.parent).toEqual({
       trackNumber: 9,
       userId: B,
     });
     expect(first.tracks[0]?.media?.peaks?.split(',')).toHaveLength(160);
     const byB = await web.gallery(GUILD, { userId: B }, 0, 50);
     expect(byB.total).toBe(6);
-    expect(byB.tracks.every((t) => t.track.user_id === B && t.track.guild_id === GUILD)).toBe(true);
+    expect(byB.tracks.every((t) => t.track.userId === B && t.track.guildId === GUILD)).toBe(true);
     expect(await web.requesters(GUILD, 10)).toEqual([
       { userId: A, tracks: 6 },
       { userId: B, tracks: 6 },
@@ -61,7 +61,7 @@ describe.each(['sqlite', 'postgres'] as const)('the web side’s store on %s', (
 
   it('finds a track’s whole family within its server', async () => {
     const family = await web.family(GUILD, `seed-${GUILD}-5`);
-    expect(family.map((f) => f.track_number).sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual([4, 5]);
+    expect(family.map((f) => f.trackNumber).sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual([4, 5]);
     expect(await web.family(OTHER, `seed-${GUILD}-5`)).toEqual([]);
   });
 
@@ -74,8 +74,8 @@ describe.each(['sqlite', 'postgres'] as const)('the web side’s store on %s', (
   it('keeps a fresh link, and sessions by a hash of their ID that end on sign-out or expiry', async () => {
     await web.rememberFreshUrl(`seed-${GUILD}-1`, 'https://cdn.example/x?ex=1', 5_000);
     expect(await web.media(`seed-${GUILD}-1`)).toMatchObject({
-      fresh_url: 'https://cdn.example/x?ex=1',
-      fresh_until: 5_000,
+      freshUrl: 'https://cdn.example/x?ex=1',
+      freshUntil: 5_000,
     });
     await web.createSession(
       'secret-id',

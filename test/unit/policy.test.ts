@@ -11,7 +11,7 @@ import {
   resolveSettings,
   validateSettingsChange,
   type GuildSettings,
-} from '../../src/limits/settings.js';
+} from '../../src/domain/settings.js';
 import { nextUtcMidnight, nextUtcMonth, utcDayStart, utcMonthStart } from '../../src/limits/time.js';
 
 const now = Date.UTC(2026, 10, 24, 15, 30); // 2026-11-24 15:30 UTC

@@ -1,6 +1,9 @@
 /**
  * Per-server settings: their names as moderators type them, their bounds, and their defaults.
  * A stored null means "default"; for the caps, 0 means "no cap".
+ *
+ * This file sits below both the store (which reads and writes them) and the limits (which obey
+ * them), and imports neither, so the two never import each other.
  */
 export interface GuildSettings {
   maxLengthSeconds: number;
@@ -115,6 +118,24 @@ export type NumericSettingKey = keyof typeof NUMERIC_SETTINGS;
 export const EXEMPT_ROLE_OPTION = 'exempt-role';
 export const CLEAR_EXEMPT_ROLE_OPTION = 'clear-exempt-role';
 
+/** Every setting, in the order `/music-settings show` lists them. */
+export const SETTING_ORDER: readonly SettingKey[] = [
+  'maxLengthSeconds',
+  'defaultLengthSeconds',
+  'userDaily',
+  'guildDaily',
+  'cooldownSeconds',
+  'concurrent',
+  'monthlyCredits',
+  'lyricsDaily',
+  'exemptRoleId',
+];
+
+/** A setting's name as moderators type it (the `/music-settings set` option, the form field). */
+export function settingOption(key: SettingKey): string {
+  return key === 'exemptRoleId' ? EXEMPT_ROLE_OPTION : NUMERIC_SETTINGS[key].option;
+}
+
 /** A change as moderators asked for it: numbers as typed (0 = off where allowed), a role ID or null to clear it. */
 export type SettingsChange = Partial<Record<NumericSettingKey, number>> & { exemptRoleId?: string | null };
 
@@ -140,6 +161,24 @@ export function resolveSettings(stored: Partial<StoredSettings> | undefined): Gu
     exemptRoleId: pick('exemptRoleId'),
     lyricsDaily: pick('lyricsDaily'),
   };
+}
+
+/**
+ * The numeric part of a change, from raw values looked up by option name (a slash command's
+ * options, the web form's fields): only the ones that were sent. `toNumber` reads what arrived as
+ * that surface sends it, giving NaN for anything else, so `validateSettingsChange` words a bad
+ * value the same way wherever it came from.
+ */
+export function numericChange(
+  raw: (option: string) => unknown,
+  toNumber: (value: unknown) => number,
+): SettingsChange {
+  const change: SettingsChange = {};
+  for (const [key, spec] of Object.entries(NUMERIC_SETTINGS) as [NumericSettingKey, NumericSpec][]) {
+    const value = raw(spec.option);
+    if (value !== undefined) change[key] = toNumber(value);
+  }
+  return change;
 }
 
 /** Every problem with a change, judged on the settings it would produce. */
@@ -174,4 +213,17 @@ export function describeSetting(key: SettingKey, value: GuildSettings[SettingKey
   if (value === null) return 'no cap';
   const spec = NUMERIC_SETTINGS[key];
   return spec.unit === 's' ? `${String(value)} s` : (value as number).toLocaleString('en-US');
+}
+
+/** Where a settings change was made: the slash command or the web dashboard. */
+export type SettingsSource = 'discord' | 'web';
+
+/** One value that moved, as the audit trail keeps it (values as `describeSetting` words them). */
+export interface SettingsChangeRecord {
+  userId: string;
+  source: SettingsSource;
+  setting: SettingKey;
+  oldValue: string | null;
+  newValue: string | null;
+  changedAt: number;
 }
