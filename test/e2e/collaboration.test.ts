@@ -5,6 +5,7 @@ import type { FakeMessage, RecordedRequest } from '../fakes/discord.js';
 import { isFinalEdit, startHarness, type Harness, TRACK_FILE_TYPES } from '../support/harness.js';
 import { eventually } from '../support/log.js';
 import { transcript } from '../support/transcript.js';
+import { music } from '../support/commands.js';
 
 const ada = { id: '200000000000000101', username: 'ada' };
 const ben = { id: '200000000000000102', username: 'ben' };
@@ -43,23 +44,6 @@ type Body = {
   components?: { components: { custom_id: string; label?: string; value?: string; disabled?: boolean }[] }[];
 };
 const bodyOf = (r: RecordedRequest) => r.body as Body;
-
-function music(h: Harness, user: User, prompt: string, extra: { guildId?: string; length?: number } = {}) {
-  const options = [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: prompt }];
-  if (extra.length !== undefined) {
-    options.push({
-      name: 'length',
-      type: ApplicationCommandOptionType.Integer,
-      value: extra.length as never,
-    });
-  }
-  return h.discord.chatInput({
-    name: 'music',
-    user,
-    options,
-    ...(extra.guildId === undefined ? {} : { guildId: extra.guildId }),
-  });
-}
 
 function showTrack(h: Harness, user: User, number: number) {
   return h.discord.chatInput({
@@ -117,7 +101,7 @@ async function privateAnswer(h: Harness, interaction: { id: string }): Promise<s
 
 /** Makes a track with /music and returns its message once delivered. */
 async function makeTrack(h: Harness, user: User, prompt: string, extra: { guildId?: string } = {}) {
-  const interaction = music(h, user, prompt, extra);
+  const interaction = music(h.discord, prompt, { user, ...extra });
   const final = await finalEdit(h, interaction.token);
   return { interaction, final, message: h.discord.originalResponse(interaction.token)! };
 }
@@ -256,7 +240,7 @@ describe('making music together', () => {
   it('Cancel while generating stops tracking, says who cancelled, and gives the slot back', async () => {
     const h = await start();
     h.aiml.script({ outcome: 'stuck' });
-    const interaction = music(h, ada, 'An endless drone');
+    const interaction = music(h.discord, 'An endless drone', { user: ada });
     await h.discord.waitForRequest(
       (r) =>
         r.path.endsWith(`/${interaction.token}/messages/@original`) &&
@@ -289,9 +273,9 @@ describe('making music together', () => {
   it('Cancel in line never submits; only the requester or a moderator may cancel', async () => {
     const h = await start({ env: { MAX_CONCURRENT_GENERATIONS: '1' } });
     h.aiml.script({ outcome: 'stuck' });
-    const running = music(h, ada, 'first in');
+    const running = music(h.discord, 'first in', { user: ada });
     await callback(h, running);
-    const waiting = music(h, ben, 'second in line');
+    const waiting = music(h.discord, 'second in line', { user: ben });
     await h.discord.waitForRequest(
       (r) =>
         r.path.endsWith(`/${waiting.token}/messages/@original`) &&
@@ -421,7 +405,9 @@ describe('making music together', () => {
 
   it('/tracks recent pages through the server’s tracks with Newer and Older', async () => {
     const h = await start({ aiml: { generationMs: 60 } });
-    const made = Array.from({ length: 12 }, (_, i) => music(h, [ada, ben, cleo][i % 3]!, `idea ${i + 1}`));
+    const made = Array.from({ length: 12 }, (_, i) =>
+      music(h.discord, `idea ${i + 1}`, { user: [ada, ben, cleo][i % 3]! }),
+    );
     for (const interaction of made) await finalEdit(h, interaction.token);
 
     const recent = h.discord.chatInput({
@@ -480,7 +466,7 @@ describe('making music together', () => {
     const interactions: { id: string; token: string }[] = [];
     // One at a time, so arrival order is certain.
     for (const [user, guildId, prompt] of order) {
-      const interaction = music(h, user, prompt, { guildId });
+      const interaction = music(h.discord, prompt, { user, guildId });
       await callback(h, interaction);
       interactions.push(interaction);
     }

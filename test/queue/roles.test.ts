@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApplicationCommandOptionType } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfig, type Role } from '../../src/config.js';
@@ -13,6 +12,7 @@ import { fastOptions, isFinalEdit, TRACK_FILE_TYPES } from '../support/harness.j
 import { captureLogs, eventually } from '../support/log.js';
 import { spawnBot, type BotProcess } from '../support/processes.js';
 import { startRedisRelay } from '../support/redis.js';
+import { music, user } from '../support/commands.js';
 
 const guilds: FakeGuild[] = [1, 2, 3].map((n) => ({
   id: `10000000000000${String(n).padStart(4, '0')}`,
@@ -64,15 +64,6 @@ async function startCluster(aimlOptions: FakeAimlOptions = {}): Promise<Cluster>
   return created;
 }
 
-function music(c: Cluster, guild: FakeGuild, userId: string, prompt: string) {
-  return c.discord.chatInput({
-    name: 'music',
-    guildId: guild.id,
-    user: { id: userId, username: `member${userId.slice(-2)}` },
-    options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: prompt }],
-  });
-}
-
 const creates = (c: Cluster) => c.aiml.requests.filter((r) => r.route === 'create');
 const finalEdits = (c: Cluster, token: string) => c.discord.requests.filter(isFinalEdit(token));
 
@@ -91,7 +82,9 @@ describe('gateway and worker roles on Redis and PostgreSQL', () => {
     expect(workers.map((w) => w.client)).toEqual([undefined, undefined]);
 
     const asked = guilds.flatMap((guild, g) =>
-      [0, 1, 2, 3].map((n) => music(c, guild, `2000000000000000${g}${n}`, `song ${g}-${n}`)),
+      [0, 1, 2, 3].map((n) =>
+        music(c.discord, `song ${g}-${n}`, { guildId: guild.id, user: user(`2000000000000000${g}${n}`) }),
+      ),
     );
     for (const interaction of asked) {
       const final = await c.discord.waitForRequest(isFinalEdit(interaction.token), 15_000);
@@ -124,7 +117,10 @@ describe('gateway and worker roles on Redis and PostgreSQL', () => {
     const c = await startCluster();
     const gateway = await c.start('gateway');
     await c.start('worker');
-    const interaction = music(c, guilds[0]!, '200000000000000001', 'only once');
+    const interaction = music(c.discord, 'only once', {
+      guildId: guilds[0]!.id,
+      user: user('200000000000000001'),
+    });
     await c.discord.waitForRequest(isFinalEdit(interaction.token));
     const row = await gateway.database.db.selectFrom('usage').selectAll().executeTakeFirstOrThrow();
     const again = newJob(
@@ -154,7 +150,9 @@ describe('gateway and worker roles on Redis and PostgreSQL', () => {
     // Every download takes 600 ms, and all four tracks finish together.
     for (let i = 0; i < 4; i++) c.aiml.script({ generationMs: 300, cdn: { delayMs: 600 } });
     await c.start('all', { WORKER_CONCURRENCY: '2', MAX_CONCURRENT_GENERATIONS: '10' });
-    const asked = [0, 1, 2, 3].map((n) => music(c, guilds[n % 3]!, `20000000000000010${n}`, `bounded ${n}`));
+    const asked = [0, 1, 2, 3].map((n) =>
+      music(c.discord, `bounded ${n}`, { guildId: guilds[n % 3]!.id, user: user(`20000000000000010${n}`) }),
+    );
     for (const interaction of asked) await c.discord.waitForRequest(isFinalEdit(interaction.token), 15_000);
     const downloads = c.aiml.requests.filter((r) => r.route === 'cdn').map((r) => r.at);
     expect(downloads).toHaveLength(4);
@@ -182,7 +180,10 @@ describe('gateway and worker roles on Redis and PostgreSQL', () => {
       c.apps.push(app);
       await app.start();
       await relay.cut();
-      const interaction = music(c, guilds[0]!, '200000000000000009', 'lost in the outage');
+      const interaction = music(c.discord, 'lost in the outage', {
+        guildId: guilds[0]!.id,
+        user: user('200000000000000009'),
+      });
       const notice = await c.discord.waitForRequest(
         (r) =>
           r.method === 'PATCH' &&
@@ -241,7 +242,10 @@ describe('gateway and worker roles on Redis and PostgreSQL', () => {
     const lock = { QUEUE_LOCK_SECONDS: '1' };
     const doomed = await spawnBot('worker', { ...c.env, ...lock });
     c.processes.push(doomed);
-    const interaction = music(c, guilds[1]!, '200000000000000007', 'survives a crash');
+    const interaction = music(c.discord, 'survives a crash', {
+      guildId: guilds[1]!.id,
+      user: user('200000000000000007'),
+    });
     // Discord applies the final edit, but the worker dies before the answer reaches it: the track
     // is in the reply and the ledger does not know.
     c.discord.holdNext({ match: isFinalEdit(interaction.token), ms: 60_000 });
