@@ -2,10 +2,10 @@ import { writeFile } from 'node:fs/promises';
 import { ApplicationCommandOptionType, PermissionFlagsBits } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FakeMessage, RecordedRequest } from '../fakes/discord.js';
+import { music } from '../support/commands.js';
 import { isFinalEdit, startHarness, type Harness, TRACK_FILE_TYPES } from '../support/harness.js';
 import { eventually } from '../support/log.js';
 import { transcript } from '../support/transcript.js';
-import { music } from '../support/commands.js';
 
 const ada = { id: '200000000000000101', username: 'ada' };
 const ben = { id: '200000000000000102', username: 'ben' };
@@ -264,9 +264,16 @@ describe('making music together', () => {
       `cancelled by ${ada.id}`,
       null,
     ]);
-    const polls = h.aiml.requests.filter((r) => r.route === 'poll').length;
-    await new Promise((r) => setTimeout(r, 300));
-    expect(h.aiml.requests.filter((r) => r.route === 'poll')).toHaveLength(polls);
+    const [cancelled] = [...h.aiml.jobs.keys()];
+    const pollsOf = (id: string | undefined) =>
+      h.aiml.requests.filter((r) => r.route === 'poll' && r.query.get('generation_id') === id).length;
+    const polls = pollsOf(cancelled);
+    // Another member's request, made to take 600 ms, checked and delivered meanwhile: longer than
+    // the longest gap between two checks of one generation (500 ms), so a cancelled generation
+    // still being followed would have been checked again by the time it lands.
+    h.aiml.script({ generationMs: 600 });
+    await finalEdit(h, music(h.discord, 'After the drone', { user: ben }).token);
+    expect(pollsOf(cancelled)).toBe(polls);
     expect(h.logs.text()).toContain('job cancelled');
   });
 

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordedRequest } from '../fakes/discord.js';
+import { member, music } from '../support/commands.js';
 import { startHarness, type Harness, TRACK_FILE_TYPES } from '../support/harness.js';
 import { eventually } from '../support/log.js';
-import { member, music } from '../support/commands.js';
 
 let harness: Harness | undefined;
 afterEach(async () => {

@@ -1,7 +1,7 @@
 import { ApplicationCommandOptionType, MessageFlags, PermissionFlagsBits } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isFinalEdit, startHarness, type Harness, TRACK_FILE_TYPES } from '../support/harness.js';
 import { member, music } from '../support/commands.js';
+import { isFinalEdit, startHarness, type Harness, TRACK_FILE_TYPES } from '../support/harness.js';
 
 const moderator = { id: '200000000000000007', username: 'mod' };
 const manageGuild = PermissionFlagsBits.ManageGuild.toString();

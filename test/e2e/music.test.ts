@@ -3,9 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordedRequest } from '../fakes/discord.js';
 import { makeMp3, makeNotAudio } from '../fakes/mp3.js';
 import { PNG } from 'pngjs';
-import { startHarness, type Harness, TRACK_FILE_TYPES } from '../support/harness.js';
-import { eventually } from '../support/log.js';
 import { member, music } from '../support/commands.js';
+import { handled, startHarness, type Harness, TRACK_FILE_TYPES } from '../support/harness.js';
+import { eventually } from '../support/log.js';
 
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -156,7 +156,8 @@ describe('/music end to end', () => {
     expect(bodyOf(callback).data?.flags).toBe(MessageFlags.Ephemeral);
     expect(bodyOf(callback).data?.content).toContain(message);
     expect(bodyOf(callback).data?.allowed_mentions).toEqual({ parse: [] });
-    await new Promise((r) => setTimeout(r, 200));
+    // Handled to the end with nothing queued: nothing can reach the provider after this.
+    await handled(h, interaction);
     expect(h.aiml.requests).toEqual([]);
   });
 
@@ -303,13 +304,14 @@ describe('/music end to end', () => {
       status: 404,
       body: { message: 'Unknown interaction', code: 10062 },
     });
-    music(h.discord, 'too late');
+    const interaction = music(h.discord, 'too late');
     await eventually(() => h.logs.text().includes('handler failed'));
     const rows = await h.app.database.db.selectFrom('usage').selectAll().execute();
     expect(rows.map((r) => [r.status, r.error, r.interaction_token])).toEqual([
       ['failed', 'the interaction could not be acknowledged', null],
     ]);
-    await new Promise((r) => setTimeout(r, 200));
+    // Handled to the end with nothing queued: nothing can reach the provider after this.
+    await handled(h, interaction);
     expect(h.aiml.requests).toEqual([]);
   });
 

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHttpServer } from '../../src/http/server.js';
+import { music } from '../support/commands.js';
 import { isFinalEdit, startHarness, type Harness } from '../support/harness.js';
 import { captureLogs } from '../support/log.js';
-import { music } from '../support/commands.js';
 
 let harness: Harness | undefined;
 afterEach(async () => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { shardOf } from '../fakes/discord.js';
-import { isFinalEdit, startHarness, type Harness, TRACK_FILE_TYPES } from '../support/harness.js';
 import { music } from '../support/commands.js';
+import { isFinalEdit, startHarness, type Harness, TRACK_FILE_TYPES } from '../support/harness.js';
 
 let harness: Harness | undefined;
 afterEach(async () => {

@@ -8,11 +8,11 @@ import { createApp, type App } from '../../src/app.js';
 import { loadConfig, type Role } from '../../src/config.js';
 import { FakeAiml } from '../fakes/aiml.js';
 import { FakeDiscord, type FakeGuild, type RecordedRequest } from '../fakes/discord.js';
+import { music, user } from '../support/commands.js';
 import { fastOptions, isFinalEdit, TRACK_FILE_TYPES } from '../support/harness.js';
 import { captureLogs, eventually } from '../support/log.js';
 import { createTestDatabase, refuseConnections, type TestDatabase } from '../support/postgres.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/redis-server.js';
-import { music, user } from '../support/commands.js';
 
 /**
  * The store or Redis goes away while requests are in flight, at each point of a job's life, and

@@ -8,11 +8,11 @@ import { newJob } from '../../src/generation/ports.js';
 import type { FakeAimlOptions } from '../fakes/aiml.js';
 import type { FakeGuild } from '../fakes/discord.js';
 import { startSharedServices, type SharedServices } from '../support/cluster.js';
+import { music, user } from '../support/commands.js';
 import { fastOptions, isFinalEdit, TRACK_FILE_TYPES } from '../support/harness.js';
 import { captureLogs, eventually } from '../support/log.js';
 import { spawnBot, type BotProcess } from '../support/processes.js';
 import { startRedisRelay } from '../support/redis.js';
-import { music, user } from '../support/commands.js';
 
 const guilds: FakeGuild[] = [1, 2, 3].map((n) => ({
   id: `10000000000000${String(n).padStart(4, '0')}`,
@@ -137,9 +137,14 @@ describe('gateway and worker roles on Redis and PostgreSQL', () => {
     );
     await gateway.queue.enqueue(again);
     await gateway.queue.enqueue(again);
+    // Started once its sweep of the ledger is done: anything it queued is in Redis by now.
     await c.start('worker');
-    // Give a wrongly repeated job ample time to show itself.
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // Until the shared queue is empty: a job queued again, or by the sweep, would be waiting or
+    // running until its steps were done, and would have asked the provider by then.
+    await eventually(async () => {
+      const { shared } = await gateway.queue.depth();
+      return shared !== undefined && shared.ready + shared.delayed + shared.active === 0;
+    });
     expect(creates(c)).toHaveLength(1);
     expect(finalEdits(c, interaction.token)).toHaveLength(1);
     expect(await gateway.queue.cancel(row.id, row.user_id)).toBe('not-running');

@@ -6,7 +6,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { FakeAiml, type FakeAimlOptions } from '../fakes/aiml.js';
 import { FakeDiscord, type FakeDiscordOptions, type RecordedRequest } from '../fakes/discord.js';
 import { FakeVoiceServer } from '../fakes/voice.js';
-import { captureLogs } from './log.js';
+import { captureLogs, eventually } from './log.js';
 import { fastOptions } from './fast-options.js';
 import { createTestRedisSpace } from './redis.js';
 
@@ -96,3 +96,13 @@ export const isFinalEdit = (token: string) => (r: RecordedRequest) =>
 
 /** What a delivered track's message uploads: the mp3 and its waveform picture (the embed's image). */
 export const TRACK_FILE_TYPES = ['audio/mpeg', 'image/png'];
+
+/**
+ * Resolves once the bot has finished handling `interaction` (the router's last log line for it):
+ * from then on nothing more comes of it, unless it queued a job.
+ */
+export async function handled(h: Harness, interaction: { id: string }): Promise<void> {
+  await eventually(() =>
+    h.logs.lines.some((l) => l.msg === 'interaction handled' && l.interactionId === interaction.id),
+  );
+}
