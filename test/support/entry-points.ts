@@ -5,7 +5,7 @@ import { build } from 'esbuild';
 
 /**
  * The scripts that tests start as child processes, compiled once per test process into plain
- * JavaScript. Starting them through tsx costs about a second of CPU more per process (its loader
+ * JavaScript. Starting them through tsx costs over a second of CPU more per process (its loader
  * resolves and transforms every module of the bot on each start), and the crash, command-line and
  * worker tests start dozens of processes. The bundle holds only the project's own modules: every
  * package stays an import resolved from node_modules, so the bot runs exactly the code it runs under
