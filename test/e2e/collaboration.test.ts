@@ -415,7 +415,8 @@ describe('making music together', () => {
     const made = Array.from({ length: 12 }, (_, i) =>
       music(h.discord, `idea ${i + 1}`, { user: [ada, ben, cleo][i % 3]! }),
     );
-    for (const interaction of made) await finalEdit(h, interaction.token);
+    // Twelve deliveries, each decoding its track for the waveform: room for a busy machine.
+    for (const interaction of made) await finalEdit(h, interaction.token, 30_000);
 
     const recent = h.discord.chatInput({
       name: 'tracks',
