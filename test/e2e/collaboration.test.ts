@@ -417,6 +417,11 @@ describe('making music together', () => {
     );
     // Twelve deliveries, each decoding its track for the waveform: room for a busy machine.
     for (const interaction of made) await finalEdit(h, interaction.token, 30_000);
+    // Each track is recorded just after its final edit: all twelve, before listing them.
+    await eventually(async () => {
+      const rows = await usage(h);
+      return rows.length === made.length && rows.every((r) => r.status === 'completed');
+    });
 
     const recent = h.discord.chatInput({
       name: 'tracks',

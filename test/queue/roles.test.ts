@@ -73,6 +73,7 @@ async function health(app: App): Promise<Record<string, unknown>> {
 }
 
 describe('gateway and worker roles on Redis and PostgreSQL', () => {
+  // Twelve requests through two workers: room for a machine busy with the other files' work.
   it('the gateway defers and enqueues; workers with no gateway connection deliver each request once', async () => {
     const c = await startCluster();
     const gateway = await c.start('gateway');
@@ -111,7 +112,7 @@ describe('gateway and worker roles on Redis and PostgreSQL', () => {
     const metrics = await (await fetch(`${workers[0]!.httpUrl ?? ''}/metrics`)).text();
     expect(metrics).toContain('tracksmith_info{role="worker"} 1');
     expect(metrics).toMatch(/^tracksmith_shared_queue_jobs\{state="delayed"\} 0$/m);
-  });
+  }, 60_000);
 
   it('queuing a request again, or a worker sweeping the ledger at start, never makes it twice', async () => {
     const c = await startCluster();
