@@ -2,14 +2,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApplicationCommandOptionType } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/store/db.js';
 import { FakeAiml } from '../fakes/aiml.js';
 import { FakeDiscord, type RecordedRequest } from '../fakes/discord.js';
-import { eventually } from '../support/log.js';
+import { music } from '../support/commands.js';
 import { compileCacheEnv, entryPoint } from '../support/entry-points.js';
 import { TRACK_FILE_TYPES } from '../support/harness.js';
+import { eventually } from '../support/log.js';
 
 /**
  * Kills the bot with SIGKILL at every stage of a request's life, restarts it, and checks that each
@@ -148,10 +148,8 @@ describe('crash safety', () => {
       // Hold the file back for a moment so the kill lands mid-download.
       if (point === 'during-download') lane.aiml.script({ cdn: { stallMs: 400 } });
       const prompt = `crash run ${run}`;
-      const interaction = lane.discord.chatInput({
-        name: 'music',
+      const interaction = music(lane.discord, prompt, {
         user: { id: `2000000000000020${String(run).padStart(2, '0')}`, username: `member${run}` },
-        options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: prompt }],
       });
       interactions.push({ lane, ...interaction, point });
       await reached(lane, point, interaction, prompt);
@@ -174,7 +172,7 @@ describe('crash safety', () => {
           const store = await openDatabase({ url: lane.storeUrl, dataDir: lane.dir });
           try {
             const readLedger = () => store.db.selectFrom('usage').selectAll().execute();
-            await eventually(async () => (await readLedger()).every((r) => r.status === 'completed'));
+            await eventually(async () => (await readLedger()).every((r) => r.status === 'completed'), 15_000);
             await kill(lane.bot!);
             lane.bot = undefined;
             return await readLedger();
