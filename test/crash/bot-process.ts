@@ -6,7 +6,7 @@ import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { installProcessGuards } from '../../src/process-guards.js';
-import { fastOptions } from '../support/harness.js';
+import { fastOptions } from '../support/fast-options.js';
 
 const app = await createApp(loadConfig(process.env), { ...fastOptions, logger: createLogger('warn') });
 installProcessGuards(app.logger);

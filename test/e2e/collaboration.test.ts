@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { ApplicationCommandOptionType, PermissionFlagsBits } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FakeMessage, RecordedRequest } from '../fakes/discord.js';
+import { music } from '../support/commands.js';
 import { isFinalEdit, startHarness, type Harness, TRACK_FILE_TYPES } from '../support/harness.js';
 import { eventually } from '../support/log.js';
 import { transcript } from '../support/transcript.js';
@@ -43,23 +44,6 @@ type Body = {
   components?: { components: { custom_id: string; label?: string; value?: string; disabled?: boolean }[] }[];
 };
 const bodyOf = (r: RecordedRequest) => r.body as Body;
-
-function music(h: Harness, user: User, prompt: string, extra: { guildId?: string; length?: number } = {}) {
-  const options = [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: prompt }];
-  if (extra.length !== undefined) {
-    options.push({
-      name: 'length',
-      type: ApplicationCommandOptionType.Integer,
-      value: extra.length as never,
-    });
-  }
-  return h.discord.chatInput({
-    name: 'music',
-    user,
-    options,
-    ...(extra.guildId === undefined ? {} : { guildId: extra.guildId }),
-  });
-}
 
 function showTrack(h: Harness, user: User, number: number) {
   return h.discord.chatInput({
@@ -117,7 +101,7 @@ async function privateAnswer(h: Harness, interaction: { id: string }): Promise<s
 
 /** Makes a track with /music and returns its message once delivered. */
 async function makeTrack(h: Harness, user: User, prompt: string, extra: { guildId?: string } = {}) {
-  const interaction = music(h, user, prompt, extra);
+  const interaction = music(h.discord, prompt, { user, ...extra });
   const final = await finalEdit(h, interaction.token);
   return { interaction, final, message: h.discord.originalResponse(interaction.token)! };
 }
@@ -256,7 +240,7 @@ describe('making music together', () => {
   it('Cancel while generating stops tracking, says who cancelled, and gives the slot back', async () => {
     const h = await start();
     h.aiml.script({ outcome: 'stuck' });
-    const interaction = music(h, ada, 'An endless drone');
+    const interaction = music(h.discord, 'An endless drone', { user: ada });
     await h.discord.waitForRequest(
       (r) =>
         r.path.endsWith(`/${interaction.token}/messages/@original`) &&
@@ -280,18 +264,25 @@ describe('making music together', () => {
       `cancelled by ${ada.id}`,
       null,
     ]);
-    const polls = h.aiml.requests.filter((r) => r.route === 'poll').length;
-    await new Promise((r) => setTimeout(r, 300));
-    expect(h.aiml.requests.filter((r) => r.route === 'poll')).toHaveLength(polls);
+    const [cancelled] = [...h.aiml.jobs.keys()];
+    const pollsOf = (id: string | undefined) =>
+      h.aiml.requests.filter((r) => r.route === 'poll' && r.query.get('generation_id') === id).length;
+    const polls = pollsOf(cancelled);
+    // Another member's request, made to take 600 ms, checked and delivered meanwhile: longer than
+    // the longest gap between two checks of one generation (500 ms), so a cancelled generation
+    // still being followed would have been checked again by the time it lands.
+    h.aiml.script({ generationMs: 600 });
+    await finalEdit(h, music(h.discord, 'After the drone', { user: ben }).token);
+    expect(pollsOf(cancelled)).toBe(polls);
     expect(h.logs.text()).toContain('job cancelled');
   });
 
   it('Cancel in line never submits; only the requester or a moderator may cancel', async () => {
     const h = await start({ env: { MAX_CONCURRENT_GENERATIONS: '1' } });
     h.aiml.script({ outcome: 'stuck' });
-    const running = music(h, ada, 'first in');
+    const running = music(h.discord, 'first in', { user: ada });
     await callback(h, running);
-    const waiting = music(h, ben, 'second in line');
+    const waiting = music(h.discord, 'second in line', { user: ben });
     await h.discord.waitForRequest(
       (r) =>
         r.path.endsWith(`/${waiting.token}/messages/@original`) &&
@@ -421,8 +412,16 @@ describe('making music together', () => {
 
   it('/tracks recent pages through the server’s tracks with Newer and Older', async () => {
     const h = await start({ aiml: { generationMs: 60 } });
-    const made = Array.from({ length: 12 }, (_, i) => music(h, [ada, ben, cleo][i % 3]!, `idea ${i + 1}`));
-    for (const interaction of made) await finalEdit(h, interaction.token);
+    const made = Array.from({ length: 12 }, (_, i) =>
+      music(h.discord, `idea ${i + 1}`, { user: [ada, ben, cleo][i % 3]! }),
+    );
+    // Twelve deliveries, each decoding its track for the waveform: room for a busy machine.
+    for (const interaction of made) await finalEdit(h, interaction.token, 30_000);
+    // Each track is recorded just after its final edit: all twelve, before listing them.
+    await eventually(async () => {
+      const rows = await usage(h);
+      return rows.length === made.length && rows.every((r) => r.status === 'completed');
+    });
 
     const recent = h.discord.chatInput({
       name: 'tracks',
@@ -480,7 +479,7 @@ describe('making music together', () => {
     const interactions: { id: string; token: string }[] = [];
     // One at a time, so arrival order is certain.
     for (const [user, guildId, prompt] of order) {
-      const interaction = music(h, user, prompt, { guildId });
+      const interaction = music(h.discord, prompt, { user, guildId });
       await callback(h, interaction);
       interactions.push(interaction);
     }

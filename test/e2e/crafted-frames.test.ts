@@ -1,6 +1,7 @@
 import { ApplicationCommandOptionType } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordedRequest } from '../fakes/discord.js';
+import { music } from '../support/commands.js';
 import { isFinalEdit, startHarness, type Harness, TRACK_FILE_TYPES } from '../support/harness.js';
 
 let harness: Harness | undefined;
@@ -107,11 +108,7 @@ describe('crafted gateway frames', () => {
       expect(body.data.allowed_mentions).toEqual({ parse: [] });
 
       // The bot still acknowledges and serves another member afterwards.
-      const good = h.discord.chatInput({
-        name: 'music',
-        user: other,
-        options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: 'after the storm' }],
-      });
+      const good = music(h.discord, 'after the storm', { user: other });
       const final: RecordedRequest = await h.discord.waitForRequest(isFinalEdit(good.token));
       expect(final.files.map((f) => f.contentType)).toEqual(TRACK_FILE_TYPES);
       // Nothing reached the provider for the crafted one.
@@ -128,11 +125,7 @@ describe('crafted gateway frames', () => {
     h.discord.craftedInteraction(3, { user: member, data: { custom_id: 'x:y', component_type: 2 } }, (f) => {
       f.token = 12;
     });
-    const good = h.discord.chatInput({
-      name: 'music',
-      user: other,
-      options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: 'still here' }],
-    });
+    const good = music(h.discord, 'still here', { user: other });
     const final = await h.discord.waitForRequest(isFinalEdit(good.token));
     expect(final.files.map((f) => f.contentType)).toEqual(TRACK_FILE_TYPES);
     expect(

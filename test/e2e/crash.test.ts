@@ -1,20 +1,25 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { ApplicationCommandOptionType } from 'discord.js';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/store/db.js';
 import { FakeAiml } from '../fakes/aiml.js';
 import { FakeDiscord, type RecordedRequest } from '../fakes/discord.js';
-import { eventually } from '../support/log.js';
+import { music } from '../support/commands.js';
+import { compileCacheEnv, entryPoint } from '../support/entry-points.js';
 import { TRACK_FILE_TYPES } from '../support/harness.js';
+import { eventually } from '../support/log.js';
 
 /**
  * Kills the bot with SIGKILL at every stage of a request's life, restarts it, and checks that each
  * request still ends with exactly one track in its own reply and one ledger row.
+ *
+ * The runs are shared among a few lanes, each a bot of its own with its own fakes and store, that
+ * run side by side: most of a run is a process starting and waiting on its peers, so three lanes
+ * take about a third of the time of one. With three lanes and five kill points, every lane meets
+ * every point (twice in 30 runs).
  */
-const root = resolve(import.meta.dirname, '../..');
 const killPoints = [
   'after-deferral',
   'after-submission',
@@ -24,38 +29,51 @@ const killPoints = [
 ] as const;
 type KillPoint = (typeof killPoints)[number];
 const RUNS = 30;
+const LANES = 3;
 
-let discord: FakeDiscord;
-let aiml: FakeAiml;
-let dir: string;
-let bot: ChildProcess | undefined;
+interface Lane {
+  discord: FakeDiscord;
+  aiml: FakeAiml;
+  dir: string;
+  storeUrl: string;
+  bot: ChildProcess | undefined;
+}
+
+const lanes: Lane[] = [];
 
 beforeAll(async () => {
-  discord = await FakeDiscord.start();
-  aiml = await FakeAiml.start({ generationMs: 500, queuedMs: 50 });
-  dir = await mkdtemp(join(tmpdir(), 'tracksmith-crash-'));
+  for (let i = 0; i < LANES; i++) {
+    const dir = await mkdtemp(join(tmpdir(), 'tracksmith-crash-'));
+    lanes.push({
+      discord: await FakeDiscord.start(),
+      aiml: await FakeAiml.start({ generationMs: 500, queuedMs: 50 }),
+      dir,
+      storeUrl: `sqlite://${join(dir, 'bot.sqlite')}`,
+      bot: undefined,
+    });
+  }
 });
 
 afterAll(async () => {
-  bot?.kill('SIGKILL');
-  await Promise.all([discord.close(), aiml.close()]);
-  await rm(dir, { recursive: true, force: true });
+  for (const lane of lanes) lane.bot?.kill('SIGKILL');
+  await Promise.all(lanes.flatMap((lane) => [lane.discord.close(), lane.aiml.close()]));
+  await Promise.all(lanes.map((lane) => rm(lane.dir, { recursive: true, force: true })));
 });
 
-async function startBot(): Promise<ChildProcess> {
-  // node itself with tsx as a loader (not the tsx wrapper), so that SIGKILL hits the bot process.
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/crash/bot-process.ts')], {
-    cwd: root,
+async function startBot(lane: Lane): Promise<ChildProcess> {
+  // The bot compiled to JavaScript and run by node itself, so that SIGKILL hits the bot process.
+  const child = spawn(process.execPath, [await entryPoint('crashBot')], {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
-      DISCORD_TOKEN: discord.token,
-      AIML_API_KEY: aiml.apiKey,
-      AIML_API_URL: aiml.baseUrl,
-      DISCORD_API_URL: discord.apiUrl,
-      DATABASE_URL: `sqlite://${join(dir, 'bot.sqlite')}`,
+      ...compileCacheEnv,
+      DISCORD_TOKEN: lane.discord.token,
+      AIML_API_KEY: lane.aiml.apiKey,
+      AIML_API_URL: lane.aiml.baseUrl,
+      DISCORD_API_URL: lane.discord.apiUrl,
+      DATABASE_URL: lane.storeUrl,
       // The token key file beside the store, not in the working tree.
-      DATA_DIR: dir,
+      DATA_DIR: lane.dir,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -85,7 +103,12 @@ const isFinalEdit = (token: string) => (r: RecordedRequest) =>
   ((r.body as { embeds?: unknown[] } | undefined)?.embeds?.length ?? 0) > 0;
 
 /** Resolves when this request (not another one resumed meanwhile) has reached `point`. */
-async function reached(point: KillPoint, interaction: { id: string; token: string }, prompt: string) {
+async function reached(
+  { discord, aiml }: Lane,
+  point: KillPoint,
+  interaction: { id: string; token: string },
+  prompt: string,
+) {
   // Every point comes after the deferral, by which time the request is in the ledger.
   await discord.waitForRequest((r) => r.path.startsWith(`/interactions/${interaction.id}/`));
   const job = () => [...aiml.jobs.values()].find((j) => j.prompt === prompt);
@@ -118,52 +141,61 @@ async function reached(point: KillPoint, interaction: { id: string; token: strin
 
 describe('crash safety', () => {
   it(`SIGKILL at ${killPoints.length} points of a request's life, ${RUNS} runs: every request delivered exactly once`, async () => {
-    bot = await startBot();
-    const interactions: { id: string; token: string; point: KillPoint }[] = [];
-    for (let run = 0; run < RUNS; run++) {
+    const interactions: { lane: Lane; id: string; token: string; point: KillPoint }[] = [];
+    /** Run number `run` on `lane`: a request, a kill where it says, and a fresh bot. */
+    const crashRun = async (lane: Lane, run: number) => {
       const point = killPoints[run % killPoints.length]!;
       // Hold the file back for a moment so the kill lands mid-download.
-      if (point === 'during-download') aiml.script({ cdn: { stallMs: 400 } });
+      if (point === 'during-download') lane.aiml.script({ cdn: { stallMs: 400 } });
       const prompt = `crash run ${run}`;
-      const interaction = discord.chatInput({
-        name: 'music',
+      const interaction = music(lane.discord, prompt, {
         user: { id: `2000000000000020${String(run).padStart(2, '0')}`, username: `member${run}` },
-        options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: prompt }],
       });
-      interactions.push({ ...interaction, point });
-      await reached(point, interaction, prompt);
+      interactions.push({ lane, ...interaction, point });
+      await reached(lane, point, interaction, prompt);
       await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 30)));
-      await kill(bot);
-      bot = await startBot();
-    }
+      await kill(lane.bot!);
+      lane.bot = await startBot(lane);
+    };
+    await Promise.all(
+      lanes.map(async (lane, index) => {
+        lane.bot = await startBot(lane);
+        for (let run = index; run < RUNS; run += LANES) await crashRun(lane, run);
+      }),
+    );
 
-    for (const interaction of interactions)
-      await discord.waitForRequest(isFinalEdit(interaction.token), 30_000);
-    // The ledger is written just after each final edit: let the last bot finish before stopping it.
-    const store = await openDatabase({ url: `sqlite://${join(dir, 'bot.sqlite')}`, dataDir: dir });
-    const readLedger = () => store.db.selectFrom('usage').selectAll().execute();
-    let rows = await readLedger();
-    for (let tries = 0; tries < 200 && !rows.every((r) => r.status === 'completed'); tries++) {
-      await new Promise((r) => setTimeout(r, 25));
-      rows = await readLedger();
-    }
-    await kill(bot);
-    bot = undefined;
-    rows = await readLedger();
-    await store.close();
+    for (const { lane, token } of interactions) await lane.discord.waitForRequest(isFinalEdit(token), 30_000);
+    // The ledger is written just after each final edit: let the last bots finish before stopping them.
+    const rows = (
+      await Promise.all(
+        lanes.map(async (lane) => {
+          const store = await openDatabase({ url: lane.storeUrl, dataDir: lane.dir });
+          try {
+            const readLedger = () => store.db.selectFrom('usage').selectAll().execute();
+            await eventually(async () => (await readLedger()).every((r) => r.status === 'completed'), 15_000);
+            await kill(lane.bot!);
+            lane.bot = undefined;
+            return await readLedger();
+          } finally {
+            await store.close();
+          }
+        }),
+      )
+    ).flat();
 
-    for (const interaction of interactions) {
-      const message = discord.originalResponse(interaction.token);
+    for (const { lane, token, point } of interactions) {
+      const message = lane.discord.originalResponse(token);
       expect(
         message?.attachments.map((a) => a.content_type),
-        `run ${interaction.point}`,
+        `run ${point}`,
       ).toEqual(TRACK_FILE_TYPES);
       expect((message?.embeds[0] as { title?: string } | undefined)?.title).toMatch(/^🎵 Track #\d+$/);
     }
     // Nothing was posted outside the replies: no duplicates in the channel.
-    expect(discord.requests.filter((r) => r.method === 'POST' && r.path.startsWith('/channels/'))).toEqual(
-      [],
+    const channelPosts = lanes.flatMap(({ discord }) =>
+      discord.requests.filter((r) => r.method === 'POST' && r.path.startsWith('/channels/')),
     );
+    expect(channelPosts).toEqual([]);
 
     expect(rows).toHaveLength(RUNS);
     expect(new Set(rows.map((r) => r.prompt)).size).toBe(RUNS);
@@ -171,12 +203,14 @@ describe('crash safety', () => {
 
     const summary = killPoints.map((point) => {
       const runs = interactions.filter((i) => i.point === point);
-      const edits = runs.map((i) => discord.requests.filter(isFinalEdit(i.token)).length);
+      const edits = runs.map((i) => i.lane.discord.requests.filter(isFinalEdit(i.token)).length);
       return `${point}: ${runs.length} runs, delivered ${runs.length}/${runs.length}, final edits per reply ${Math.min(...edits)}-${Math.max(...edits)}`;
     });
-    const creates = aiml.requests.filter((r) => r.route === 'create' && r.status === 200).length;
+    const creates = lanes
+      .flatMap(({ aiml }) => aiml.requests)
+      .filter((r) => r.route === 'create' && r.status === 200).length;
     console.log(
-      `crash test: ${RUNS} kills\n  ${summary.join('\n  ')}\n  provider submissions: ${creates} for ${RUNS} requests`,
+      `crash test: ${RUNS} kills in ${LANES} lanes\n  ${summary.join('\n  ')}\n  provider submissions: ${creates} for ${RUNS} requests`,
     );
   }, 240_000);
 });

@@ -1,10 +1,8 @@
-import { ApplicationCommandOptionType } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordedRequest } from '../fakes/discord.js';
+import { member, music } from '../support/commands.js';
 import { startHarness, type Harness, TRACK_FILE_TYPES } from '../support/harness.js';
 import { eventually } from '../support/log.js';
-
-const member = { id: '200000000000000042', username: 'riffmaker' };
 
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -17,21 +15,13 @@ async function durableHarness(options: Parameters<typeof startHarness>[0] = {}):
   return harness;
 }
 
-function music(h: Harness, prompt: string) {
-  return h.discord.chatInput({
-    name: 'music',
-    user: member,
-    options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: prompt }],
-  });
-}
-
 const hasEmbed = (r: RecordedRequest) =>
   ((r.body as { embeds?: unknown[] } | undefined)?.embeds?.length ?? 0) > 0;
 
 /** A request the provider goes on making until the test completes it, once its reply shows progress. */
 async function generating(h: Harness, prompt: string) {
   h.aiml.script({ outcome: 'stuck' });
-  const interaction = music(h, prompt);
+  const interaction = music(h.discord, prompt);
   await h.discord.waitForRequest((r) => r.path.includes(interaction.token) && r.method === 'PATCH');
   return interaction;
 }
@@ -58,7 +48,7 @@ describe('requests survive restarts and expired tokens', () => {
   it('a restart while generating resumes tracking without a second submission, and delivers once', async () => {
     const h = await durableHarness();
     h.aiml.script({ outcome: 'stuck' });
-    const interaction = music(h, 'survives a restart');
+    const interaction = music(h.discord, 'survives a restart');
     await eventually(() => h.aiml.requests.some((r) => r.route === 'poll'));
     const [generationId] = [...h.aiml.jobs.keys()];
 
@@ -94,9 +84,9 @@ describe('requests survive restarts and expired tokens', () => {
       })
       .execute();
     h.aiml.script({ outcome: 'stuck' });
-    const first = music(h, 'first in line');
+    const first = music(h.discord, 'first in line');
     await eventually(() => h.aiml.requests.some((r) => r.route === 'poll'));
-    const second = music(h, 'second in line');
+    const second = music(h.discord, 'second in line');
     await h.discord.waitForRequest(
       (r) => r.path.includes(second.token) && JSON.stringify(r.body).includes('in line'),
     );
@@ -242,7 +232,7 @@ describe('requests survive restarts and expired tokens', () => {
   it('learns how long generations take, keeps it in the store, and polls on that after a restart', async () => {
     const h = await durableHarness({ app: { durations: { minSamples: 5 } }, aiml: { generationMs: 600 } });
     for (let i = 0; i < 5; i++) {
-      const interaction = music(h, `teaching take ${i}`);
+      const interaction = music(h.discord, `teaching take ${i}`);
       await h.discord.waitForRequest((r) => r.path.includes(interaction.token) && hasEmbed(r));
     }
     const rows = await ledgerWhen(h, (r) => r.length === 5 && r.every((row) => row.generation_ms !== null));
@@ -253,7 +243,7 @@ describe('requests survive restarts and expired tokens', () => {
 
     await h.restart();
     const before = h.aiml.requests.length;
-    const interaction = music(h, 'after the restart');
+    const interaction = music(h.discord, 'after the restart');
     await h.discord.waitForRequest((r) => r.path.includes(interaction.token) && hasEmbed(r));
     const since = h.aiml.requests.slice(before);
     const created = since.find((r) => r.route === 'create')!;

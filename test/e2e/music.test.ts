@@ -1,12 +1,11 @@
-import { ApplicationCommandOptionType, InteractionResponseType, MessageFlags } from 'discord.js';
+import { InteractionResponseType, MessageFlags } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordedRequest } from '../fakes/discord.js';
 import { makeMp3, makeNotAudio } from '../fakes/mp3.js';
 import { PNG } from 'pngjs';
-import { startHarness, type Harness, TRACK_FILE_TYPES } from '../support/harness.js';
+import { member, music } from '../support/commands.js';
+import { handled, startHarness, type Harness, TRACK_FILE_TYPES } from '../support/harness.js';
 import { eventually } from '../support/log.js';
-
-const member = { id: '200000000000000042', username: 'riffmaker' };
 
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -17,16 +16,6 @@ afterEach(async () => {
 async function start(options?: Parameters<typeof startHarness>[0]): Promise<Harness> {
   harness = await startHarness(options);
   return harness;
-}
-
-function music(h: Harness, prompt: unknown, length?: unknown, extra: { attachmentSizeLimit?: number } = {}) {
-  const options: { name: string; type: number; value?: string | number | boolean }[] = [
-    { name: 'prompt', type: ApplicationCommandOptionType.String, value: prompt as string },
-  ];
-  if (length !== undefined) {
-    options.push({ name: 'length', type: ApplicationCommandOptionType.Integer, value: length as number });
-  }
-  return h.discord.chatInput({ name: 'music', user: member, options, ...extra });
 }
 
 const isEdit = (token: string) => (r: RecordedRequest) =>
@@ -57,7 +46,7 @@ describe('/music end to end', () => {
   it('defers, generates and edits the same reply with the byte-identical MP3', async () => {
     const h = await start();
     const prompt = 'Dreamy synthwave with a slow build';
-    const interaction = music(h, prompt, 12);
+    const interaction = music(h.discord, prompt, { length: 12 });
 
     const callback = await h.discord.waitForRequest((r) =>
       r.path.startsWith(`/interactions/${interaction.id}/`),
@@ -121,7 +110,7 @@ describe('/music end to end', () => {
 
   it('shows progress in the reply before the track is ready', async () => {
     const h = await start({ aiml: { generationMs: 600 } });
-    const interaction = music(h, 'ambient drones');
+    const interaction = music(h.discord, 'ambient drones');
     const progress = await h.discord.waitForRequest(isEdit(interaction.token));
     expect(bodyOf(progress).content).toMatch(
       /^🎼 Generating a 30-second track for <@200000000000000042>, started <t:\d+:R>…$/,
@@ -159,7 +148,7 @@ describe('/music end to end', () => {
     ],
   ])('refuses %s privately and never calls the provider', async (_case, prompt, length, message) => {
     const h = await start();
-    const interaction = music(h, prompt, length);
+    const interaction = music(h.discord, prompt, { length });
     const callback = await h.discord.waitForRequest((r) =>
       r.path.startsWith(`/interactions/${interaction.id}/`),
     );
@@ -167,14 +156,15 @@ describe('/music end to end', () => {
     expect(bodyOf(callback).data?.flags).toBe(MessageFlags.Ephemeral);
     expect(bodyOf(callback).data?.content).toContain(message);
     expect(bodyOf(callback).data?.allowed_mentions).toEqual({ parse: [] });
-    await new Promise((r) => setTimeout(r, 200));
+    // Handled to the end with nothing queued: nothing can reach the provider after this.
+    await handled(h, interaction);
     expect(h.aiml.requests).toEqual([]);
   });
 
   it('passes on the provider error status with its message', async () => {
     const h = await start();
     h.aiml.script({ outcome: 'error', errorMessage: 'The model could not follow the requested structure.' });
-    const interaction = music(h, 'a song in 17/8 time');
+    const interaction = music(h.discord, 'a song in 17/8 time');
     const final = await finalEdit(h, interaction.token);
     expect(bodyOf(final).embeds?.[0]?.description).toBe(
       'The music service could not make this track: The model could not follow the requested structure.',
@@ -189,7 +179,7 @@ describe('/music end to end', () => {
       body: { statusCode: 503, message: 'Service Unavailable' },
       times: 2,
     });
-    const interaction = music(h, 'sea shanty');
+    const interaction = music(h.discord, 'sea shanty');
     const final = await finalEdit(h, interaction.token);
     expect(final.files.map((f) => f.contentType)).toEqual(TRACK_FILE_TYPES);
     const creates = h.aiml.requests.filter((r) => r.route === 'create');
@@ -204,7 +194,7 @@ describe('/music end to end', () => {
       body: { statusCode: 429, message: 'Too Many Requests' },
       headers: { 'retry-after': '1' },
     });
-    const interaction = music(h, 'jazz trio');
+    const interaction = music(h.discord, 'jazz trio');
     const final = await finalEdit(h, interaction.token);
     expect(final.files.map((f) => f.contentType)).toEqual(TRACK_FILE_TYPES);
     const creates = h.aiml.requests.filter((r) => r.route === 'create');
@@ -216,7 +206,10 @@ describe('/music end to end', () => {
     const h = await start();
     const big = makeMp3({ seconds: 80 }); // ~1.3 MB at 128 kbps
     h.aiml.script({ audio: big });
-    const interaction = music(h, 'long ambient piece', 80, { attachmentSizeLimit: 1024 * 1024 });
+    const interaction = music(h.discord, 'long ambient piece', {
+      length: 80,
+      attachmentSizeLimit: 1024 * 1024,
+    });
     const final = await finalEdit(h, interaction.token);
     expect(final.files).toEqual([]);
     const [job] = [...h.aiml.jobs.values()];
@@ -228,7 +221,7 @@ describe('/music end to end', () => {
   it('never pings anyone, even when the prompt is full of mentions', async () => {
     const h = await start();
     const prompt = '@everyone @here <@200000000000000099> <@&300000000000000001> anthem';
-    const interaction = music(h, prompt);
+    const interaction = music(h.discord, prompt);
     const final = await finalEdit(h, interaction.token);
     expect(bodyOf(final).embeds?.[0]?.description).toContain('@everyone');
     const sent = h.discord.requests.filter(
@@ -267,7 +260,7 @@ describe('/music end to end', () => {
   ])('explains %s in plain words', async (_case, fault, text) => {
     const h = await start();
     h.aiml.failNext('create', fault);
-    const interaction = music(h, 'polka');
+    const interaction = music(h.discord, 'polka');
     const final = await finalEdit(h, interaction.token);
     expect(bodyOf(final).embeds?.[0]?.description).toContain(text);
     expect(h.aiml.jobs.size).toBe(0);
@@ -275,7 +268,7 @@ describe('/music end to end', () => {
 
   it('shows the provider’s reason when it refuses a prompt', async () => {
     const h = await start();
-    const interaction = music(h, 'a song that sounds exactly like Taylor Swift');
+    const interaction = music(h.discord, 'a song that sounds exactly like Taylor Swift');
     const final = await finalEdit(h, interaction.token);
     const description = bodyOf(final).embeds?.[0]?.description ?? '';
     expect(description).toMatch(/^The music service refused this prompt: /);
@@ -286,7 +279,7 @@ describe('/music end to end', () => {
   it('stops waiting at GENERATION_TIMEOUT_SECONDS and says so', async () => {
     const h = await start({ env: { GENERATION_TIMEOUT_SECONDS: '1' } });
     h.aiml.script({ outcome: 'stuck' });
-    const interaction = music(h, 'endless drone');
+    const interaction = music(h.discord, 'endless drone');
     const final = await finalEdit(h, interaction.token);
     expect(bodyOf(final).embeds?.[0]?.description).toContain('took more than 1 second to make this track');
   });
@@ -297,7 +290,7 @@ describe('/music end to end', () => {
   ])('reports a failed download when %s', async (_case, script, text) => {
     const h = await start();
     h.aiml.script(script);
-    const interaction = music(h, 'bossa nova');
+    const interaction = music(h.discord, 'bossa nova');
     const final = await finalEdit(h, interaction.token);
     expect(bodyOf(final).embeds?.[0]?.description).toContain(text);
     expect(final.files).toEqual([]);
@@ -311,19 +304,20 @@ describe('/music end to end', () => {
       status: 404,
       body: { message: 'Unknown interaction', code: 10062 },
     });
-    music(h, 'too late');
+    const interaction = music(h.discord, 'too late');
     await eventually(() => h.logs.text().includes('handler failed'));
     const rows = await h.app.database.db.selectFrom('usage').selectAll().execute();
     expect(rows.map((r) => [r.status, r.error, r.interaction_token])).toEqual([
       ['failed', 'the interaction could not be acknowledged', null],
     ]);
-    await new Promise((r) => setTimeout(r, 200));
+    // Handled to the end with nothing queued: nothing can reach the provider after this.
+    await handled(h, interaction);
     expect(h.aiml.requests).toEqual([]);
   });
 
   it('keeps secrets and interaction tokens out of the logs', async () => {
     const h = await start();
-    const interaction = music(h, 'chiptune');
+    const interaction = music(h.discord, 'chiptune');
     await finalEdit(h, interaction.token);
     await eventually(() => h.logs.text().includes('track delivered'));
     const text = h.logs.text();

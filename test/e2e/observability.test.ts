@@ -1,6 +1,6 @@
-import { ApplicationCommandOptionType } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHttpServer } from '../../src/http/server.js';
+import { music } from '../support/commands.js';
 import { isFinalEdit, startHarness, type Harness } from '../support/harness.js';
 import { captureLogs } from '../support/log.js';
 
@@ -9,16 +9,6 @@ afterEach(async () => {
   await harness?.close();
   harness = undefined;
 });
-
-const member = { id: '200000000000000042', username: 'riffmaker' };
-
-function music(h: Harness, prompt: string) {
-  return h.discord.chatInput({
-    name: 'music',
-    user: member,
-    options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: prompt }],
-  });
-}
 
 /** One sample's value from a Prometheus text scrape; 0 when the series does not exist yet. */
 function sample(text: string, series: string): number {
@@ -65,7 +55,7 @@ describe('/healthz and /metrics', () => {
     const before = await scrape(h);
     expect(sample(before, 'tracksmith_jobs_total{outcome="completed"}')).toBe(0);
 
-    const interaction = music(h, 'metrics groove');
+    const interaction = music(h.discord, 'metrics groove');
     await h.discord.waitForRequest(
       (r) => r.path.endsWith(`/${interaction.token}/messages/@original`) && r.method === 'PATCH',
     );
@@ -95,7 +85,7 @@ describe('/healthz and /metrics', () => {
     const h = (harness = await startHarness({ env: { HTTP_PORT: '0' } }));
     h.aiml.failNext('create', { status: 503, times: 10 });
     h.discord.failNext({ method: 'PATCH', path: /@original$/, status: 500, times: 1 });
-    const interaction = music(h, 'doomed');
+    const interaction = music(h.discord, 'doomed');
     await h.discord.waitForRequest(isFinalEdit(interaction.token));
     const text = await scrapeOnceMoved(h, 'tracksmith_jobs_total{outcome="failed"}');
     expect(sample(text, 'tracksmith_jobs_total{outcome="failed"}')).toBe(1);

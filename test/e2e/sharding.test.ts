@@ -1,6 +1,6 @@
-import { ApplicationCommandOptionType } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { shardOf } from '../fakes/discord.js';
+import { music } from '../support/commands.js';
 import { isFinalEdit, startHarness, type Harness, TRACK_FILE_TYPES } from '../support/harness.js';
 
 let harness: Harness | undefined;
@@ -12,15 +12,6 @@ afterEach(async () => {
 // Two servers whose events travel on different shards of two.
 const even = { id: '100000000000000001', channels: [{ id: '100000000000000002', name: 'a', type: 0 }] };
 const odd = { id: '100000000004194305', channels: [{ id: '100000000004194306', name: 'b', type: 0 }] };
-
-function music(h: Harness, guildId: string, prompt: string) {
-  return h.discord.chatInput({
-    name: 'music',
-    guildId,
-    user: { id: '200000000000000042', username: 'riffmaker' },
-    options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: prompt }],
-  });
-}
 
 describe('gateway sharding', () => {
   it.each([
@@ -38,8 +29,8 @@ describe('gateway sharding', () => {
         [0, 2],
         [1, 2],
       ]);
-      const first = music(h, even.id, 'on shard zero');
-      const second = music(h, odd.id, 'on shard one');
+      const first = music(h.discord, 'on shard zero', { guildId: even.id });
+      const second = music(h.discord, 'on shard one', { guildId: odd.id });
       for (const interaction of [first, second]) {
         const final = await h.discord.waitForRequest(isFinalEdit(interaction.token));
         expect(final.files.map((f) => f.contentType)).toEqual(TRACK_FILE_TYPES);

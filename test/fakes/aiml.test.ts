@@ -421,9 +421,8 @@ describe('FakeAiml', () => {
     const response = await fetch(fake.job(id)!.audioUrl!);
     expect(response.status).toBe(200);
     const body = response.arrayBuffer();
-    const started = performance.now();
+    // The stall outlasts the test's own time limit: a close that waited for it would never resolve here.
     await fake.close();
-    expect(performance.now() - started).toBeLessThan(1_000);
     await expect(body).rejects.toThrow();
   });
 });

@@ -3,12 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApplicationCommandOptionType } from 'discord.js';
 import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfig, type Role } from '../../src/config.js';
 import { FakeAiml } from '../fakes/aiml.js';
 import { FakeDiscord, type FakeGuild, type RecordedRequest } from '../fakes/discord.js';
+import { music, user } from '../support/commands.js';
 import { fastOptions, isFinalEdit, TRACK_FILE_TYPES } from '../support/harness.js';
 import { captureLogs, eventually } from '../support/log.js';
 import { createTestDatabase, refuseConnections, type TestDatabase } from '../support/postgres.js';
@@ -53,15 +53,6 @@ afterEach(async () => {
 });
 
 const figures: Figures[] = [];
-
-function music(discord: FakeDiscord, userId: string, prompt: string) {
-  return discord.chatInput({
-    name: 'music',
-    guildId: guild.id,
-    user: { id: userId, username: `m${userId.slice(-3)}` },
-    options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: prompt }],
-  });
-}
 
 const bodyOf = (r: RecordedRequest) =>
   r.body as { content?: string; data?: { content?: string; flags?: number } };
@@ -193,7 +184,7 @@ describe('outages of the store and of Redis', () => {
     ];
     const allAsked: { token: string; prompt: string; id: string }[] = [];
     const rows: Figures[] = [];
-    let user = 0;
+    let asking = 0;
 
     const round = async (
       fault: string,
@@ -201,9 +192,12 @@ describe('outages of the store and of Redis', () => {
     ) => {
       const roundStartedAt = Date.now();
       const asked = Array.from({ length: PER_POINT }, () => {
-        user++;
-        const prompt = `outage song ${user}`;
-        const interaction = music(discord, `2000000000000${String(user).padStart(5, '0')}`, prompt);
+        asking++;
+        const prompt = `outage song ${asking}`;
+        const interaction = music(discord, prompt, {
+          guildId: guild.id,
+          user: user(`2000000000000${String(asking).padStart(5, '0')}`),
+        });
         return { ...interaction, prompt };
       });
       allAsked.push(...asked);
@@ -277,7 +271,10 @@ describe('outages of the store and of Redis', () => {
         if (point === 'after the POST answer') {
           // While it is down: a new request is turned away privately and nothing reaches the provider,
           // and the gateway's /healthz says it is unhealthy.
-          const late = music(discord, '200000000000099999', 'asked during the outage');
+          const late = music(discord, 'asked during the outage', {
+            guildId: guild.id,
+            user: user('200000000000099999'),
+          });
           const answer = await discord.waitForRequest((r) => r.path.startsWith(`/interactions/${late.id}/`));
           expect(bodyOf(answer).data?.content).toBe(
             "The bot's storage is unavailable right now. Try again in a minute.",
@@ -373,7 +370,13 @@ describe('outages of the store and of Redis', () => {
 
     const asked = Array.from({ length: 10 }, (_, i) => {
       const prompt = `locked song ${i}`;
-      return { ...music(discord, `2000000000001${String(i).padStart(5, '0')}`, prompt), prompt };
+      return {
+        ...music(discord, prompt, {
+          guildId: guild.id,
+          user: user(`2000000000001${String(i).padStart(5, '0')}`),
+        }),
+        prompt,
+      };
     });
     for (const { id } of asked) {
       await discord.waitForRequest((r) => r.path.startsWith(`/interactions/${id}/`), 30_000);

@@ -1,7 +1,7 @@
-import { ApplicationCommandOptionType } from 'discord.js';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordedRequest } from '../fakes/discord.js';
+import { music, user } from '../support/commands.js';
 import { isFinalEdit, startHarness, type Harness, TRACK_FILE_TYPES } from '../support/harness.js';
 import { eventually } from '../support/log.js';
 
@@ -20,14 +20,6 @@ async function start(env: Record<string, string> = {}): Promise<Harness> {
   return harness;
 }
 
-function music(h: Harness, prompt: string, userId: string) {
-  return h.discord.chatInput({
-    name: 'music',
-    user: { id: userId, username: `member-${userId.slice(-2)}` },
-    options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: prompt }],
-  });
-}
-
 const rename = (h: Harness, from: string, to: string) =>
   sql`alter table ${sql.table(from)} rename to ${sql.table(to)}`.execute(h.app.database.db);
 
@@ -44,9 +36,9 @@ describe('a request whose queue steps keep failing', () => {
   it('is ended with a message once its tries run out, and leaves the line to the requests behind it', async () => {
     const h = await start({ MAX_CONCURRENT_GENERATIONS: '1' });
     h.aiml.script({ outcome: 'stuck' });
-    const first = music(h, 'holds the only slot', '200000000000000061');
+    const first = music(h.discord, 'holds the only slot', { user: user('200000000000000061') });
     await eventually(() => h.aiml.requests.some((r) => r.route === 'poll'));
-    const second = music(h, 'waits behind it', '200000000000000062');
+    const second = music(h.discord, 'waits behind it', { user: user('200000000000000062') });
     await h.discord.waitForRequest(
       (r) => r.path.includes(second.token) && JSON.stringify(r.body).includes('waiting in line'),
     );
@@ -68,7 +60,7 @@ describe('a request whose queue steps keep failing', () => {
     expect(
       (await h.discord.waitForRequest(isFinalEdit(first.token))).files.map((f) => f.contentType),
     ).toEqual(TRACK_FILE_TYPES);
-    const third = music(h, 'comes after', '200000000000000063');
+    const third = music(h.discord, 'comes after', { user: user('200000000000000063') });
     expect(
       (await h.discord.waitForRequest(isFinalEdit(third.token))).files.map((f) => f.contentType),
     ).toEqual(TRACK_FILE_TYPES);
@@ -79,7 +71,7 @@ describe('a request whose queue steps keep failing', () => {
   it('is started over, not dropped, while the store stays down past its tries, and delivered once it is back', async () => {
     const h = await start();
     h.aiml.script({ outcome: 'stuck' });
-    const request = music(h, 'outlasts the outage', '200000000000000064');
+    const request = music(h.discord, 'outlasts the outage', { user: user('200000000000000064') });
     await eventually(() => h.aiml.requests.some((r) => r.route === 'poll'));
 
     // Every step begins by reading the request from the ledger; with the table gone, each one throws.

@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApplicationCommandOptionType } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfig, type Role } from '../../src/config.js';
@@ -9,6 +8,7 @@ import { newJob } from '../../src/generation/ports.js';
 import type { FakeAimlOptions } from '../fakes/aiml.js';
 import type { FakeGuild } from '../fakes/discord.js';
 import { startSharedServices, type SharedServices } from '../support/cluster.js';
+import { music, user } from '../support/commands.js';
 import { fastOptions, isFinalEdit, TRACK_FILE_TYPES } from '../support/harness.js';
 import { captureLogs, eventually } from '../support/log.js';
 import { spawnBot, type BotProcess } from '../support/processes.js';
@@ -64,15 +64,6 @@ async function startCluster(aimlOptions: FakeAimlOptions = {}): Promise<Cluster>
   return created;
 }
 
-function music(c: Cluster, guild: FakeGuild, userId: string, prompt: string) {
-  return c.discord.chatInput({
-    name: 'music',
-    guildId: guild.id,
-    user: { id: userId, username: `member${userId.slice(-2)}` },
-    options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: prompt }],
-  });
-}
-
 const creates = (c: Cluster) => c.aiml.requests.filter((r) => r.route === 'create');
 const finalEdits = (c: Cluster, token: string) => c.discord.requests.filter(isFinalEdit(token));
 
@@ -82,6 +73,7 @@ async function health(app: App): Promise<Record<string, unknown>> {
 }
 
 describe('gateway and worker roles on Redis and PostgreSQL', () => {
+  // Twelve requests through two workers: room for a machine busy with the other files' work.
   it('the gateway defers and enqueues; workers with no gateway connection deliver each request once', async () => {
     const c = await startCluster();
     const gateway = await c.start('gateway');
@@ -91,7 +83,9 @@ describe('gateway and worker roles on Redis and PostgreSQL', () => {
     expect(workers.map((w) => w.client)).toEqual([undefined, undefined]);
 
     const asked = guilds.flatMap((guild, g) =>
-      [0, 1, 2, 3].map((n) => music(c, guild, `2000000000000000${g}${n}`, `song ${g}-${n}`)),
+      [0, 1, 2, 3].map((n) =>
+        music(c.discord, `song ${g}-${n}`, { guildId: guild.id, user: user(`2000000000000000${g}${n}`) }),
+      ),
     );
     for (const interaction of asked) {
       const final = await c.discord.waitForRequest(isFinalEdit(interaction.token), 15_000);
@@ -118,13 +112,16 @@ describe('gateway and worker roles on Redis and PostgreSQL', () => {
     const metrics = await (await fetch(`${workers[0]!.httpUrl ?? ''}/metrics`)).text();
     expect(metrics).toContain('tracksmith_info{role="worker"} 1');
     expect(metrics).toMatch(/^tracksmith_shared_queue_jobs\{state="delayed"\} 0$/m);
-  });
+  }, 60_000);
 
   it('queuing a request again, or a worker sweeping the ledger at start, never makes it twice', async () => {
     const c = await startCluster();
     const gateway = await c.start('gateway');
     await c.start('worker');
-    const interaction = music(c, guilds[0]!, '200000000000000001', 'only once');
+    const interaction = music(c.discord, 'only once', {
+      guildId: guilds[0]!.id,
+      user: user('200000000000000001'),
+    });
     await c.discord.waitForRequest(isFinalEdit(interaction.token));
     const row = await gateway.database.db.selectFrom('usage').selectAll().executeTakeFirstOrThrow();
     const again = newJob(
@@ -141,9 +138,14 @@ describe('gateway and worker roles on Redis and PostgreSQL', () => {
     );
     await gateway.queue.enqueue(again);
     await gateway.queue.enqueue(again);
+    // Started once its sweep of the ledger is done: anything it queued is in Redis by now.
     await c.start('worker');
-    // Give a wrongly repeated job ample time to show itself.
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // Until the shared queue is empty: a job queued again, or by the sweep, would be waiting or
+    // running until its steps were done, and would have asked the provider by then.
+    await eventually(async () => {
+      const { shared } = await gateway.queue.depth();
+      return shared !== undefined && shared.ready + shared.delayed + shared.active === 0;
+    });
     expect(creates(c)).toHaveLength(1);
     expect(finalEdits(c, interaction.token)).toHaveLength(1);
     expect(await gateway.queue.cancel(row.id, row.user_id)).toBe('not-running');
@@ -154,7 +156,9 @@ describe('gateway and worker roles on Redis and PostgreSQL', () => {
     // Every download takes 600 ms, and all four tracks finish together.
     for (let i = 0; i < 4; i++) c.aiml.script({ generationMs: 300, cdn: { delayMs: 600 } });
     await c.start('all', { WORKER_CONCURRENCY: '2', MAX_CONCURRENT_GENERATIONS: '10' });
-    const asked = [0, 1, 2, 3].map((n) => music(c, guilds[n % 3]!, `20000000000000010${n}`, `bounded ${n}`));
+    const asked = [0, 1, 2, 3].map((n) =>
+      music(c.discord, `bounded ${n}`, { guildId: guilds[n % 3]!.id, user: user(`20000000000000010${n}`) }),
+    );
     for (const interaction of asked) await c.discord.waitForRequest(isFinalEdit(interaction.token), 15_000);
     const downloads = c.aiml.requests.filter((r) => r.route === 'cdn').map((r) => r.at);
     expect(downloads).toHaveLength(4);
@@ -182,7 +186,10 @@ describe('gateway and worker roles on Redis and PostgreSQL', () => {
       c.apps.push(app);
       await app.start();
       await relay.cut();
-      const interaction = music(c, guilds[0]!, '200000000000000009', 'lost in the outage');
+      const interaction = music(c.discord, 'lost in the outage', {
+        guildId: guilds[0]!.id,
+        user: user('200000000000000009'),
+      });
       const notice = await c.discord.waitForRequest(
         (r) =>
           r.method === 'PATCH' &&
@@ -241,7 +248,10 @@ describe('gateway and worker roles on Redis and PostgreSQL', () => {
     const lock = { QUEUE_LOCK_SECONDS: '1' };
     const doomed = await spawnBot('worker', { ...c.env, ...lock });
     c.processes.push(doomed);
-    const interaction = music(c, guilds[1]!, '200000000000000007', 'survives a crash');
+    const interaction = music(c.discord, 'survives a crash', {
+      guildId: guilds[1]!.id,
+      user: user('200000000000000007'),
+    });
     // Discord applies the final edit, but the worker dies before the answer reaches it: the track
     // is in the reply and the ledger does not know.
     c.discord.holdNext({ match: isFinalEdit(interaction.token), ms: 60_000 });

@@ -1,14 +1,19 @@
 /**
  * One of several processes racing to reserve slots in one store (see store.test.ts).
- * Usage: tsx reserve-process.ts <database-url> <first-id> <count> <start-at-ms>
+ * Usage: reserve-process <database-url> <first-id> <count>; prints "ready" once its store is open,
+ * then reserves when a line arrives on stdin, so that the test starts every process's burst at once.
  */
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { createReserver } from '../../src/limits/reserve.js';
 import { openDatabase } from '../../src/store/db.js';
 
-const [url, first, count, startAt] = process.argv.slice(2);
+const [url, first, count] = process.argv.slice(2);
 const store = await openDatabase({ url, dataDir: '.' });
 // Start together with the other processes so their transactions really overlap.
-await new Promise((resolve) => setTimeout(resolve, Math.max(0, Number(startAt) - Date.now())));
+const go = once(createInterface({ input: process.stdin }), 'line');
+console.log('ready');
+await go;
 // Through the group-committing reserver, as the bot reserves: each process's burst goes in batches
 // whose transactions race those of the other processes.
 const reserve = createReserver(store.db);

@@ -1,8 +1,8 @@
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   createReserver,
@@ -15,10 +15,9 @@ import { createSettingsRepository } from '../../src/store/settings-repository.js
 import { createSongwritingRepository } from '../../src/store/songwriting-repository.js';
 import { createTracksRepository } from '../../src/store/tracks-repository.js';
 import { createUsageRepository } from '../../src/store/usage-repository.js';
+import { compileCacheEnv, entryPoint } from '../support/entry-points.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 
-const run = promisify(execFile);
-const tsx = resolve(import.meta.dirname, '../../node_modules/.bin/tsx');
 const guild = '100000000000000001';
 const moderator = '200000000000000001';
 const now = Date.UTC(2026, 10, 24, 12);
@@ -257,13 +256,20 @@ describe.each(['sqlite', 'postgres'] as const)('store on %s', (dialect) => {
   it('holds the limit across processes sharing the store', async () => {
     const { db } = await open();
     await createSettingsRepository(db).update(guild, { userDaily: 3 }, moderator, Date.now());
-    const startAt = Date.now() + 1_500;
-    const outputs = await Promise.all(
-      [0, 1, 2].map((p) =>
-        run(tsx, [join(import.meta.dirname, 'reserve-process.ts'), url, String(p), '8', String(startAt)]),
-      ),
-    );
-    const granted = outputs.flatMap((o) => JSON.parse(o.stdout) as boolean[]).filter(Boolean);
+    const script = await entryPoint('reserver');
+    const racers = [0, 1, 2].map((p) => {
+      const child = spawn(process.execPath, [script, url, String(p), '8'], {
+        env: { ...process.env, ...compileCacheEnv },
+        stdio: ['pipe', 'pipe', 'inherit'],
+      });
+      const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+      return { child, nextLine: async () => String((await lines.next()).value) };
+    });
+    // Every process has its store open before any of them reserves, so their transactions overlap.
+    for (const racer of racers) expect(await racer.nextLine()).toBe('ready');
+    for (const racer of racers) racer.child.stdin.end('go\n');
+    const outputs = await Promise.all(racers.map(async (r) => JSON.parse(await r.nextLine()) as boolean[]));
+    const granted = outputs.flat().filter(Boolean);
     expect(granted).toHaveLength(3);
     expect(await db.selectFrom('usage').selectAll().execute()).toHaveLength(3);
   });

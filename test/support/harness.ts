@@ -6,8 +6,11 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { FakeAiml, type FakeAimlOptions } from '../fakes/aiml.js';
 import { FakeDiscord, type FakeDiscordOptions, type RecordedRequest } from '../fakes/discord.js';
 import { FakeVoiceServer } from '../fakes/voice.js';
-import { captureLogs } from './log.js';
+import { captureLogs, eventually } from './log.js';
+import { fastOptions } from './fast-options.js';
 import { createTestRedisSpace } from './redis.js';
+
+export { fastOptions };
 
 export interface Harness {
   discord: FakeDiscord;
@@ -21,22 +24,6 @@ export interface Harness {
   restart(): Promise<void>;
   close(): Promise<void>;
 }
-
-/** Timings that keep end-to-end runs quick without changing any logic. */
-export const fastOptions: AppOptions = {
-  schedule: {
-    firstPollMs: 50,
-    minIntervalMs: 25,
-    maxIntervalMs: 200,
-    maxBackoffMs: 500,
-    targetLagMs: 50,
-    minGapMs: 10,
-  },
-  providerRetry: { retries: 3, minTimeoutMs: 20, maxTimeoutMs: 100 },
-  download: { timeoutMs: 2_000, retries: 1, minRetryDelayMs: 20 },
-  discordRest: { retries: 1, timeout: 5_000 },
-  discordNetworkRetry: { retries: 2, minTimeoutMs: 50 },
-};
 
 /**
  * Starts a fake Discord and a fake AIML API on loopback and the real bot between them, wired by
@@ -109,3 +96,13 @@ export const isFinalEdit = (token: string) => (r: RecordedRequest) =>
 
 /** What a delivered track's message uploads: the mp3 and its waveform picture (the embed's image). */
 export const TRACK_FILE_TYPES = ['audio/mpeg', 'image/png'];
+
+/**
+ * Resolves once the bot has finished handling `interaction` (the router's last log line for it):
+ * from then on nothing more comes of it, unless it queued a job.
+ */
+export async function handled(h: Harness, interaction: { id: string }): Promise<void> {
+  await eventually(() =>
+    h.logs.lines.some((l) => l.msg === 'interaction handled' && l.interactionId === interaction.id),
+  );
+}

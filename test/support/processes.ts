@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { compileCacheEnv, entryPoint } from './entry-points.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -20,10 +21,17 @@ export async function spawnBot(
   role: 'all' | 'gateway' | 'worker',
   env: Record<string, string>,
 ): Promise<BotProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--role', role], {
+  // src/main.ts compiled (see entry-points.ts), run by node itself so that a signal reaches the bot.
+  const child = spawn(process.execPath, [await entryPoint('main'), '--role', role], {
     cwd: root,
     // Only what the bot needs: no variable of the test runner's own leaks into its configuration.
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      LOG_LEVEL: 'info',
+      ...compileCacheEnv,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];

@@ -2,13 +2,15 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { compileCacheEnv, entryPoint } from '../support/entry-points.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 describe('process guards', () => {
   it('log a stray rejection with its interaction and carry on; exit 1 on an uncaught exception, with its interaction', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/guarded-process.ts'], {
+    const child = spawn(process.execPath, [await entryPoint('guarded')], {
       cwd: root,
+      env: { ...process.env, ...compileCacheEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
