@@ -14,7 +14,14 @@ import { createDownloader } from './generation/download.js';
 import { DurationModel, type DurationModelOptions } from './generation/durations.js';
 import { Lull } from './generation/lull.js';
 import { FairGate } from './generation/gate.js';
-import { systemClock, type Clock, type Job, type JobLedger, type JobQueue } from './generation/ports.js';
+import {
+  systemClock,
+  type Clock,
+  type Job,
+  type JobLedger,
+  type JobObserver,
+  type JobQueue,
+} from './generation/ports.js';
 import { defaultSchedule, type ScheduleOptions } from './generation/schedule.js';
 import { lineageFor } from './generation/lineage.js';
 import { InProcessQueue } from './generation/in-process-queue.js';
@@ -193,6 +200,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ...options.schedule,
   };
   const progressIntervalMs = options.progressIntervalMs ?? 3_000;
+  // Each delivery also teaches the schedule how long members wait once a track is found.
+  const observer: JobObserver = {
+    finished(job) {
+      metrics.finished(job);
+      if (job.phase === 'completed' && job.completedAt !== undefined && job.deliveredAt !== undefined)
+        durations.addDelivery(job.deliveredAt - job.completedAt);
+    },
+    resubmitted: (job) => metrics.resubmitted?.(job),
+  };
   const download = createDownloader({
     logger: logger.child({ component: 'download' }),
     timeoutMs: options.download?.timeoutMs ?? 60_000,
@@ -294,7 +310,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     timeoutMs,
     maxConcurrentDeliveries: config.MAX_CONCURRENT_DELIVERIES,
     storeWatch: storeHealth,
-    observer: metrics,
+    observer,
     ...(options.ledgerRetry === undefined ? {} : { ledgerRetry: options.ledgerRetry }),
   });
 
@@ -339,13 +355,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           concurrency: config.WORKER_CONCURRENCY,
           lockMs: config.QUEUE_LOCK_SECONDS * 1000,
           ...(config.POLL_RATE_LIMIT === undefined ? {} : { rateLimit: config.POLL_RATE_LIMIT }),
-          observer: metrics,
+          observer,
         });
   // Follow-on work of the in-process queue waits while interactions are being acknowledged.
   const lull = new Lull({
     clock,
     settleMs: options.lull?.settleMs ?? 20,
-    maxWaitMs: options.lull?.maxWaitMs ?? 500,
+    // Long enough for a burst's acknowledgements on a loaded host (500 of them took up to 2 s in
+    // the bench); shorter, the first jobs' submissions start while later members still wait.
+    maxWaitMs: options.lull?.maxWaitMs ?? 2_000,
   });
   const queue: JobQueue =
     shared === undefined
@@ -368,7 +386,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           clock,
           logger: logger.child({ component: 'generation' }),
           progressIntervalMs,
-          observer: metrics,
+          observer,
           lull,
         })
       : new RedisJobQueue(
