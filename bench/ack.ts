@@ -19,6 +19,11 @@ export interface AckRow {
   over3s: number;
   /** p99 over the floor's p99 in the same run. */
   vsFloorP99: number;
+  /**
+   * CPU time of the process (user + system) from the burst's first dispatch to its last
+   * acknowledgement: steadier than the latencies on a shared machine.
+   */
+  cpuMs: number;
 }
 
 const guildCount = 40;
@@ -32,7 +37,7 @@ async function latencies(discord: FakeDiscord, sent: { id: string }[]): Promise<
   return callbacks.map((callback, i) => callback.at - (dispatchedAt.get(sent[i]?.id ?? '') ?? callback.at));
 }
 
-function row(variant: string, values: number[], floorP99?: number): AckRow {
+function row(variant: string, { values, cpuMs }: Measured, floorP99?: number): AckRow {
   const p99Ms = percentile(values, 0.99);
   return {
     variant,
@@ -42,20 +47,27 @@ function row(variant: string, values: number[], floorP99?: number): AckRow {
     maxMs: Math.max(...values),
     over3s: values.filter((v) => v > 3_000).length,
     vsFloorP99: floorP99 === undefined ? 1 : p99Ms / floorP99,
+    cpuMs: Math.round(cpuMs),
   };
+}
+
+/** One burst's dispatch-to-callback times, and the CPU its process spent meanwhile. */
+interface Measured {
+  values: number[];
+  cpuMs: number;
 }
 
 /**
  * The bot (or the floor) in its own process, so it does not share an event loop with the fake.
  * With `profile`, the burst runs under the CPU profiler and the profile's summary comes back.
  */
-async function measure(count: number, variant: 'bot' | 'floor'): Promise<number[]>;
+async function measure(count: number, variant: 'bot' | 'floor'): Promise<Measured>;
 async function measure(count: number, variant: 'bot', profile: true): Promise<ProfileSummary>;
 async function measure(
   count: number,
   variant: 'bot' | 'floor',
   profile = false,
-): Promise<number[] | ProfileSummary> {
+): Promise<Measured | ProfileSummary> {
   // Generations that outlast the bench: only the acknowledgement is measured.
   const run = await startBotProcess({ guildCount, scale: 1, variant, aiml: { generationMs: 600_000 } });
   try {
@@ -66,11 +78,15 @@ async function measure(
     await latencies(run.discord, warmUp);
     await new Promise((resolve) => setTimeout(resolve, 500));
     if (profile) await run.child.ask('profile-start');
+    const before = await run.child.report();
     const sent = Array.from({ length: count }, (_, n) =>
       musicFrom({ discord: run.discord }, n, guildCount, `burst ${n}`, 30),
     );
-    const measured = await latencies(run.discord, sent);
-    return profile ? await run.child.ask<ProfileSummary>('profile-stop') : measured;
+    const values = await latencies(run.discord, sent);
+    const after = await run.child.report();
+    return profile
+      ? await run.child.ask<ProfileSummary>('profile-stop')
+      : { values, cpuMs: after.cpuMs - before.cpuMs };
   } finally {
     await run.close();
   }

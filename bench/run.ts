@@ -65,7 +65,9 @@ const benches: { name: string; title: string; note?: string; run: () => Promise<
   {
     name: 'ack',
     title: '2. Acknowledgement of a burst of /music (dispatch → defer callback at Discord)',
-    note: 'vsFloorP99 = p99 / the floor p99 in this run (goal ≤ 1.5)',
+    note:
+      'vsFloorP99 = p99 / the floor p99 in this run (goal ≤ 1.5); cpuMs = CPU time of the process ' +
+      'from the first dispatch to the last acknowledgement',
     run: async () => {
       const { rows, profile } = await ackBench(number('BENCH_BURST', 500));
       const cpu = `the bot's CPU went in a profiled burst of its own (${profile.totalMs} ms busy)`;

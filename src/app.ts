@@ -18,6 +18,7 @@ import {
   type Clock,
   type Job,
   type JobLedger,
+  type JobObserver,
   type JobQueue,
   type QueueBackend,
 } from './generation/ports.js';
@@ -201,6 +202,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ...options.schedule,
   };
   const progressIntervalMs = options.progressIntervalMs ?? 3_000;
+  // Each delivery also teaches the schedule how long members wait once a track is found.
+  const observer: JobObserver = {
+    finished(job) {
+      metrics.finished(job);
+      if (job.phase === 'completed' && job.completedAt !== undefined && job.deliveredAt !== undefined)
+        durations.addDelivery(job.deliveredAt - job.completedAt);
+    },
+    resubmitted: (job) => metrics.resubmitted?.(job),
+  };
   const download = createDownloader({
     logger: logger.child({ component: 'download' }),
     timeoutMs: options.download?.timeoutMs ?? 60_000,
@@ -294,7 +304,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     timeoutMs,
     maxConcurrentDeliveries: config.MAX_CONCURRENT_DELIVERIES,
     storeWatch: storeHealth,
-    observer: metrics,
+    observer,
     ...(options.ledgerRetry === undefined ? {} : { ledgerRetry: options.ledgerRetry }),
   });
 
@@ -307,7 +317,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const lull = new Lull({
     clock,
     settleMs: options.lull?.settleMs ?? 20,
-    maxWaitMs: options.lull?.maxWaitMs ?? 500,
+    // Long enough for a burst's acknowledgements on a loaded host (500 of them took up to 2 s in
+    // the bench); shorter, the first jobs' submissions start while later members still wait.
+    maxWaitMs: options.lull?.maxWaitMs ?? 2_000,
   });
   // The one place that knows which queue this is; the rest of the app only starts, stops and asks.
   const backend: QueueBackend =
@@ -329,7 +341,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           clock,
           logger: logger.child({ component: 'generation' }),
           progressIntervalMs,
-          observer: metrics,
+          observer,
           lull,
         })
       : createRedisBackend({
@@ -368,7 +380,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
                   concurrency: config.WORKER_CONCURRENCY,
                   lockMs: config.QUEUE_LOCK_SECONDS * 1000,
                   ...(config.POLL_RATE_LIMIT === undefined ? {} : { rateLimit: config.POLL_RATE_LIMIT }),
-                  observer: metrics,
+                  observer,
                 },
         });
   const queue: JobQueue = backend.queue;

@@ -4,7 +4,7 @@ import {
   type Interaction,
   type RepliableInteraction,
 } from 'discord.js';
-import type { Logger } from '../log.js';
+import { lazyChild, type Logger } from '../log.js';
 import { isTransientStoreError } from '../store/health.js';
 import { runWithRequestContext } from '../request-context.js';
 import type { CommandContext, Handlers } from './command.js';
@@ -113,7 +113,7 @@ export function createRouter(
           userId: interaction.user.id,
           ...(command === undefined ? {} : { command }),
         };
-        const logger: Logger = context.logger.child(scope);
+        const logger = lazyChild(context.logger, scope);
         await runWithRequestContext(scope, () => handleOne(interaction, requestId, logger));
       } catch (error) {
         context.logger.error(

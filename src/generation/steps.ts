@@ -1,7 +1,7 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import pRetry from 'p-retry';
 import { userMessageOf } from '../errors.js';
-import type { Logger } from '../log.js';
+import { lazyChild, type Logger } from '../log.js';
 import { DownloadError, type Downloader } from './download.js';
 import {
   delivering,
@@ -58,7 +58,8 @@ export interface StepsOptions {
 
 /** A job's own logger: every line it writes carries who asked, where, and (once known) the generation. */
 export function jobLogger(logger: Logger, job: Job): Logger {
-  return logger.child({
+  // Made at enqueue, during a burst's acknowledgements; its bindings cost only once it writes.
+  return lazyChild(logger, {
     requestId: job.id,
     guildId: job.origin.guildId,
     channelId: job.origin.channelId,

@@ -372,9 +372,11 @@ class TokenBucket {
   /** When `count` tokens (at most the capacity) will be there. */
   readyAt(count: number): number {
     const wanted = Math.min(count, this.capacity);
+    // Whole milliseconds, rounded up: a shortfall of a rounding error would otherwise arm a timer
+    // for the same instant, over and over, with the bucket never quite full enough.
     return this.tokens >= wanted
       ? this.refilledAt
-      : this.refilledAt + ((wanted - this.tokens) / this.rate) * 1000;
+      : this.refilledAt + Math.max(1, Math.ceil(((wanted - this.tokens) / this.rate) * 1000));
   }
 
   private refill(now: number): void {

@@ -4,6 +4,7 @@ import type { TrackKind, Vocals } from '../domain/track.js';
 import { createSettingsRepository } from '../store/settings-repository.js';
 import { COUNTED_DRAFTS } from '../store/songwriting-repository.js';
 import { createUsageRepository } from '../store/usage-repository.js';
+import { insertReservation, limitsSnapshot } from '../store/reservation-statements.js';
 import { checkDraft, checkRequest, type Decision, type DraftDecision } from './policy.js';
 import { NUMERIC_SETTINGS, type GuildSettings } from '../domain/settings.js';
 import { utcDayStart, utcMonthStart } from './time.js';
@@ -96,9 +97,11 @@ export function createReserver(
   const drain = async () => {
     running = true;
     try {
-      // Let the rest of this turn's interactions join the first transaction.
-      await new Promise<void>((resolve) => setImmediate(resolve));
       while (waiting.length > 0) {
+        // Let the rest of this turn's interactions join the transaction, and, after one, let its
+        // acknowledgements go out before the next runs: better-sqlite3 answers synchronously, so
+        // a transaction holds the event loop for as long as it runs.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         const batch = takeBatch();
         try {
           const reservations = await reserveSlots(
@@ -154,7 +157,6 @@ export async function reserveSlots(db: Db, requests: readonly ReservationRequest
     const guildIds = [...new Set(requests.map((request) => request.guildId))].sort();
     for (const guildId of guildIds) await lockGuild(trx, guildId);
     const settingsRepository = createSettingsRepository(trx);
-    const usage = createUsageRepository(trx);
     // Read once per server: the lock keeps them from changing under this transaction.
     const perGuild = new Map(
       await Promise.all(
@@ -174,20 +176,20 @@ export async function reserveSlots(db: Db, requests: readonly ReservationRequest
     for (const request of requests) {
       const server = perGuild.get(request.guildId);
       if (!server) throw new Error(`server ${request.guildId} was not read`);
-      reservations.push(await reserveOne(usage, server.settings, server.blockedWords, request));
+      reservations.push(await reserveOne(trx, server.settings, server.blockedWords, request));
     }
     return reservations;
   });
 }
 
 async function reserveOne(
-  usage: ReturnType<typeof createUsageRepository>,
+  trx: Db,
   settings: GuildSettings,
   blockedWords: readonly string[],
   request: ReservationRequest,
 ): Promise<Reservation> {
   const lengthSeconds = request.lengthSeconds ?? settings.defaultLengthSeconds;
-  const usageNow = await usage.limitsSnapshot(request.guildId, request.userId, {
+  const usageNow = await limitsSnapshot(trx, request.guildId, request.userId, {
     dayStart: utcDayStart(request.now),
     monthStart: utcMonthStart(request.now),
     // The cooldown can be at most a day, so an older request cannot matter.
@@ -202,7 +204,7 @@ async function reserveOne(
     now: request.now,
   });
   if (!decision.allowed) return { ok: false, refusal: decision };
-  await usage.insert({
+  await insertReservation(trx, {
     id: request.id,
     guild_id: request.guildId,
     channel_id: request.channelId,

@@ -1,5 +1,6 @@
 import type { Db } from './db.js';
 import type { Vocals } from '../domain/track.js';
+import { prepareQuery } from './prepared.js';
 import type { LyricsDraftStatus } from './schema.js';
 
 /** A member's personal defaults in one server; null = not set. */
@@ -45,15 +46,15 @@ export interface SongwritingRepository {
 /** Drafts that used the member's allowance: all but the ones that failed. */
 export const COUNTED_DRAFTS: LyricsDraftStatus[] = ['pending', 'drafted', 'blocked'];
 
+// Compiled once (see prepared.ts): every /music reads it before the member's acknowledgement.
+const prefsQuery = prepareQuery((db: Db, v: { guildId: string; userId: string }) =>
+  db.selectFrom('member_prefs').selectAll().where('guild_id', '=', v.guildId).where('user_id', '=', v.userId),
+);
+
 export function createSongwritingRepository(db: Db): SongwritingRepository {
   return {
     async prefs(guildId, userId) {
-      const row = await db
-        .selectFrom('member_prefs')
-        .selectAll()
-        .where('guild_id', '=', guildId)
-        .where('user_id', '=', userId)
-        .executeTakeFirst();
+      const [row] = (await prefsQuery.execute(db, { guildId, userId })).rows;
       return row
         ? { lengthSeconds: row.length_seconds, vocals: row.vocals, styleSuffix: row.style_suffix }
         : { ...NO_PREFS };

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, randomBytes } from 'node:crypto';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -21,10 +21,12 @@ const TAG_BYTES = 16;
 
 export function createTokenCipher(key: Buffer): TokenCipher {
   if (key.length !== 32) throw new RangeError('the token key must be 32 bytes');
+  // Imported once: given the raw bytes, every cipher imports the key afresh (one per /music).
+  const secret = createSecretKey(key);
   return {
     seal(token) {
       const nonce = randomBytes(NONCE_BYTES);
-      const cipher = createCipheriv('aes-256-gcm', key, nonce);
+      const cipher = createCipheriv('aes-256-gcm', secret, nonce);
       const sealed = Buffer.concat([cipher.update(token, 'utf8'), cipher.final()]);
       return PREFIX + Buffer.concat([nonce, cipher.getAuthTag(), sealed]).toString('base64');
     },
@@ -32,7 +34,7 @@ export function createTokenCipher(key: Buffer): TokenCipher {
       if (!stored.startsWith(PREFIX)) return stored;
       const raw = Buffer.from(stored.slice(PREFIX.length), 'base64');
       if (raw.length < NONCE_BYTES + TAG_BYTES) throw new Error('a sealed token is cut short');
-      const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, NONCE_BYTES));
+      const decipher = createDecipheriv('aes-256-gcm', secret, raw.subarray(0, NONCE_BYTES));
       decipher.setAuthTag(raw.subarray(NONCE_BYTES, NONCE_BYTES + TAG_BYTES));
       return Buffer.concat([
         decipher.update(raw.subarray(NONCE_BYTES + TAG_BYTES)),

@@ -1,11 +1,12 @@
-import { sql, type Insertable, type Selectable, type Updateable } from 'kysely';
+import { type Insertable, type Selectable, type Updateable } from 'kysely';
 import type { Db } from './db.js';
 import type { TrackRecord, UsageStatus } from '../domain/track.js';
+import { limitsSnapshot } from './reservation-statements.js';
 import type { UsageTable } from './schema.js';
 
 /** Rows that count against limits: everything but requests that gave their slot back. */
-const COUNTED: UsageStatus[] = ['queued', 'submitted', 'completed'];
-const IN_FLIGHT: UsageStatus[] = ['queued', 'submitted'];
+export const COUNTED: readonly UsageStatus[] = ['queued', 'submitted', 'completed'];
+export const IN_FLIGHT: readonly UsageStatus[] = ['queued', 'submitted'];
 
 /** A ledger row as the database holds it: only the store's own files use this shape. */
 export type UsageRow = Selectable<UsageTable>;
@@ -70,7 +71,7 @@ export function trackFromRow(row: UsageRow): TrackRecord {
 }
 
 /** Drivers return aggregates as numbers, bigints or (PostgreSQL) strings: always read through Number(). */
-type Aggregate = number | bigint | string;
+export type Aggregate = number | bigint | string;
 
 export interface UsageRepository {
   insert(row: NewUsageRow): Promise<void>;
@@ -216,42 +217,8 @@ export function createUsageRepository(db: Db): UsageRepository {
       return [...(await byStatus('submitted')), ...(await byStatus('queued'))];
     },
 
-    async limitsSnapshot(guildId, userId, { dayStart, monthStart, lastRequestSince }) {
-      const counted = sql.join(COUNTED.map((status) => sql`${status}`));
-      const inFlight = sql.join(IN_FLIGHT.map((status) => sql`${status}`));
-      const row = await db
-        .selectFrom('usage')
-        .where('guild_id', '=', guildId)
-        .where((eb) =>
-          eb.or([
-            eb('requested_at', '>=', Math.min(dayStart, monthStart, lastRequestSince)),
-            eb('status', 'in', IN_FLIGHT),
-          ]),
-        )
-        .select([
-          sql<Aggregate | null>`sum(case when user_id = ${userId} and requested_at >= ${dayStart} and status in (${counted}) then 1 else 0 end)`.as(
-            'user_today',
-          ),
-          sql<Aggregate | null>`sum(case when requested_at >= ${dayStart} and status in (${counted}) then 1 else 0 end)`.as(
-            'guild_today',
-          ),
-          sql<Aggregate | null>`sum(case when requested_at >= ${monthStart} then credits_used else 0 end)`.as(
-            'credits',
-          ),
-          sql<Aggregate | null>`max(case when user_id = ${userId} and status in (${counted}) then requested_at end)`.as(
-            'last_request',
-          ),
-          sql<Aggregate | null>`sum(case when status in (${inFlight}) then 1 else 0 end)`.as('in_flight'),
-        ])
-        .executeTakeFirst();
-      return {
-        userToday: Number(row?.user_today ?? 0),
-        guildToday: Number(row?.guild_today ?? 0),
-        guildCreditsThisMonth: Number(row?.credits ?? 0) + (await lyricsCredits(guildId, monthStart)),
-        userLastRequestAt: row?.last_request == null ? null : Number(row.last_request),
-        guildInFlight: Number(row?.in_flight ?? 0),
-      };
-    },
+    // Compiled once: it runs inside every reservation (see reservation-statements.ts).
+    limitsSnapshot: (guildId, userId, window) => limitsSnapshot(db, guildId, userId, window),
 
     async countGuildSince(guildId, since) {
       const row = await counted(guildId)
