@@ -144,7 +144,7 @@ async function runReference(jobs: Job[], options: LagOptions): Promise<Measured[
 type Variant = 'learned' | 'tighter' | 'budget';
 
 /** The target lag of the `tighter` variant, in service seconds. */
-const tighterTargetS = 0.6;
+const tighterTargetS = 0.4;
 
 async function runBot(jobs: Job[], options: LagOptions, variant: Variant): Promise<Measured[]> {
   const byPrompt = new Map(jobs.map((j) => [j.prompt, j.generationMs]));

@@ -57,7 +57,6 @@ for (const law of Object.values(laws)) {
       // A wave's jobs finish before the next wave starts, as in the bench.
       for (const { lengthSeconds, durationMs } of learned) {
         model.add(lengthSeconds, durationMs);
-        model.addDelivery(deliveryMs);
       }
     }
     const getsPerJob = mean(gets);

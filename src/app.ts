@@ -18,7 +18,6 @@ import {
   type Clock,
   type Job,
   type JobLedger,
-  type JobObserver,
   type JobQueue,
   type QueueBackend,
 } from './generation/ports.js';
@@ -202,15 +201,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ...options.schedule,
   };
   const progressIntervalMs = options.progressIntervalMs ?? 3_000;
-  // Each delivery also teaches the schedule how long members wait once a track is found.
-  const observer: JobObserver = {
-    finished(job) {
-      metrics.finished(job);
-      if (job.phase === 'completed' && job.completedAt !== undefined && job.deliveredAt !== undefined)
-        durations.addDelivery(job.deliveredAt - job.completedAt);
-    },
-    resubmitted: (job) => metrics.resubmitted?.(job),
-  };
   const download = createDownloader({
     logger: logger.child({ component: 'download' }),
     timeoutMs: options.download?.timeoutMs ?? 60_000,
@@ -304,7 +294,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     timeoutMs,
     maxConcurrentDeliveries: config.MAX_CONCURRENT_DELIVERIES,
     storeWatch: storeHealth,
-    observer,
+    observer: metrics,
     ...(options.ledgerRetry === undefined ? {} : { ledgerRetry: options.ledgerRetry }),
   });
 
@@ -341,7 +331,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           clock,
           logger: logger.child({ component: 'generation' }),
           progressIntervalMs,
-          observer,
+          observer: metrics,
           lull,
         })
       : createRedisBackend({
@@ -380,7 +370,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
                   concurrency: config.WORKER_CONCURRENCY,
                   lockMs: config.QUEUE_LOCK_SECONDS * 1000,
                   ...(config.POLL_RATE_LIMIT === undefined ? {} : { rateLimit: config.POLL_RATE_LIMIT }),
-                  observer,
+                  observer: metrics,
                 },
         });
   const queue: JobQueue = backend.queue;

@@ -80,7 +80,7 @@ const schema = z.object({
     .number({ error: 'must be a number of seconds' })
     .min(0.1, 'must be at least 0.1')
     .max(60, 'must be at most 60')
-    .default(0.7),
+    .default(0.5),
   LOG_LEVEL: z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }).default('info'),
   DATA_DIR: z.string().trim().min(1).default('./data'),
   HTTP_PORT: z.coerce

@@ -20,11 +20,6 @@ export interface DurationWindow {
    * 1 − 2 × tail). Absent: taken as even across the window.
    */
   density?: readonly number[];
-  /**
-   * How long members waited after a finished track was found, recently (the median of the last
-   * deliveries: download, upload, and any wait for a delivery slot). Absent until one is seen.
-   */
-  deliveryMs?: number;
 }
 
 /** The predicted share of jobs like this one that have finished `elapsedMs` after submission. */
@@ -58,8 +53,6 @@ export interface DurationModelOptions {
   priorWeight: number;
   /** Slices of the window the predicted distribution is given in. */
   slices: number;
-  /** How many recent deliveries the delivery time is learned from. */
-  deliverySamples: number;
 }
 
 export const defaultDurationModel: DurationModelOptions = {
@@ -69,7 +62,6 @@ export const defaultDurationModel: DurationModelOptions = {
   priorSpread: 0.3,
   priorWeight: 10,
   slices: 16,
-  deliverySamples: 50,
 };
 
 interface Sample {
@@ -90,8 +82,6 @@ interface Fit {
 export class DurationModel {
   private readonly samples: Sample[] = [];
   private fit: Fit | undefined;
-  private readonly deliveries: number[] = [];
-  private deliveryMedian: number | undefined;
   private readonly options: DurationModelOptions;
 
   constructor(options: Partial<DurationModelOptions> = {}) {
@@ -114,30 +104,6 @@ export class DurationModel {
     this.fit = undefined;
   }
 
-  /**
-   * One delivery: from the bot finding the track done to the member seeing it. The schedule aims
-   * at the lag the member sees, so it leaves this much of its target to the delivery.
-   */
-  addDelivery(durationMs: number): void {
-    if (!(durationMs >= 0) || !Number.isFinite(durationMs)) return;
-    this.deliveries.push(durationMs);
-    if (this.deliveries.length > this.options.deliverySamples) this.deliveries.shift();
-    this.deliveryMedian = undefined;
-  }
-
-  /** The median of the recent deliveries, or undefined before the first. */
-  get deliveryMs(): number | undefined {
-    if (this.deliveries.length === 0) return undefined;
-    if (this.deliveryMedian === undefined) {
-      const sorted = [...this.deliveries].sort((a, b) => a - b);
-      const middle = sorted.length / 2;
-      this.deliveryMedian = Number.isInteger(middle)
-        ? ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2
-        : (sorted[Math.floor(middle)] ?? 0);
-    }
-    return this.deliveryMedian;
-  }
-
   predict(lengthSeconds: number): DurationWindow | undefined {
     if (this.samples.length < this.options.minSamples) return undefined;
     this.fit ??= this.refit();
@@ -147,7 +113,6 @@ export class DurationModel {
       medianMs: base * this.fit.median,
       highMs: base * this.fit.high,
       density: this.fit.density,
-      ...(this.deliveryMs === undefined ? {} : { deliveryMs: this.deliveryMs }),
     };
   }
 

@@ -8,8 +8,8 @@ import type { DurationWindow } from './durations.js';
  * anyone notices. Before the bot has learned how long jobs take, the first check comes when a short
  * track could be done and the gaps grow with the time the job has run. Once it has learned (see
  * `durations.ts`), it plans the checks inside the window where a job of that length should finish
- * (`planChecks`): as few as give the target lag on average (detection, plus the delivery the
- * member also waits for), denser where finishing is likelier. See docs/polling.md.
+ * (`planChecks`): as few as give the target detection lag on average, denser where finishing is
+ * likelier. See docs/polling.md.
  */
 export interface ScheduleOptions {
   /** Delay before the first check after submission, before anything is learned. */
@@ -21,10 +21,7 @@ export interface ScheduleOptions {
   growth: number;
   /** Cap on the backoff after failed checks. */
   maxBackoffMs: number;
-  /**
-   * The lag a learned schedule aims at, on average, from the provider finishing to the member
-   * seeing the track (`POLL_TARGET_LAG_SECONDS`): detection plus the learned delivery time.
-   */
+  /** The detection lag a learned schedule aims at, on average (`POLL_TARGET_LAG_SECONDS`). */
   targetLagMs: number;
   /** Shortest gap between two planned checks, however likely finishing is there. */
   minGapMs: number;
@@ -36,7 +33,7 @@ export const defaultSchedule: ScheduleOptions = {
   maxIntervalMs: 8_000,
   growth: 0.15,
   maxBackoffMs: 60_000,
-  targetLagMs: 700,
+  targetLagMs: 500,
   minGapMs: 250,
 };
 
@@ -105,24 +102,12 @@ export function planChecks(window: DurationWindow, targetLagMs: number, minGapMs
 }
 
 /**
- * The detection lag to plan for: the target less what the delivery takes (learned, see
- * `DurationWindow.deliveryMs`), since the member waits for both. Never under half the target: a
- * slow delivery is not made up for by polling ever harder, and this keeps the checks at most about
- * twice those of aiming at detection alone.
- */
-export function detectionTargetMs(targetLagMs: number, window: DurationWindow | undefined): number {
-  const delivery = window?.deliveryMs ?? 0;
-  return Math.max(targetLagMs / 2, targetLagMs - delivery);
-}
-
-/**
  * The first check: the first one planned in the learned window, or a fixed delay before the bot
  * has learned anything.
  */
 export function firstPollDelay(options: ScheduleOptions, window: DurationWindow | undefined): number {
   if (window === undefined) return options.firstPollMs;
-  const target = detectionTargetMs(options.targetLagMs, window);
-  return Math.max(options.minGapMs, planChecks(window, target, options.minGapMs)[0] ?? 0);
+  return Math.max(options.minGapMs, planChecks(window, options.targetLagMs, options.minGapMs)[0] ?? 0);
 }
 
 /** Milliseconds until the next check. `random` is in [0, 1) and spreads retries apart. */
@@ -134,15 +119,16 @@ export function nextPollDelay(state: PollState, options: ScheduleOptions, random
   }
   const { window, elapsedMs } = state;
   if (window !== undefined) {
-    const target = detectionTargetMs(options.targetLagMs, window);
-    const next = planChecks(window, target, options.minGapMs).find(
+    const next = planChecks(window, options.targetLagMs, options.minGapMs).find(
       (at) => at >= elapsedMs + options.minGapMs,
     );
     if (next !== undefined) return Math.round(next - elapsedMs);
     // The job outlived its window: start at the target's spacing and stretch the gaps the longer it
     // runs past, up to the unlearned schedule's longest.
     const beyond = Math.max(0, elapsedMs - window.highMs);
-    return Math.round(Math.max(options.minGapMs, Math.min(options.maxIntervalMs, 2 * target + beyond / 2)));
+    return Math.round(
+      Math.max(options.minGapMs, Math.min(options.maxIntervalMs, 2 * options.targetLagMs + beyond / 2)),
+    );
   }
   const interval = elapsedMs * options.growth;
   return Math.round(Math.min(options.maxIntervalMs, Math.max(options.minIntervalMs, interval)));

@@ -18,7 +18,7 @@ describe('loadConfig', () => {
       GENERATION_TIMEOUT_SECONDS: 600,
       MAX_CONCURRENT_GENERATIONS: 50,
       MAX_CONCURRENT_DELIVERIES: 8,
-      POLL_TARGET_LAG_SECONDS: 0.7,
+      POLL_TARGET_LAG_SECONDS: 0.5,
       LOG_LEVEL: 'info',
       HTTP_HOST: '127.0.0.1',
       DATA_DIR: './data',

@@ -91,24 +91,6 @@ describe('DurationModel', () => {
     expect(model.predict(30)?.medianMs).toBeCloseTo(10_000, 0);
   });
 
-  it('learns the delivery time as the median of the recent deliveries', () => {
-    const model = new DurationModel({ minSamples: 1, deliverySamples: 5 });
-    model.add(30, 10_000);
-    expect(model.deliveryMs).toBeUndefined();
-    expect(model.predict(30)?.deliveryMs).toBeUndefined();
-    for (const ms of [100, 300, 200]) model.addDelivery(ms);
-    expect(model.deliveryMs).toBe(200);
-    model.addDelivery(5_000);
-    // One slow upload moves the median a little, not the mean's way.
-    expect(model.deliveryMs).toBe(250);
-    for (const ms of [40, 40, 40]) model.addDelivery(ms);
-    // Only the last five count: 200, 5 000, 40, 40, 40.
-    expect(model.predict(30)?.deliveryMs).toBe(40);
-    model.addDelivery(Number.NaN);
-    model.addDelivery(-1);
-    expect(model.deliveryMs).toBe(40);
-  });
-
   it('ignores nonsense samples', () => {
     const model = new DurationModel({ minSamples: 1, maxSamples: 5, tail: 0 });
     model.add(30, -5);

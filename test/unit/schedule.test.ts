@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DurationWindow } from '../../src/generation/durations.js';
-import {
-  defaultSchedule,
-  detectionTargetMs,
-  firstPollDelay,
-  nextPollDelay,
-  planChecks,
-} from '../../src/generation/schedule.js';
+import { defaultSchedule, nextPollDelay, planChecks } from '../../src/generation/schedule.js';
 
 describe('nextPollDelay before anything is learned', () => {
   it('checks often early on and stretches the gap as the job runs long', () => {
@@ -162,54 +156,15 @@ describe('nextPollDelay with a learned window', () => {
   });
 
   it('stretches the gaps for a job that outlives its window, up to the longest', () => {
-    // 2 × the 700 ms target at first, then half the time past the window on top.
-    expect(at(30_000)).toBe(1_400);
-    expect(at(34_000)).toBe(3_400);
+    // 2 × the 500 ms target at first, then half the time past the window on top.
+    expect(at(30_000)).toBe(1_000);
+    expect(at(34_000)).toBe(3_000);
     expect(at(100_000)).toBe(8_000);
   });
 
   it('still backs off after failures inside the window', () => {
     expect(nextPollDelay({ elapsedMs: 21_000, consecutiveFailures: 3, window }, defaultSchedule, 0)).toBe(
       4_000,
-    );
-  });
-});
-
-describe('aiming at the lag the member sees', () => {
-  const even = shapes.even ?? { lowMs: 0, medianMs: 0, highMs: 0 };
-
-  it('leaves the learned delivery time out of the detection target, down to half the target', () => {
-    expect(detectionTargetMs(800, undefined)).toBe(800);
-    expect(detectionTargetMs(800, even)).toBe(800);
-    expect(detectionTargetMs(800, { ...even, deliveryMs: 200 })).toBe(600);
-    expect(detectionTargetMs(800, { ...even, deliveryMs: 5_000 })).toBe(400);
-  });
-
-  it('plans for detection plus delivery to meet the target on average', () => {
-    for (const [name, shape] of Object.entries(shapes)) {
-      const window = { ...shape, deliveryMs: 250 };
-      const plan: number[] = [];
-      let at = firstPollDelay(defaultSchedule, window);
-      while (at <= window.highMs) {
-        plan.push(at);
-        at += nextPollDelay({ elapsedMs: at, consecutiveFailures: 0, window }, defaultSchedule, 0);
-      }
-      const seen = expectedLag(window, plan) + window.deliveryMs;
-      expect(seen, name).toBeLessThanOrEqual(defaultSchedule.targetLagMs * 1.03);
-      // Denser than the plan for detection alone, which leaves the member over the target.
-      const detectionOnly = planChecks(shape, defaultSchedule.targetLagMs, defaultSchedule.minGapMs);
-      expect(plan.length, name).toBeGreaterThan(detectionOnly.length);
-      expect(expectedLag(shape, detectionOnly) + window.deliveryMs, name).toBeGreaterThan(
-        defaultSchedule.targetLagMs,
-      );
-    }
-  });
-
-  it('keeps to the same spacing past the window as inside it', () => {
-    const window = { ...even, deliveryMs: 200 };
-    // 2 × the 500 ms detection target (700 less 200), then stretched as before.
-    expect(nextPollDelay({ elapsedMs: 30_000, consecutiveFailures: 0, window }, defaultSchedule, 0)).toBe(
-      1_000,
     );
   });
 });
