@@ -1,6 +1,5 @@
 import {
   ApplicationCommandOptionType,
-  MessageFlags,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
@@ -125,10 +124,7 @@ export const voiceButtons: ComponentHandler = {
       return;
     }
     const result = await context.voice.queueTrack(interaction.guild, interaction.user.id, track.id);
-    if (result.kind === 'refused') {
-      await replyPrivately(interaction, result.message);
-      return;
-    }
-    await interaction.reply({ ...renderNotice(result.message), flags: MessageFlags.Ephemeral });
+    // Queued or refused, only the clicker is told.
+    await replyPrivately(interaction, result.message);
   },
 };

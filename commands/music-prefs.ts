@@ -1,6 +1,5 @@
 import {
   ApplicationCommandOptionType,
-  MessageFlags,
   type ChatInputCommandInteraction,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
@@ -11,7 +10,7 @@ import {
   serverSlashCommand,
 } from '../src/discord/command.js';
 import { optionValue, runSubcommand } from '../src/discord/options.js';
-import { renderNotice, vocalsLabel } from '../src/discord/render.js';
+import { vocalsLabel } from '../src/discord/render.js';
 import { replyPrivately } from '../src/discord/reply.js';
 import { LENGTH_MAX_SECONDS, LENGTH_MIN_SECONDS } from '../src/generation/request.js';
 import { matchBlockedWord } from '../src/limits/policy.js';
@@ -61,15 +60,12 @@ const data = {
   ],
 } as const satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
 
-const reply = (interaction: ChatInputCommandInteraction, text: string) =>
-  interaction.reply({ ...renderNotice(text), flags: MessageFlags.Ephemeral });
-
 const show: Subcommand = async (interaction, context) => {
   const [prefs, settings] = await Promise.all([
     context.songwriting.prefs(interaction.guildId, interaction.user.id),
     context.settings.get(interaction.guildId),
   ]);
-  await reply(interaction, describePrefs(prefs, settings.maxLengthSeconds));
+  await replyPrivately(interaction, describePrefs(prefs, settings.maxLengthSeconds));
 };
 
 const set: Subcommand = async (interaction, context) => {
@@ -110,11 +106,11 @@ const set: Subcommand = async (interaction, context) => {
     }
   }
   if (problems.length > 0) {
-    await reply(interaction, `Nothing was changed:\n${problems.map((p) => `- ${p}`).join('\n')}`);
+    await replyPrivately(interaction, `Nothing was changed:\n${problems.map((p) => `- ${p}`).join('\n')}`);
     return;
   }
   if (Object.keys(change).length === 0) {
-    await reply(
+    await replyPrivately(
       interaction,
       'Give at least one default, for example `/music-prefs set vocals: instrumental`.',
     );
@@ -124,12 +120,12 @@ const set: Subcommand = async (interaction, context) => {
     context.songwriting.setPrefs(interaction.guildId, interaction.user.id, change, context.now()),
     context.settings.get(interaction.guildId),
   ]);
-  await reply(interaction, `Saved.\n${describePrefs(prefs, settings.maxLengthSeconds)}`);
+  await replyPrivately(interaction, `Saved.\n${describePrefs(prefs, settings.maxLengthSeconds)}`);
 };
 
 const reset: Subcommand = async (interaction, context) => {
   const had = await context.songwriting.resetPrefs(interaction.guildId, interaction.user.id);
-  await reply(
+  await replyPrivately(
     interaction,
     had ? 'Your defaults are forgotten; the server’s apply again.' : 'You had no defaults set.',
   );

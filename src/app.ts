@@ -251,6 +251,18 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       );
     });
   }
+  /** Every delivered track goes to the voice side: here, or the gateway's process through the relay. */
+  const trackDelivered = async (job: Job) => {
+    const track = { guildId: job.origin.guildId, trackId: job.id, userId: job.origin.userId };
+    try {
+      // `backend` is built below; this runs only once a job delivers, long after.
+      if (voice) await voice.trackDelivered(track);
+      else await backend.relay?.publish(track);
+    } catch (error) {
+      // The member has the track already; missing the radio must not fail the delivery.
+      logger.warn({ err: error, requestId: job.id }, 'could not queue the track for voice');
+    }
+  };
   const reporter = createDiscordReporter({
     rest,
     interactionRest,
@@ -265,30 +277,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         peaks: media.peaks === undefined ? null : encodePeaks(media.peaks),
       }),
     ...(options.discordNetworkRetry === undefined ? {} : { networkRetry: options.discordNetworkRetry }),
+    afterDelivered: trackDelivered,
   });
-  /** Every delivered track goes to the voice side: here, or the gateway's process through the relay. */
-  const trackDelivered = async (job: Job) => {
-    const track = { guildId: job.origin.guildId, trackId: job.id, userId: job.origin.userId };
-    try {
-      // `backend` is built below; this runs only once a job delivers, long after.
-      if (voice) await voice.trackDelivered(track);
-      else await backend.relay?.publish(track);
-    } catch (error) {
-      // The member has the track already; missing the radio must not fail the delivery.
-      logger.warn({ err: error, requestId: job.id }, 'could not queue the track for voice');
-    }
-  };
   const steps = new JobSteps({
     provider,
     download,
-    reporter: {
-      ...reporter,
-      async delivered(job, delivery) {
-        const sent = await reporter.delivered(job, delivery);
-        await trackDelivered(job);
-        return sent;
-      },
-    },
+    reporter,
     ledger,
     clock,
     timeoutMs,

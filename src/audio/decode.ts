@@ -1,7 +1,7 @@
 import { MPEGDecoder } from 'mpg123-decoder';
 
 /** Decoded samples of one chunk, one Float32Array per channel (all empty when the chunk held no whole frame). */
-export interface DecodedPcm {
+interface DecodedPcm {
   sampleRate: number;
   channels: Float32Array[];
 }

@@ -3,8 +3,8 @@ import { createMp3Decoder } from './decode.js';
 import { Resampler } from './resample.js';
 
 /** Discord voice: Opus at 48 kHz, stereo, 20 ms frames. */
-export const OPUS_RATE = 48_000;
-export const OPUS_CHANNELS = 2;
+const OPUS_RATE = 48_000;
+const OPUS_CHANNELS = 2;
 export const FRAME_SAMPLES = 960;
 
 /**

@@ -4,7 +4,7 @@ import { encodeCustomId } from './custom-id.js';
 import { textInput } from './modal.js';
 
 /** Discord's own ceiling for a paragraph field; the combined prompt is checked on submit. */
-export const PARAGRAPH_MAX = 4000;
+const PARAGRAPH_MAX = 4000;
 
 /**
  * The compose form, empty (/compose) or pre-filled (Make this song, a message's text). Pre-filled

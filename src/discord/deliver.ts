@@ -23,6 +23,8 @@ export interface DiscordReporterOptions {
   logger: Logger;
   /** Keeps where the delivered track's file is on Discord, and its waveform, for the web gallery. */
   rememberTrackMedia?(job: Job, media: TrackMedia): Promise<void>;
+  /** Runs once the track is in the reply (the voice side queues it); it must not throw. */
+  afterDelivered?(job: Job): Promise<void>;
   /**
    * New tries of a final edit that Discord never answered (the connection broke or timed out),
    * each wait four times the one before. Default: 2 tries, after 1 s and 4 s.
@@ -187,6 +189,7 @@ export function createDiscordReporter(options: DiscordReporterOptions): Reporter
       const picture = peaks === undefined ? undefined : drawWaveform(peaks);
       const sent = await finalMessage(job, renderDelivered(job, delivery, picture));
       await keepMedia(job, delivery, sent.message, peaks);
+      await options.afterDelivered?.(job);
       return reportOf(job, sent);
     },
     failed: async (job, message) => reportOf(job, await finalMessage(job, renderFailed(job, message))),

@@ -69,7 +69,7 @@ export function trackButtons(
 }
 
 /** Queues the track where the bot listens in voice (`commands/listen.ts`). */
-export function playInVoiceButton(requestId: string): APIButtonComponent {
+function playInVoiceButton(requestId: string): APIButtonComponent {
   return {
     type: ComponentType.Button,
     style: ButtonStyle.Success,
@@ -183,7 +183,7 @@ function deliveredButtons(job: Job): APIActionRowComponent<APIButtonComponent>[]
 }
 
 /** The waveform's file name on the track message; the embed shows it as its image. */
-export const WAVEFORM_FILE = 'waveform.png';
+const WAVEFORM_FILE = 'waveform.png';
 
 /** `waveform` is the track's picture (PNG), shown in the embed; omitted when there is none. */
 export function renderDelivered(job: Job, delivery: Delivery, waveform?: Buffer): MessagePayload {

@@ -40,6 +40,13 @@ export async function requestSong(
   const problems = [...(vocals.ok ? [] : vocals.problems), ...(style.ok ? [] : style.problems)];
   if (!vocals.ok || !style.ok) return problems;
 
+  const musicPrompt = text(ask.prompt);
+  if (ask.kind === 'music' && !musicPrompt?.trim()) {
+    // Nothing to build on (and nothing to read the member's defaults for): validation answers for the prompt as received.
+    await requestTrack(interaction, context, { prompt: ask.prompt, length: ask.length, kind: ask.kind });
+    return undefined;
+  }
+
   const prefs = await context.songwriting.prefs(interaction.guildId, interaction.user.id);
   const applied: string[] = [];
   let length = ask.length;
@@ -61,12 +68,6 @@ export async function requestSong(
   }
   if (prefs.styleSuffix !== null) applied.push(`style suffix “${prefs.styleSuffix}”`);
 
-  const musicPrompt = text(ask.prompt);
-  if (ask.kind === 'music' && !musicPrompt?.trim()) {
-    // Nothing to build on: validation answers for the prompt as received.
-    await requestTrack(interaction, context, { prompt: ask.prompt, length: ask.length, kind: ask.kind });
-    return undefined;
-  }
   const song = assembleSong({
     style: style.value,
     ...(ask.kind === 'music'

@@ -32,7 +32,7 @@ export function lyricsBudget(style: string | null): number {
 }
 
 /** The request to the text model: sectioned, original lyrics within the budget. */
-export function lyricsMessages(idea: string, style: string | null, budget: number) {
+function lyricsMessages(idea: string, style: string | null, budget: number) {
   return [
     {
       role: 'system' as const,

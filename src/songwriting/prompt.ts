@@ -4,7 +4,7 @@ import { PROMPT_MAX_CHARS, type Validated } from '../generation/request.js';
 export type Vocals = 'vocals' | 'instrumental';
 
 /** The provider has no vocals field: the choice becomes words in the prompt, shown on the card too. */
-export const VOCALS_WORDING: Record<Vocals, string> = {
+const VOCALS_WORDING: Record<Vocals, string> = {
   instrumental: 'Instrumental only, no vocals.',
   vocals: 'With sung vocals.',
 };

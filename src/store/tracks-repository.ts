@@ -1,6 +1,6 @@
 import { lockGuild, type Db } from './db.js';
 import type { TrackRecord } from '../domain/track.js';
-import { trackFromRow } from './usage-repository.js';
+import { COUNTED, trackFromRow, type Aggregate } from './usage-repository.js';
 
 /** A delivered track with just enough of its parent to show the lineage. */
 export interface TrackListing {
@@ -25,8 +25,6 @@ export interface TracksRepository {
   /** The styles this server chose most since `since`, most used first. */
   topStyles(guildId: string, since: number, limit: number): Promise<string[]>;
 }
-
-type Aggregate = number | bigint | string;
 
 export function createTracksRepository(db: Db): TracksRepository {
   const listings = () =>
@@ -126,7 +124,7 @@ export function createTracksRepository(db: Db): TracksRepository {
         .where('guild_id', '=', guildId)
         .where('requested_at', '>=', since)
         .where('style', 'is not', null)
-        .where('status', 'in', ['queued', 'submitted', 'completed'])
+        .where('status', 'in', COUNTED)
         .select((eb) => ['style', eb.fn.countAll<Aggregate>().as('uses')])
         .groupBy('style')
         .orderBy('uses', 'desc')

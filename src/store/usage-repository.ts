@@ -123,16 +123,6 @@ export interface CompletedTrack {
 
 export function createUsageRepository(db: Db): UsageRepository {
   /** Credits the server's lyrics drafts spent: they come out of the same monthly budget as tracks. */
-  const lyricsCredits = async (guildId: string, since: number) => {
-    const row = await db
-      .selectFrom('lyrics_drafts')
-      .where('guild_id', '=', guildId)
-      .where('requested_at', '>=', since)
-      .select((eb) => eb.fn.sum<Aggregate | null>('credits_used').as('credits'))
-      .executeTakeFirst();
-    return Number(row?.credits ?? 0);
-  };
-
   const counted = (guildId: string) =>
     db.selectFrom('usage').where('guild_id', '=', guildId).where('status', 'in', COUNTED);
   /** Every way a request ends: its outcome, the time, and the interaction token forgotten. */
@@ -244,9 +234,18 @@ export function createUsageRepository(db: Db): UsageRepository {
         .selectFrom('usage')
         .where('guild_id', '=', guildId)
         .where('requested_at', '>=', since)
-        .select((eb) => eb.fn.sum<Aggregate | null>('credits_used').as('credits'))
+        .select((eb) => [
+          eb.fn.sum<Aggregate | null>('credits_used').as('credits'),
+          // Lyrics drafts spend the same credits; read in the same statement, as the reservation does.
+          eb
+            .selectFrom('lyrics_drafts')
+            .where('lyrics_drafts.guild_id', '=', guildId)
+            .where('lyrics_drafts.requested_at', '>=', since)
+            .select((inner) => inner.fn.sum<Aggregate | null>('lyrics_drafts.credits_used').as('n'))
+            .as('lyrics_credits'),
+        ])
         .executeTakeFirst();
-      return Number(row?.credits ?? 0) + (await lyricsCredits(guildId, since));
+      return Number(row?.credits ?? 0) + Number(row?.lyrics_credits ?? 0);
     },
 
     async topMembersSince(guildId, since, limit) {

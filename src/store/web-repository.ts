@@ -3,7 +3,7 @@ import type { Selectable } from 'kysely';
 import type { TrackMedia, TrackRecord } from '../domain/track.js';
 import type { Db } from './db.js';
 import type { TrackMediaTable } from './schema.js';
-import { trackFromRow, type UsageRow } from './usage-repository.js';
+import { COUNTED, trackFromRow, type Aggregate, type UsageRow } from './usage-repository.js';
 
 type TrackMediaRow = Selectable<TrackMediaTable>;
 
@@ -40,8 +40,6 @@ export interface DailyUsage {
   tracks: number;
   credits: number;
 }
-
-type Aggregate = number | bigint | string;
 
 /** Sessions are looked up by a hash of the cookie's value: the table alone lets nobody sign in. */
 const hashSessionId = (id: string) => createHash('sha256').update(id).digest('base64url');
@@ -249,7 +247,7 @@ export function createWebRepository(db: Db): WebRepository {
         .selectFrom('usage')
         .select(['requested_at', 'credits_used'])
         .where('guild_id', '=', guildId)
-        .where('status', 'in', ['completed', 'submitted', 'queued'])
+        .where('status', 'in', COUNTED)
         .where('requested_at', '>=', since)
         .execute();
       const days = new Map<number, DailyUsage>();
@@ -267,7 +265,7 @@ export function createWebRepository(db: Db): WebRepository {
       const rows = await db
         .selectFrom('usage')
         .where('guild_id', '=', guildId)
-        .where('status', 'in', ['completed', 'submitted', 'queued'])
+        .where('status', 'in', COUNTED)
         .where('requested_at', '>=', since)
         .select((eb) => [
           'user_id',

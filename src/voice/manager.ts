@@ -33,7 +33,7 @@ export interface VoiceTimings {
   joinTimeoutMs: number;
 }
 
-export const defaultVoiceTimings: VoiceTimings = { aloneMs: 60_000, idleMs: 600_000, joinTimeoutMs: 20_000 };
+const defaultVoiceTimings: VoiceTimings = { aloneMs: 60_000, idleMs: 600_000, joinTimeoutMs: 20_000 };
 
 /** A track that reached its member: queued wherever the bot listens in that server. */
 export interface DeliveredTrack {
@@ -45,7 +45,7 @@ export interface DeliveredTrack {
 /** Why a session ended, for the message the bot leaves behind. */
 export type LeaveReason = 'stopped' | 'alone' | 'idle' | 'disconnected';
 
-export type StartResult =
+type StartResult =
   | { kind: 'started'; channelId: string }
   | { kind: 'refused'; message: string }
   | { kind: 'failed'; message: string };
@@ -188,12 +188,7 @@ export class VoiceManager {
   /** Play in voice: anyone in the bot's channel may queue any track of the server. */
   async queueTrack(guild: Guild, userId: string, trackId: string): Promise<ActionResult> {
     const session = this.sessions.get(guild.id);
-    if (!session || session.ended) {
-      return {
-        kind: 'refused',
-        message: 'Tracksmith is not listening in a voice channel here. Start with `/listen start`.',
-      };
-    }
+    if (!session || session.ended) return notListening;
     const inChannel = this.memberRefusal(guild, session, userId, 'queue tracks');
     if (inChannel) return inChannel;
     const position = await this.append(session, trackId, userId);

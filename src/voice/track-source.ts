@@ -6,14 +6,14 @@ import type { Logger } from '../log.js';
 import type { TrackRecord } from '../domain/track.js';
 
 /** Where a delivered track's mp3 can be read from now. */
-export type TrackAudio = { kind: 'found'; url: string } | { kind: 'missing'; reason: string };
+type TrackAudio = { kind: 'found'; url: string } | { kind: 'missing'; reason: string };
 
 /**
  * Finds a track's audio from its message, read fresh: Discord signs attachment links for about a
  * day and hands out new ones with each read, so an old track plays as well as a new one. A track
  * too large to upload carries the provider's link in its Download field instead.
  */
-export async function findTrackAudio(rest: REST, track: TrackRecord): Promise<TrackAudio> {
+async function findTrackAudio(rest: REST, track: TrackRecord): Promise<TrackAudio> {
   if (track.deletedAt !== null) return { kind: 'missing', reason: 'its message was deleted' };
   if (track.replyMessageId === null) return { kind: 'missing', reason: 'it has no message' };
   const message = (await rest.get(
@@ -36,7 +36,7 @@ export async function findTrackAudio(rest: REST, track: TrackRecord): Promise<Tr
 const HEADERS_TIMEOUT_MS = 15_000;
 
 /** The mp3's bytes as they arrive; nothing is buffered beyond what the stream itself holds. */
-export async function openAudio(url: string, abort: AbortController): Promise<AsyncIterable<Uint8Array>> {
+async function openAudio(url: string, abort: AbortController): Promise<AsyncIterable<Uint8Array>> {
   const timer = setTimeout(
     () => abort.abort(new Error('the audio host did not answer in time')),
     HEADERS_TIMEOUT_MS,

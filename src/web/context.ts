@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import type { TracksRepository } from '../store/tracks-repository.js';
 import type { WebRepository, WebSession } from '../store/web-repository.js';
 import type { AccessChecker, Access } from './access.js';
-import { html, page, type Html } from './html.js';
+import { html, page, type Html, type PageOptions } from './html.js';
 
 /** Everything the pages use; `createApp` builds it once. */
 export interface WebContext {
@@ -48,6 +48,8 @@ export function sendPage(
   status: number,
   title: string,
   body: Html,
+  /** A server's pages add their navigation; a page whose forms share one token passes it. */
+  options: Pick<PageOptions, 'nav' | 'csrfToken'> = {},
 ): FastifyReply {
   return reply
     .code(status)
@@ -56,7 +58,8 @@ export function sendPage(
       page({
         title,
         user: request.user ? { name: request.user.userName } : undefined,
-        csrfToken: request.user ? reply.generateCsrf() : undefined,
+        csrfToken: options.csrfToken ?? (request.user ? reply.generateCsrf() : undefined),
+        ...(options.nav === undefined ? {} : { nav: options.nav }),
         body,
       }),
     );

@@ -8,13 +8,14 @@ import {
   guildIdParams,
   namesOf,
   notFound,
+  sendPage,
   serverNav,
   trackParams,
   type WebContext,
 } from './context.js';
 import { html, page, type Html } from './html.js';
 
-export const PAGE_SIZE = 20;
+const PAGE_SIZE = 20;
 const KIND_WORDS: Record<string, string> = {
   remix: 'Remix',
   regenerate: 'New take',
@@ -116,15 +117,9 @@ export function galleryRoutes(context: WebContext) {
             <span>Page ${pageNumber} of ${pages}</span>
             ${pageNumber < pages ? html`<a href="${link(pageNumber + 1)}" rel="next">Older →</a>` : html`<span></span>`}
           </nav>`;
-        return reply.type('text/html; charset=utf-8').send(
-          page({
-            title: access.guildName,
-            user: { name: request.user?.userName ?? '' },
-            csrfToken: reply.generateCsrf(),
-            nav: serverNav(guildId, 'gallery', access.manageGuild),
-            body,
-          }),
-        );
+        return sendPage(reply, request, 200, access.guildName, body, {
+          nav: serverNav(guildId, 'gallery', access.manageGuild),
+        });
       },
     );
 
@@ -166,15 +161,9 @@ export function galleryRoutes(context: WebContext) {
           <h2>Family</h2>
           <p class="meta">The track it builds on, and every remix and new take made from it.</p>
           ${familyTree(guildId, family, track.id, names)}`;
-        return reply.type('text/html; charset=utf-8').send(
-          page({
-            title: `${access.guildName} · #${n}`,
-            user: { name: request.user?.userName ?? '' },
-            csrfToken: reply.generateCsrf(),
-            nav: serverNav(guildId, 'track', access.manageGuild),
-            body,
-          }),
-        );
+        return sendPage(reply, request, 200, `${access.guildName} · #${n}`, body, {
+          nav: serverNav(guildId, 'track', access.manageGuild),
+        });
       },
     );
     done();

@@ -10,7 +10,7 @@ export class Html {
   }
 }
 
-type Part = Html | string | number | boolean | null | undefined | readonly Part[];
+export type Part = Html | string | number | boolean | null | undefined | readonly Part[];
 
 const entities: Record<string, string> = {
   '&': '&amp;',
@@ -90,4 +90,23 @@ export function page(options: PageOptions): string {
       </body>
     </html>`.value
   }`;
+}
+
+/** A table with one header cell per column and one row per entry; every cell is escaped as above. */
+export function table(columns: readonly string[], rows: readonly (readonly Part[])[]): Html {
+  return html`<table>
+    <thead>
+      <tr>
+        ${columns.map((column) => html`<th scope="col">${column}</th>`)}
+      </tr>
+    </thead>
+    <tbody>
+      ${rows.map(
+        (cells) =>
+          html`<tr>
+            ${cells.map((cell) => html`<td>${cell}</td>`)}
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
 }

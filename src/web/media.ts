@@ -75,7 +75,8 @@ export function mediaRoutes(context: WebContext) {
           await upstream.body?.cancel();
           upstream = undefined;
         }
-        if (upstream === undefined || upstream.body === null) {
+        if (upstream === undefined || upstream.body === null || ![200, 206, 416].includes(upstream.status)) {
+          await upstream?.body?.cancel();
           return reply
             .code(502)
             .type('text/plain; charset=utf-8')
@@ -90,13 +91,6 @@ export function mediaRoutes(context: WebContext) {
               upstream.headers.get('content-range') ?? `bytes */${media.audioBytes ?? 0}`,
             )
             .send();
-        }
-        if (upstream.status !== 200 && upstream.status !== 206) {
-          await upstream.body.cancel();
-          return reply
-            .code(502)
-            .type('text/plain; charset=utf-8')
-            .send('Discord did not hand the file over; try again.');
         }
         reply.code(upstream.status).type('audio/mpeg').header('accept-ranges', 'bytes');
         reply.header('cache-control', 'private, max-age=3600');

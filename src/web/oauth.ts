@@ -1,13 +1,13 @@
 import { z } from 'zod';
 
 /** The person behind a sign-in, as Discord's OAuth2 API describes them. */
-export interface SignedInPerson {
+interface SignedInPerson {
   userId: string;
   name: string;
   guildIds: string[];
 }
 
-export interface OAuthOptions {
+interface OAuthOptions {
   /** e.g. https://discord.com/api: calls go to `${apiUrl}/v10/...` like the bot's other REST calls. */
   apiUrl: string;
   clientId: string;

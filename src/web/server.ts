@@ -25,7 +25,7 @@ export interface WebServer {
 }
 
 /** Builds the web side (not listening): one plugin per group of pages. */
-export async function buildWebApp(context: WebContext): Promise<FastifyInstance> {
+async function buildWebApp(context: WebContext): Promise<FastifyInstance> {
   const app = Fastify({
     // No request log: its lines would carry the OAuth code in the callback's query. Errors are
     // logged by the error handler below, without the query.

@@ -10,11 +10,12 @@ import {
   guildAccess,
   guildIdParams,
   namesOf,
+  sendPage,
   serverNav,
   type MemberAccess,
   type WebContext,
 } from './context.js';
-import { html, page } from './html.js';
+import { html, table } from './html.js';
 
 type Params = {
   Params: { guildId: string };
@@ -121,40 +122,20 @@ export function settingsRoutes(context: WebContext) {
       ${
         changes.length === 0
           ? html`<p>No changes yet.</p>`
-          : html`<table>
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Who</th>
-                  <th scope="col">Setting</th>
-                  <th scope="col">Change</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${changes.map(
-                  (c) =>
-                    html`<tr>
-                      <td>${new Date(c.changedAt).toISOString().replace('T', ' ').slice(0, 16)} UTC</td>
-                      <td>${names.get(c.userId)}${c.source === 'web' ? ' (on the web)' : ' (in Discord)'}</td>
-                      <td>${settingOption(c.setting)}</td>
-                      <td>${c.oldValue ?? '?'} → ${c.newValue ?? '?'}</td>
-                    </tr>`,
-                )}
-              </tbody>
-            </table>`
+          : table(
+              ['When', 'Who', 'Setting', 'Change'],
+              changes.map((c) => [
+                `${new Date(c.changedAt).toISOString().replace('T', ' ').slice(0, 16)} UTC`,
+                `${names.get(c.userId) ?? ''}${c.source === 'web' ? ' (on the web)' : ' (in Discord)'}`,
+                settingOption(c.setting),
+                `${c.oldValue ?? '?'} → ${c.newValue ?? '?'}`,
+              ]),
+            )
       }`;
-    return reply
-      .code(status)
-      .type('text/html; charset=utf-8')
-      .send(
-        page({
-          title: `${access.guildName} · settings`,
-          user: { name: request.user?.userName ?? '' },
-          csrfToken: csrf,
-          nav: serverNav(guildId, 'settings', true),
-          body,
-        }),
-      );
+    return sendPage(reply, request, status, `${access.guildName} · settings`, body, {
+      nav: serverNav(guildId, 'settings', true),
+      csrfToken: csrf,
+    });
   };
 
   const actorOf = (request: FastifyRequest): SettingsActor => ({

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { utcDayStart } from '../limits/time.js';
-import { guildAccess, guildIdParams, namesOf, serverNav, type WebContext } from './context.js';
-import { html, page, type Html } from './html.js';
+import { guildAccess, guildIdParams, namesOf, sendPage, serverNav, type WebContext } from './context.js';
+import { html, table, type Html } from './html.js';
 
 const DAYS = 30;
 const DAY_MS = 86_400_000;
@@ -47,57 +47,29 @@ export function usageRoutes(context: WebContext) {
           ${
             top.length === 0
               ? html`<p>No tracks in the last 30 days.</p>`
-              : html`<table>
-                  <thead>
-                    <tr>
-                      <th scope="col">Member</th>
-                      <th scope="col">Tracks</th>
-                      <th scope="col">Credits</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    ${top.map(
-                      (t) =>
-                        html`<tr>
-                          <td>${names.get(t.userId)}</td>
-                          <td>${t.tracks}</td>
-                          <td>${Math.round(t.credits).toLocaleString('en-US')}</td>
-                        </tr>`,
-                    )}
-                  </tbody>
-                </table>`
+              : table(
+                  ['Member', 'Tracks', 'Credits'],
+                  top.map((t) => [
+                    names.get(t.userId),
+                    t.tracks,
+                    Math.round(t.credits).toLocaleString('en-US'),
+                  ]),
+                )
           }
           <details>
             <summary>The numbers by day</summary>
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Day (UTC)</th>
-                  <th scope="col">Tracks</th>
-                  <th scope="col">Credits</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${days.map(
-                  (d) =>
-                    html`<tr>
-                      <td>${new Date(d.day).toISOString().slice(0, 10)}</td>
-                      <td>${d.tracks}</td>
-                      <td>${Math.round(d.credits).toLocaleString('en-US')}</td>
-                    </tr>`,
-                )}
-              </tbody>
-            </table>
+            ${table(
+              ['Day (UTC)', 'Tracks', 'Credits'],
+              days.map((d) => [
+                new Date(d.day).toISOString().slice(0, 10),
+                d.tracks,
+                Math.round(d.credits).toLocaleString('en-US'),
+              ]),
+            )}
           </details>`;
-        return reply.type('text/html; charset=utf-8').send(
-          page({
-            title: `${access.guildName} · usage`,
-            user: { name: request.user?.userName ?? '' },
-            csrfToken: reply.generateCsrf(),
-            nav: serverNav(guildId, 'usage', access.manageGuild),
-            body,
-          }),
-        );
+        return sendPage(reply, request, 200, `${access.guildName} · usage`, body, {
+          nav: serverNav(guildId, 'usage', access.manageGuild),
+        });
       },
     );
     done();

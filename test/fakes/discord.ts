@@ -210,6 +210,18 @@ export interface DispatchedInteraction {
   at: number;
 }
 
+/** A guild member's fields that every member of the fake has alike (everyone joined on one day). */
+const MEMBER_FIELDS = {
+  joined_at: '2024-01-01T00:00:00.000Z',
+  deaf: false,
+  mute: false,
+  flags: 0,
+  avatar: null,
+  nick: null,
+  premium_since: null,
+  pending: false,
+};
+
 export class FakeDiscord {
   readonly requests: RecordedRequest[] = [];
   /** Requests whose connection `dropNext` broke: never applied, never answered. */
@@ -694,14 +706,7 @@ export class FakeDiscord {
         bot,
       },
       roles: [],
-      joined_at: '2024-01-01T00:00:00.000Z',
-      deaf: false,
-      mute: false,
-      flags: 0,
-      avatar: null,
-      nick: null,
-      premium_since: null,
-      pending: false,
+      ...MEMBER_FIELDS,
     };
   }
 
@@ -1369,14 +1374,7 @@ export class FakeDiscord {
         user,
         roles: input.roles ?? [],
         permissions: input.permissions ?? '0',
-        joined_at: '2024-01-01T00:00:00.000Z',
-        deaf: false,
-        mute: false,
-        flags: 0,
-        avatar: null,
-        nick: null,
-        premium_since: null,
-        pending: false,
+        ...MEMBER_FIELDS,
       },
       app_permissions: '2251799813685247',
       locale: 'en-US',
