@@ -573,6 +573,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await stopRelay?.();
       // Before the store closes: steps in flight still write the ledger.
       await backend.stop();
+      // Then the waveforms of the last deliveries, which record their peaks in the store.
+      await reporter.settle();
       await client?.destroy();
       await http?.close();
       await web?.close();

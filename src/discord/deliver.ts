@@ -1,16 +1,18 @@
-import { DiscordAPIError, RESTJSONErrorCodes, Routes, type APIMessage, type REST } from 'discord.js';
+import { Routes, type APIMessage, type REST } from 'discord.js';
 import pRetry from 'p-retry';
-import { drawWaveform, waveformPeaks } from '../audio/waveform.js';
 import type { Delivery, Job, Reporter } from '../generation/ports.js';
 import type { Logger } from '../log.js';
+import { describe, isExpiredToken, isForbidden, isNetworkFault, isUnknownMessage } from './discord-errors.js';
 import {
   carriesTrack,
   renderCancelled,
   renderDelivered,
   renderFailed,
   renderProgress,
+  renderWaveform,
   type MessagePayload,
 } from './render.js';
+import { createTrackPictures } from './track-pictures.js';
 
 export interface DiscordReporterOptions {
   /** Bot-authenticated routes: channel messages. */
@@ -47,6 +49,11 @@ export interface NetworkRetryOptions {
   minTimeoutMs: number;
 }
 
+export interface DiscordReporter extends Reporter {
+  /** Resolves once the waveforms still being drawn are on their messages (or given up). */
+  settle(): Promise<void>;
+}
+
 /** The routes a final message can take, from the preferred one down. */
 export type DeliveryRoute = 'reply' | 'channel-edit' | 'new-message';
 
@@ -56,8 +63,9 @@ export type DeliveryRoute = 'reply' | 'channel-edit' | 'new-message';
  * same reply as the bot's own message through the channel route; when the reply is gone, or cannot
  * be edited, it posts a new message that mentions only the requester.
  */
-export function createDiscordReporter(options: DiscordReporterOptions): Reporter {
+export function createDiscordReporter(options: DiscordReporterOptions): DiscordReporter {
   const { rest, interactionRest, logger } = options;
+  const pictures = createTrackPictures({ logger });
 
   /**
    * The message that carries the reply from now on, when `message` tells the job something new:
@@ -147,17 +155,6 @@ export function createDiscordReporter(options: DiscordReporterOptions): Reporter
     ...carriedBy(job, message, route === 'new-message'),
   });
 
-  /** The waveform of a delivered file; a file that will not decode is delivered without one. */
-  const waveformOf = async (job: Job, delivery: Delivery) => {
-    if (delivery.kind !== 'file') return undefined;
-    try {
-      return await waveformPeaks(delivery.data);
-    } catch (error) {
-      logger.warn({ requestId: job.id, reason: describe(error) }, 'could not draw the waveform');
-      return undefined;
-    }
-  };
-
   const keepMedia = async (
     job: Job,
     delivery: Delivery,
@@ -182,14 +179,46 @@ export function createDiscordReporter(options: DiscordReporterOptions): Reporter
     }
   };
 
+  /**
+   * Edits the waveform onto the message that carries the track, through the route that delivered
+   * it: the interaction webhook for the reply (outside the bot's global rate limit), else the channel.
+   */
+  const addPicture = async (
+    job: Job,
+    delivery: Delivery,
+    { route, message }: { route: DeliveryRoute; message: APIMessage },
+    picture: Buffer,
+    peaks: number[],
+  ) => {
+    const payload = renderWaveform(
+      job,
+      message.attachments.map((a) => a.id),
+      picture,
+    );
+    const edited = await editAgainOnNetworkFault(job, async () =>
+      route === 'reply'
+        ? await editReply(job, payload)
+        : ((await rest.patch(Routes.channelMessage(message.channel_id, message.id), {
+            body: payload.body,
+            files: payload.files,
+          })) as APIMessage),
+    );
+    await keepMedia(job, delivery, edited, peaks);
+  };
+
   return {
     progress: async (job) => carriedBy(job, await editReply(job, renderProgress(job)), false),
     delivered: async (job, delivery: Delivery) => {
-      const peaks = await waveformOf(job, delivery);
-      const picture = peaks === undefined ? undefined : drawWaveform(peaks);
-      const sent = await finalMessage(job, renderDelivered(job, delivery, picture));
-      await keepMedia(job, delivery, sent.message, peaks);
+      const sent = await finalMessage(job, renderDelivered(job, delivery));
+      await keepMedia(job, delivery, sent.message, undefined);
       await options.afterDelivered?.(job);
+      if (delivery.kind === 'file') {
+        await pictures.add({
+          job,
+          mp3: delivery.data,
+          addPicture: (picture, peaks) => addPicture(job, delivery, sent, picture, peaks),
+        });
+      }
       return reportOf(job, sent);
     },
     failed: async (job, message) => reportOf(job, await finalMessage(job, renderFailed(job, message))),
@@ -212,55 +241,6 @@ export function createDiscordReporter(options: DiscordReporterOptions): Reporter
         return false;
       }
     },
+    settle: () => pictures.settle(),
   };
-}
-
-function isExpiredToken(error: unknown): boolean {
-  return (
-    error instanceof DiscordAPIError &&
-    (error.code === RESTJSONErrorCodes.InvalidWebhookToken ||
-      error.code === RESTJSONErrorCodes.UnknownWebhook ||
-      error.status === 401)
-  );
-}
-
-function isUnknownMessage(error: unknown): boolean {
-  return error instanceof DiscordAPIError && error.code === RESTJSONErrorCodes.UnknownMessage;
-}
-
-function isForbidden(error: unknown): boolean {
-  return error instanceof DiscordAPIError && error.status === 403;
-}
-
-/** Error codes of a request that Discord never answered: the connection broke, was refused or timed out. */
-const networkFaultCodes = new Set([
-  'EPIPE',
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CLOSED',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-]);
-
-/** Whether the request failed on the way (no answer from Discord), as opposed to Discord refusing it. */
-export function isNetworkFault(error: unknown): boolean {
-  // undici may wrap the socket's error as the cause of its own.
-  for (let cause = error, depth = 0; cause instanceof Error && depth < 3; cause = cause.cause, depth++) {
-    if (cause instanceof DiscordAPIError) return false;
-    // discord.js aborts a request that outlives its timeout.
-    if (cause.name === 'AbortError') return true;
-    const { code } = cause as { code?: unknown };
-    if (typeof code === 'string' && networkFaultCodes.has(code)) return true;
-  }
-  return false;
-}
-
-function describe(error: unknown): string {
-  return error instanceof DiscordAPIError
-    ? `${error.status} ${String(error.code)} ${error.message}`
-    : String(error);
 }

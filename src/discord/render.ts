@@ -185,8 +185,56 @@ function deliveredButtons(job: Job): APIActionRowComponent<APIButtonComponent>[]
 /** The waveform's file name on the track message; the embed shows it as its image. */
 const WAVEFORM_FILE = 'waveform.png';
 
-/** `waveform` is the track's picture (PNG), shown in the embed; omitted when there is none. */
-export function renderDelivered(job: Job, delivery: Delivery, waveform?: Buffer): MessagePayload {
+/**
+ * The track's card with its file (or a link when the file could not be uploaded). The waveform
+ * picture is not in it: that follows in its own edit (`renderWaveform`), so that the member never
+ * waits for the drawing to hear the track.
+ */
+export function renderDelivered(job: Job, delivery: Delivery): MessagePayload {
+  const embed = deliveredEmbed(job);
+  const components = deliveredButtons(job);
+  if (delivery.kind === 'file') {
+    return {
+      body: {
+        content: '',
+        embeds: [embed],
+        components,
+        attachments: [{ id: 0, filename: delivery.fileName }],
+        allowed_mentions: noPings(),
+      },
+      files: [{ name: delivery.fileName, data: delivery.data, contentType: 'audio/mpeg' }],
+    };
+  }
+  const size = delivery.sizeBytes === undefined ? 'larger than' : `${mebibytes(delivery.sizeBytes)}, over`;
+  embed.fields?.push({
+    name: 'Download',
+    value:
+      delivery.because === 'too-large'
+        ? `The file is ${size} this server's ${mebibytes(delivery.limitBytes)} upload limit, so here is a link instead: ${delivery.url}`
+        : `Discord would not take the upload, so here is a link instead: ${delivery.url}`,
+  });
+  return { body: { content: '', embeds: [embed], components, allowed_mentions: noPings() }, files: [] };
+}
+
+/**
+ * The edit that adds the waveform to a delivered card: the same embed with the picture as its image,
+ * keeping the attachments already on the message (`keep`, by ID) and adding the PNG. Content and
+ * buttons are left as they are.
+ */
+export function renderWaveform(job: Job, keep: readonly string[], picture: Buffer): MessagePayload {
+  const embed = deliveredEmbed(job);
+  embed.image = { url: `attachment://${WAVEFORM_FILE}` };
+  return {
+    body: {
+      embeds: [embed],
+      attachments: [...keep.map((id) => ({ id })), { id: 0, filename: WAVEFORM_FILE }],
+      allowed_mentions: noPings(),
+    },
+    files: [{ name: WAVEFORM_FILE, data: picture, contentType: 'image/png' }],
+  };
+}
+
+function deliveredEmbed(job: Job): APIEmbed {
   const fields: APIEmbedField[] = [
     { name: 'Requested by', value: userMention(job.origin.userId), inline: true },
     { name: 'Length', value: lengthText(job.request.lengthSeconds, job.actualSeconds), inline: true },
@@ -199,37 +247,12 @@ export function renderDelivered(job: Job, delivery: Delivery, waveform?: Buffer)
   }
   if (job.lineage) fields.push({ name: 'Builds on', value: lineageText(job.lineage) });
   fields.push(...songFields(job.song));
-  const embed: APIEmbed = {
+  return {
     title: job.trackNumber === undefined ? '🎵 Track ready' : `🎵 Track #${job.trackNumber}`,
     description: promptBlock(job.request.prompt),
     color: colors.done,
     fields,
   };
-  const components = deliveredButtons(job);
-  if (delivery.kind === 'file') {
-    const files: MessagePayload['files'] = [
-      { name: delivery.fileName, data: delivery.data, contentType: 'audio/mpeg' },
-    ];
-    const attachments = [{ id: 0, filename: delivery.fileName }];
-    if (waveform !== undefined) {
-      embed.image = { url: `attachment://${WAVEFORM_FILE}` };
-      files.push({ name: WAVEFORM_FILE, data: waveform, contentType: 'image/png' });
-      attachments.push({ id: 1, filename: WAVEFORM_FILE });
-    }
-    return {
-      body: { content: '', embeds: [embed], components, attachments, allowed_mentions: noPings() },
-      files,
-    };
-  }
-  const size = delivery.sizeBytes === undefined ? 'larger than' : `${mebibytes(delivery.sizeBytes)}, over`;
-  fields.push({
-    name: 'Download',
-    value:
-      delivery.because === 'too-large'
-        ? `The file is ${size} this server's ${mebibytes(delivery.limitBytes)} upload limit, so here is a link instead: ${delivery.url}`
-        : `Discord would not take the upload, so here is a link instead: ${delivery.url}`,
-  });
-  return { body: { content: '', embeds: [embed], components, allowed_mentions: noPings() }, files: [] };
 }
 
 export function renderFailed(job: Job, userMessage: string): MessagePayload {

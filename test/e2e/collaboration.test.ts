@@ -3,7 +3,13 @@ import { ApplicationCommandOptionType, PermissionFlagsBits } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FakeMessage, RecordedRequest } from '../fakes/discord.js';
 import { music } from '../support/commands.js';
-import { isFinalEdit, startHarness, type Harness, TRACK_FILE_TYPES } from '../support/harness.js';
+import {
+  isFinalEdit,
+  isPictureEdit,
+  startHarness,
+  type Harness,
+  TRACK_ATTACHMENT_TYPES,
+} from '../support/harness.js';
 import { eventually } from '../support/log.js';
 import { transcript } from '../support/transcript.js';
 
@@ -69,6 +75,13 @@ function finalEdit(h: Harness, token: string, timeoutMs = 10_000) {
   return h.discord.waitForRequest(isFinalEdit(token), timeoutMs);
 }
 
+/** The final edit of a delivered track, once the edit adding its waveform has followed. */
+async function trackWithPicture(h: Harness, token: string) {
+  const final = await finalEdit(h, token);
+  await h.discord.waitForRequest(isPictureEdit(token));
+  return final;
+}
+
 function fieldsOf(r: RecordedRequest): Record<string, string> {
   return Object.fromEntries((bodyOf(r).embeds?.[0]?.fields ?? []).map((f) => [f.name, f.value]));
 }
@@ -102,7 +115,7 @@ async function privateAnswer(h: Harness, interaction: { id: string }): Promise<s
 /** Makes a track with /music and returns its message once delivered. */
 async function makeTrack(h: Harness, user: User, prompt: string, extra: { guildId?: string } = {}) {
   const interaction = music(h.discord, prompt, { user, ...extra });
-  const final = await finalEdit(h, interaction.token);
+  const final = await trackWithPicture(h, interaction.token);
   return { interaction, final, message: h.discord.originalResponse(interaction.token)! };
 }
 
@@ -121,7 +134,7 @@ async function remix(h: Harness, user: User, parent: FakeMessage, prompt: string
       { customId: 'length', value: length },
     ],
   });
-  const final = await finalEdit(h, submitted.token);
+  const final = await trackWithPicture(h, submitted.token);
   return { inputs, final, message: h.discord.originalResponse(submitted.token)! };
 }
 
@@ -166,7 +179,7 @@ describe('making music together', () => {
     });
     // Each remix is a new message; the parents keep their own tracks.
     for (const message of [first.message, second.message, third.message]) {
-      expect(message.attachments.map((a) => a.content_type)).toEqual(TRACK_FILE_TYPES);
+      expect(message.attachments.map((a) => a.content_type)).toEqual(TRACK_ATTACHMENT_TYPES);
     }
     expect(new Set([first.message.id, second.message.id, third.message.id]).size).toBe(3);
 

@@ -4,7 +4,7 @@ import type { RecordedRequest } from '../fakes/discord.js';
 import { makeMp3, makeNotAudio } from '../fakes/mp3.js';
 import { PNG } from 'pngjs';
 import { member, music } from '../support/commands.js';
-import { handled, startHarness, type Harness, TRACK_FILE_TYPES } from '../support/harness.js';
+import { handled, isPictureEdit, startHarness, type Harness, TRACK_FILE_TYPES } from '../support/harness.js';
 import { eventually } from '../support/log.js';
 
 let harness: Harness | undefined;
@@ -65,17 +65,26 @@ describe('/music end to end', () => {
     expect(final.files[0]?.name).toBe('dreamy-synthwave-with-a-slow-build.mp3');
     expect(final.files[0]?.data.equals(job!.audio!)).toBe(true);
 
+    const embed = bodyOf(final).embeds?.[0];
+    // The track goes out first; its waveform follows in an edit of its own.
+    expect(embed?.image).toBeUndefined();
+    const pictureEdit = await h.discord.waitForRequest(isPictureEdit(interaction.token));
+    const pictureBody = pictureEdit.body as Body & { attachments?: { id: string | number }[] };
+    expect(pictureBody.embeds?.[0]).toEqual({ ...embed, image: { url: 'attachment://waveform.png' } });
+    expect(pictureBody.components).toBeUndefined();
+    const picture = PNG.sync.read(pictureEdit.files[0]!.data);
+    expect([picture.width, picture.height]).toEqual([640, 120]);
+
     const message = h.discord.originalResponse(interaction.token)!;
     expect(message.attachments.map((a) => a.filename)).toEqual([
       'dreamy-synthwave-with-a-slow-build.mp3',
       'waveform.png',
     ]);
+    // The mp3 stays the one first uploaded: the picture's edit keeps it by ID.
+    expect(pictureBody.attachments?.[0]).toEqual({ id: message.attachments[0]!.id });
     expect(h.discord.attachmentData(message.attachments[0]!.id)?.equals(job!.audio!)).toBe(true);
-    const embed = bodyOf(final).embeds?.[0];
-    // The waveform, drawn from the decoded audio, is the embed's picture.
-    expect(embed?.image?.url).toBe('attachment://waveform.png');
-    const picture = PNG.sync.read(final.files[1]!.data);
-    expect([picture.width, picture.height]).toEqual([640, 120]);
+    expect(message.embeds[0]).toMatchObject({ image: { url: 'attachment://waveform.png' } });
+    expect(message.components).toEqual(bodyOf(final).components);
     expect(embed?.title).toBe('🎵 Track #1');
     expect(embed?.description).toBe(prompt);
     const fields = Object.fromEntries((embed?.fields ?? []).map((f) => [f.name, f.value]));
@@ -106,6 +115,46 @@ describe('/music end to end', () => {
     const polls = h.aiml.requests.filter((r) => r.route === 'poll');
     expect(polls.length).toBeGreaterThan(0);
     for (const poll of polls) expect(poll.query.get('generation_id')).toBe(job!.id);
+  });
+
+  it('records the waveform for the web gallery once it is on the message', async () => {
+    const h = await start();
+    const interaction = music(h.discord, 'glassy arpeggios', { length: 10 });
+    await h.discord.waitForRequest(isPictureEdit(interaction.token));
+    await eventually(async () => {
+      const media = await h.app.database.db.selectFrom('track_media').selectAll().executeTakeFirst();
+      return media?.peaks?.split(',').length === 160;
+    });
+    const media = await h.app.database.db.selectFrom('track_media').selectAll().executeTakeFirstOrThrow();
+    const message = h.discord.originalResponse(interaction.token)!;
+    expect([media.message_id, media.audio_url]).toEqual([message.id, message.attachments[0]!.url]);
+  });
+
+  it('keeps the track when Discord refuses the edit that adds its waveform', async () => {
+    const h = await start();
+    let token = '';
+    h.discord.failNext({
+      method: 'PATCH',
+      path: /\/messages\/@original$/,
+      status: 404,
+      body: { message: 'Unknown Message', code: 10008 },
+      match: (r) => isPictureEdit(token)(r),
+    });
+    const interaction = music(h.discord, 'deleted too soon', { length: 10 });
+    token = interaction.token;
+    const final = await finalEdit(h, token);
+    await eventually(() => h.logs.text().includes('could not add the waveform'));
+    const refused = h.discord.requests.find(isPictureEdit(token));
+    expect(refused?.status).toBe(404);
+    // One try: a message Discord says is gone stays gone.
+    expect(h.discord.requests.filter(isPictureEdit(token))).toHaveLength(1);
+    const message = h.discord.originalResponse(token)!;
+    expect(message.attachments.map((a) => a.content_type)).toEqual(TRACK_FILE_TYPES);
+    expect(message.embeds).toEqual(bodyOf(final).embeds);
+    const media = await h.app.database.db.selectFrom('track_media').selectAll().executeTakeFirstOrThrow();
+    expect([media.audio_url, media.peaks]).toEqual([message.attachments[0]!.url, null]);
+    const row = await h.app.database.db.selectFrom('usage').select('status').executeTakeFirstOrThrow();
+    expect(row.status).toBe('completed');
   });
 
   it('shows progress in the reply before the track is ready', async () => {

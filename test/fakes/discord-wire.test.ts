@@ -10,7 +10,7 @@ import {
   type Interaction,
 } from 'discord.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isNetworkFault } from '../../src/discord/deliver.js';
+import { isNetworkFault } from '../../src/discord/discord-errors.js';
 import { FakeDiscord } from './discord.js';
 import { rejectionOf } from '../support/errors.js';
 

@@ -153,6 +153,7 @@ interface FailRule {
   body?: unknown;
   times: number;
   retryAfterSeconds?: number;
+  match?: (r: RecordedRequest) => boolean;
 }
 
 /** `[shard_id, shard_count]`, as a gateway session identifies. */
@@ -504,6 +505,8 @@ export class FakeDiscord {
     body?: unknown;
     times?: number;
     retryAfterSeconds?: number;
+    /** Narrows the rule to requests with this body or these files. */
+    match?: (r: RecordedRequest) => boolean;
   }): void {
     this.failRules.push({ ...rule, times: rule.times ?? 1 });
   }
@@ -825,7 +828,11 @@ export class FakeDiscord {
     let payload: unknown;
     let extraHeaders: Record<string, string> = {};
     const rule = this.failRules.find(
-      (r) => r.times > 0 && r.path.test(path) && (!r.method || r.method === record.method),
+      (r) =>
+        r.times > 0 &&
+        r.path.test(path) &&
+        (!r.method || r.method === record.method) &&
+        (!r.match || r.match(record)),
     );
     if (rule) {
       rule.times--;

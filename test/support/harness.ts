@@ -88,14 +88,40 @@ export async function startHarness(
   return harness;
 }
 
-/** The edit that ends a job in its reply: the first one with an embed (progress edits carry text only). */
+/** The edit that adds a delivered track's waveform: the picture is its one upload. */
+export const isPictureEdit = (token: string) => (r: RecordedRequest) =>
+  r.method === 'PATCH' &&
+  r.path.endsWith(`/${token}/messages/@original`) &&
+  r.files.length === 1 &&
+  r.files[0]?.contentType === 'image/png';
+
+/**
+ * The edit that ends a job in its reply: the first one with an embed (progress edits carry text
+ * only), leaving out the waveform's edit that follows a track.
+ */
 export const isFinalEdit = (token: string) => (r: RecordedRequest) =>
   r.method === 'PATCH' &&
   r.path.endsWith(`/${token}/messages/@original`) &&
-  ((r.body as { embeds?: unknown[] } | undefined)?.embeds?.length ?? 0) > 0;
+  ((r.body as { embeds?: unknown[] } | undefined)?.embeds?.length ?? 0) > 0 &&
+  !isPictureEdit(token)(r);
 
-/** What a delivered track's message uploads: the mp3 and its waveform picture (the embed's image). */
-export const TRACK_FILE_TYPES = ['audio/mpeg', 'image/png'];
+/** What a delivered track's final edit uploads: the mp3 (its waveform follows in an edit of its own). */
+export const TRACK_FILE_TYPES = ['audio/mpeg'];
+
+/** A track message once its waveform is on: the mp3, then the picture (the embed's image). */
+export const TRACK_ATTACHMENT_TYPES = ['audio/mpeg', 'image/png'];
+
+/**
+ * Whether a message carries one track: its mp3, with or without the waveform. A process killed
+ * between the two edits leaves the track without its picture, and the restarted bot does not
+ * deliver a track the reply already holds.
+ */
+export const holdsOneTrack = (message: { attachments: { content_type?: string }[] } | undefined) => {
+  const types = message?.attachments.map((a) => a.content_type) ?? [];
+  return (
+    types[0] === 'audio/mpeg' && (types.length === 1 || (types.length === 2 && types[1] === 'image/png'))
+  );
+};
 
 /**
  * Resolves once the bot has finished handling `interaction` (the router's last log line for it):

@@ -1,6 +1,6 @@
 import { DiscordAPIError } from 'discord.js';
 import { describe, expect, it } from 'vitest';
-import { isNetworkFault } from '../../src/discord/deliver.js';
+import { isNetworkFault } from '../../src/discord/discord-errors.js';
 
 /** An error as Node's sockets and undici raise them: a message and a string code. */
 function withCode(message: string, code: string): Error {
