@@ -267,6 +267,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     rest,
     interactionRest,
     logger: logger.child({ component: 'deliver' }),
+    clock,
     rememberTrackMedia: (job, media) =>
       webStore.rememberMedia(job.id, job.origin.guildId, {
         channelId: media.channelId,

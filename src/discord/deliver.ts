@@ -1,6 +1,7 @@
 import { Routes, type APIMessage, type REST } from 'discord.js';
 import pRetry from 'p-retry';
-import type { Delivery, Job, Reporter } from '../generation/ports.js';
+import { Lull } from '../generation/lull.js';
+import { systemClock, type Clock, type Delivery, type Job, type Reporter } from '../generation/ports.js';
 import type { Logger } from '../log.js';
 import { describe, isExpiredToken, isForbidden, isNetworkFault, isUnknownMessage } from './discord-errors.js';
 import {
@@ -25,6 +26,8 @@ export interface DiscordReporterOptions {
   logger: Logger;
   /** Keeps where the delivered track's file is on Discord, and its waveform, for the web gallery. */
   rememberTrackMedia?(job: Job, media: TrackMedia): Promise<void>;
+  /** Times the pause between posting tracks and drawing their pictures; the system clock unless given. */
+  clock?: Clock;
   /** Runs once the track is in the reply (the voice side queues it); it must not throw. */
   afterDelivered?(job: Job): Promise<void>;
   /**
@@ -65,7 +68,9 @@ export type DeliveryRoute = 'reply' | 'channel-edit' | 'new-message';
  */
 export function createDiscordReporter(options: DiscordReporterOptions): DiscordReporter {
   const { rest, interactionRest, logger } = options;
-  const pictures = createTrackPictures({ logger });
+  // Tracks being posted; pictures wait until none has been for a moment (or 2 s at most).
+  const posting = new Lull({ clock: options.clock ?? systemClock, settleMs: 50, maxWaitMs: 2_000 });
+  const pictures = createTrackPictures({ logger, idle: () => posting.quiet() });
 
   /**
    * The message that carries the reply from now on, when `message` tells the job something new:
@@ -209,7 +214,13 @@ export function createDiscordReporter(options: DiscordReporterOptions): DiscordR
   return {
     progress: async (job) => carriedBy(job, await editReply(job, renderProgress(job)), false),
     delivered: async (job, delivery: Delivery) => {
-      const sent = await finalMessage(job, renderDelivered(job, delivery));
+      const posted = posting.busy();
+      let sent;
+      try {
+        sent = await finalMessage(job, renderDelivered(job, delivery));
+      } finally {
+        posted();
+      }
       await keepMedia(job, delivery, sent.message, undefined);
       await options.afterDelivered?.(job);
       if (delivery.kind === 'file') {

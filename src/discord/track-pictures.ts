@@ -14,6 +14,11 @@ export interface PictureOrder {
 
 export interface TrackPicturesOptions {
   logger: Logger;
+  /**
+   * Resolves when tracks are not being posted: a picture waits its turn behind them, since a
+   * member waits for the track and nobody waits for its picture.
+   */
+  idle?: () => Promise<void>;
   /** Pictures waiting their turn before `add` makes a delivery wait: each holds its whole mp3. */
   backlog?: number;
 }
@@ -42,6 +47,7 @@ export function createTrackPictures(options: TrackPicturesOptions): TrackPicture
   const draw = async (order: PictureOrder) => {
     const { job } = order;
     try {
+      await options.idle?.();
       const peaks = await waveformPeaks(order.mp3);
       if (peaks === undefined) {
         logger.warn({ requestId: job.id }, 'no audio to draw a waveform from');

@@ -8,7 +8,7 @@ import { FakeAiml } from '../fakes/aiml.js';
 import { FakeDiscord, type RecordedRequest } from '../fakes/discord.js';
 import { music } from '../support/commands.js';
 import { compileCacheEnv, entryPoint } from '../support/entry-points.js';
-import { holdsOneTrack } from '../support/harness.js';
+import { holdsOneTrack, isPictureEdit } from '../support/harness.js';
 import { eventually } from '../support/log.js';
 
 /**
@@ -78,7 +78,8 @@ async function startBot(lane: Lane): Promise<ChildProcess> {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((ready, fail) => {
-    const timer = setTimeout(() => fail(new Error('bot did not start within 20 s')), 20_000);
+    // Three lanes restart bots side by side beside the rest of the suite: a start can take a while.
+    const timer = setTimeout(() => fail(new Error('bot did not start within 60 s')), 60_000);
     child.stdout.on('data', (chunk: Buffer) => {
       if (chunk.toString().includes('ready')) {
         clearTimeout(timer);
@@ -96,11 +97,13 @@ async function kill(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+/** An edit Discord took that ended the job (not the waveform's edit that follows a track). */
 const isFinalEdit = (token: string) => (r: RecordedRequest) =>
   r.method === 'PATCH' &&
   r.path.includes(token) &&
   r.status === 200 &&
-  ((r.body as { embeds?: unknown[] } | undefined)?.embeds?.length ?? 0) > 0;
+  ((r.body as { embeds?: unknown[] } | undefined)?.embeds?.length ?? 0) > 0 &&
+  !isPictureEdit(token)(r);
 
 /** Resolves when this request (not another one resumed meanwhile) has reached `point`. */
 async function reached(

@@ -399,7 +399,18 @@ describe('outages of the store and of Redis', () => {
     for (const { token } of asked) await discord.waitForRequest(isFinalEdit(token), 90_000);
     const rowsNow = () =>
       app.database.db.selectFrom('usage').select(['id', 'status', 'completed_at', 'prompt']).execute();
-    await eventually(async () => (await rowsNow()).every((r) => r.status === 'completed'), 60_000);
+    await eventually(async () => (await rowsNow()).every((r) => r.status === 'completed'), 60_000).catch(
+      async (error: unknown) => {
+        // What is stuck, and what the bot said about it, instead of a bare timeout.
+        const stuck = (await rowsNow()).filter((r) => r.status !== 'completed');
+        const said = logs.lines
+          .filter((l) => Number(l.level) >= 40)
+          .map((l) => `${String(l.requestId)} ${String(l.msg)} ${JSON.stringify(l.err ?? '')}`);
+        throw new Error(
+          `${String(error)}; not completed: ${JSON.stringify(stuck)}; warnings: ${said.join(' | ')}`,
+        );
+      },
+    );
     const row = await tally({
       discord,
       aiml,
