@@ -79,8 +79,9 @@ describe('waveforms drawn after delivery', () => {
     await pictures.add({
       job: job('not-audio'),
       mp3: makeNotAudio(4096),
-      addPicture: async () => {
+      addPicture: () => {
         edited.push('not-audio');
+        return Promise.resolve();
       },
     });
     await pictures.add({
@@ -91,8 +92,9 @@ describe('waveforms drawn after delivery', () => {
     await pictures.add({
       job: job('fine'),
       mp3,
-      addPicture: async () => {
+      addPicture: () => {
         edited.push('fine');
+        return Promise.resolve();
       },
     });
     await pictures.settle();
