@@ -66,14 +66,18 @@ const benches: { name: string; title: string; note?: string; run: () => Promise<
     name: 'ack',
     title: '2. Acknowledgement of a burst of /music (dispatch → defer callback at Discord)',
     note:
-      'medians over BENCH_ACK_ROUNDS (default 3) rounds, each the floor then the bot back to back; ' +
-      "vsFloorP99 = the median of the rounds' bot p99 / floor p99 (goal ≤ 1.5); cpuMs = CPU time of " +
-      'the process from the first dispatch to the last acknowledgement',
+      'the first two rows: medians over BENCH_ACK_ROUNDS (default 3) warm rounds, each the floor then ' +
+      'the bot back to back, after BENCH_ACK_WARMUP (default 1,000) interactions; the cold rows: one ' +
+      "pair after BENCH_ACK_COLD_WARMUP (default 200). vsFloorP99 = the median of the rounds' bot p99 / " +
+      'floor p99 (goal ≤ 1.5, warm); cpuMs = CPU time of the process from the first dispatch to the ' +
+      'last acknowledgement',
     run: async () => {
-      const { rows, rounds, profile } = await ackBench(
-        number('BENCH_BURST', 500),
-        number('BENCH_ACK_ROUNDS', 3),
-      );
+      const { rows, rounds, profile } = await ackBench({
+        count: number('BENCH_BURST', 500),
+        rounds: number('BENCH_ACK_ROUNDS', 3),
+        warmUp: number('BENCH_ACK_WARMUP', 1_000),
+        coldWarmUp: number('BENCH_ACK_COLD_WARMUP', 200),
+      });
       const cpu = `the bot's CPU went in a profiled burst of its own (${profile.totalMs} ms busy)`;
       return {
         rows,
