@@ -154,15 +154,15 @@ const median = (values: readonly number[]) => percentile(values, 0.5);
 
 /**
  * Pairs of bursts, the floor and then the bot, each pair back to back. One pair's ratio moved
- * between 1.0 and 2.4 from run to run on the same code, with the floor's own p99 anywhere from 155
+ * between 1.0 and 2.8 from run to run on the same code, with the floor's own p99 anywhere from 125
  * to 420 ms: the shared machine, not either program. The rows give each variant's medians over the
  * warm rounds, and the ratio is the median of the pairs' ratios, so one noisy burst does not decide
  * it.
  *
- * Warmth decides most of the cost. After 200 interactions both processes still run much of their
- * code unoptimised, and a burst costs each about twice the CPU it costs after 1,000 (the bot more,
- * having more code on the path). A bot that has been up a while is warm, so the goal is judged
- * warm; one cold pair is measured beside it, so the cold cost is not hidden.
+ * Warmth halves the cost. After 200 interactions both processes still run much of their code
+ * unoptimised, and a burst costs each about twice the CPU it costs after 1,000; the ratio between
+ * them moves about as much either way. A bot that has been up a while is warm, so the goal is
+ * judged warm; one cold pair is measured beside it, so the cold cost is not hidden.
  */
 export async function ackBench(options: AckOptions): Promise<AckResult> {
   const { count } = options;
