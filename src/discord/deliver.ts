@@ -24,7 +24,10 @@ export interface DiscordReporterOptions {
    */
   interactionRest: REST;
   logger: Logger;
-  /** Keeps where the delivered track's file is on Discord, and its waveform, for the web gallery. */
+  /**
+   * Keeps where the delivered track's file is on Discord, for the web gallery: once the track is
+   * posted, and again with its waveform's levels once the picture is on the message.
+   */
   rememberTrackMedia?(job: Job, media: TrackMedia): Promise<void>;
   /** Times the pause between posting tracks and drawing their pictures; the system clock unless given. */
   clock?: Clock;

@@ -48,7 +48,7 @@ const commandData = z.object({
   type: z.number().int(),
   options: z.array(option).optional(),
   resolved: z
-    .looseObject({
+    .object({
       users: z.record(snowflake, user).optional(),
       members: record.optional(),
       roles: record.optional(),
@@ -103,7 +103,7 @@ const rest = z.object({
   channel_id: snowflake.optional(),
   channel: z.object({ id: snowflake, type: z.number().int() }).optional(),
   member: z
-    .looseObject({
+    .object({
       user,
       roles: z.array(snowflake),
       permissions: z.string().optional(),

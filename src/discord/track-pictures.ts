@@ -34,8 +34,8 @@ export interface TrackPictures {
 }
 
 /**
- * Draws waveforms after their tracks are out. Decoding and drawing cost about 2 ms of CPU per
- * second of audio; done before the upload, every member waited for it, and a burst of tracks
+ * Draws waveforms after their tracks are out. Decoding costs about 1 ms of CPU per second of
+ * audio and the picture a few more; done before the upload, every member waited for it, and a burst of tracks
  * finishing together waited for each other's. One at a time, so deliveries and status checks get
  * the event loop between them.
  */
