@@ -37,7 +37,10 @@ export async function spawnBot(
   const logs: Record<string, unknown>[] = [];
   const waiters = new Set<() => void>();
   const stderr: string[] = [];
-  createInterface({ input: child.stdout }).on('line', (line) => {
+  const lines = createInterface({ input: child.stdout });
+  // Every line the process wrote is read once its stdout closes, which may come after 'exit'.
+  const read = once(lines, 'close');
+  lines.on('line', (line) => {
     try {
       logs.push(JSON.parse(line) as Record<string, unknown>);
     } catch {
@@ -74,7 +77,7 @@ export async function spawnBot(
       }),
     async kill(signal) {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      await exited;
+      await Promise.all([exited, read]);
     },
   };
   await bot.waitForLog((line) => line.msg === 'started');
