@@ -57,14 +57,19 @@ export interface LagRow {
   goal: 'met' | 'missed';
 }
 
-interface Job {
+export interface Job {
   prompt: string;
   lengthSeconds: number;
   generationMs: number;
   wave: number;
 }
 
-function drawJobs(law: DurationLaw, perWave: number, options: LagOptions): Job[] {
+/** The bench's jobs for one law and wave size, drawn from the seed (the offline replay uses them too). */
+export function drawJobs(
+  law: DurationLaw,
+  perWave: number,
+  options: Pick<LagOptions, 'seed' | 'waves' | 'scale'>,
+): Job[] {
   const random = seeded(options.seed);
   const jobs: Job[] = [];
   for (let wave = 0; wave < options.waves; wave++) {

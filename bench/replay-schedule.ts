@@ -12,8 +12,9 @@
  */
 import { DurationModel } from '../src/generation/durations.js';
 import { defaultSchedule, firstPollDelay, nextPollDelay } from '../src/generation/schedule.js';
-import { laws } from './lag.js';
-import { mean, percentile, printTable, seeded } from './support.js';
+import { estimatedDuration } from '../src/generation/tracker.js';
+import { drawJobs, laws } from './lag.js';
+import { mean, percentile, printTable } from './support.js';
 
 const targetLagMs = Number(process.env.POLL_TARGET_LAG_SECONDS ?? defaultSchedule.targetLagMs / 1000) * 1000;
 const deliveryMs = Number(process.env.REPLAY_DELIVERY_SECONDS ?? 0.2) * 1000;
@@ -22,18 +23,16 @@ const schedule = { ...defaultSchedule, targetLagMs };
 const rows: object[] = [];
 for (const law of Object.values(laws)) {
   for (const perWave of [8, 40]) {
-    const random = seeded(42);
+    // The bench's own jobs (same seed, same waves), unscaled.
+    const all = drawJobs(law, perWave, { seed: 42, waves: 3, scale: 1 });
     const model = new DurationModel();
     const lags: number[] = [];
     const gets: number[] = [];
     const refGets: number[] = [];
     for (let wave = 0; wave < 3; wave++) {
-      // Drawn in the bench's order (length, then noise), so these are its jobs.
-      const jobs = Array.from({ length: perWave }, () => {
-        const lengthSeconds = 10 + Math.floor(random() * 291);
-        const noise = 1 + (random() * 2 - 1) * law.noise;
-        return { lengthSeconds, finishMs: (law.fixedMs + law.perSecondMs * lengthSeconds) * noise };
-      });
+      const jobs = all
+        .filter((job) => job.wave === wave)
+        .map(({ lengthSeconds, generationMs }) => ({ lengthSeconds, finishMs: generationMs }));
       const learned: { lengthSeconds: number; durationMs: number }[] = [];
       for (const { lengthSeconds, finishMs } of jobs) {
         const window = model.predict(lengthSeconds);
@@ -45,9 +44,8 @@ for (const law of Object.values(laws)) {
           at += nextPollDelay({ elapsedMs: at, consecutiveFailures: 0, window }, schedule, 0);
           checks++;
         }
-        // As `checkGeneration` learns it: midway between the last two checks (or the window's start).
-        const since = Math.min(at, Math.max(previous, window === undefined ? 0 : window.lowMs));
-        learned.push({ lengthSeconds, durationMs: (since + at) / 2 });
+        // As `checkGeneration` learns it.
+        learned.push({ lengthSeconds, durationMs: estimatedDuration(previous, at, window) });
         // The bench measures the waves after the first.
         if (wave === 0) continue;
         lags.push((at - finishMs + deliveryMs) / 1000);

@@ -16,7 +16,7 @@ import { runSubcommand } from '../src/discord/options.js';
 import { isModerator } from '../src/discord/permissions.js';
 import { renderNotice } from '../src/discord/render.js';
 import { replyPrivately } from '../src/discord/reply.js';
-import type { ActionResult } from '../src/voice/manager.js';
+import { NOT_LISTENING, type ActionResult } from '../src/voice/manager.js';
 import { renderQueue } from '../src/voice/render.js';
 
 const data = {
@@ -60,12 +60,7 @@ const start: Subcommand<'cached'> = async (interaction, context) => {
 
 const queue: Subcommand<'cached'> = async (interaction, context) => {
   const view = await context.voice.queue(interaction.guildId);
-  await replyPrivately(
-    interaction,
-    view
-      ? renderQueue(view)
-      : 'Tracksmith is not listening in a voice channel here. Start with `/listen start`.',
-  );
+  await replyPrivately(interaction, view ? renderQueue(view) : NOT_LISTENING);
 };
 
 const skip: Subcommand<'cached'> = async (interaction, context) => {

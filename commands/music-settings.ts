@@ -107,7 +107,7 @@ const data = {
 } as const satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
 
 /** Every answer is private and pings nobody: it names members and roles by mention. */
-const reply = (interaction: ServerChatInput, content: string, embeds: APIEmbed[] = []) =>
+const reply = (interaction: ChatInputCommandInteraction, content: string, embeds: APIEmbed[] = []) =>
   interaction.reply({ content, embeds, allowedMentions: noPings(), flags: MessageFlags.Ephemeral });
 
 const actorOf = (interaction: ServerChatInput): SettingsActor => ({
@@ -255,12 +255,7 @@ function readChange(interaction: ServerChatInput): SettingsChange {
 async function execute(interaction: ChatInputCommandInteraction, context: CommandContext): Promise<void> {
   // default_member_permissions only hides the command; a crafted payload can still invoke it.
   if (!interaction.inGuild() || !interaction.memberPermissions.has(PermissionFlagsBits.ManageGuild)) {
-    await interaction.reply({
-      content: "You need the Manage Server permission to change Tracksmith's settings.",
-      embeds: [],
-      allowedMentions: noPings(),
-      flags: MessageFlags.Ephemeral,
-    });
+    await reply(interaction, "You need the Manage Server permission to change Tracksmith's settings.");
     return;
   }
   await runSubcommand(

@@ -1,7 +1,5 @@
 import {
-  DiscordAPIError,
   MessageFlags,
-  RESTJSONErrorCodes,
   Routes,
   TextInputStyle,
   userMention,
@@ -11,6 +9,7 @@ import {
 import type { CommandContext, ComponentHandler } from '../src/discord/command.js';
 import { encodeCustomId, type CustomId } from '../src/discord/custom-id.js';
 import { textField, textInput } from '../src/discord/modal.js';
+import { isUnknownMessage } from '../src/discord/discord-errors.js';
 import { isModerator } from '../src/discord/permissions.js';
 import { noPings, renderNotice, trackRef } from '../src/discord/render.js';
 import { renderTrackLyrics } from '../src/discord/render-lyrics.js';
@@ -19,7 +18,8 @@ import { requestTrack, type TrackInteraction } from '../src/discord/request-trac
 import { lengthFromText } from '../src/generation/compose.js';
 import { PROMPT_MAX_CHARS } from '../src/generation/request.js';
 import type { SongRecord } from '../src/limits/reserve.js';
-import { songOf, type TrackRecord } from '../src/domain/track.js';
+import { songDetailsOf } from '../src/domain/song.js';
+import type { TrackRecord } from '../src/domain/track.js';
 
 /**
  * Regenerate, Remix, Cancel, Delete and Lyrics on track messages. The `custom_id` names only the request;
@@ -100,7 +100,7 @@ async function modal(
 }
 
 function songRecordOf(track: TrackRecord): SongRecord {
-  const song = songOf(track);
+  const song = songDetailsOf(track);
   return {
     style: song?.style,
     lyrics: track.lyrics ?? undefined,
@@ -182,8 +182,7 @@ async function remove(
     try {
       await interaction.client.rest.delete(Routes.channelMessage(track.channelId, track.replyMessageId));
     } catch (error) {
-      if (!(error instanceof DiscordAPIError && error.code === RESTJSONErrorCodes.UnknownMessage))
-        throw error;
+      if (!isUnknownMessage(error)) throw error;
     }
   }
   await context.tracks.markDeleted(track.id, interaction.user.id, context.now());

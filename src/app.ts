@@ -49,7 +49,8 @@ import { createWebRepository } from './store/web-repository.js';
 import { encodePeaks } from './audio/waveform.js';
 import { createAccessChecker } from './web/access.js';
 import { startWebServer, type WebServer } from './web/server.js';
-import { parentOf, songOf, type TrackRecord } from './domain/track.js';
+import { songDetailsOf } from './domain/song.js';
+import { parentOf, type TrackRecord } from './domain/track.js';
 import { createUsageRepository, isUnfinished } from './store/usage-repository.js';
 import { createVoiceRepository } from './store/voice-repository.js';
 import { VoiceManager, type VoiceTimings } from './voice/manager.js';
@@ -275,8 +276,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         audioUrl: media.audio?.url ?? null,
         audioName: media.audio?.name ?? null,
         audioBytes: media.audio?.bytes ?? null,
-        peaks: media.peaks === undefined ? null : encodePeaks(media.peaks),
+        peaks: null,
       }),
+    rememberTrackPeaks: (job, peaks) => webStore.rememberPeaks(job.id, encodePeaks(peaks)),
     ...(options.discordNetworkRetry === undefined ? {} : { networkRetry: options.discordNetworkRetry }),
     afterDelivered: trackDelivered,
   });
@@ -605,7 +607,7 @@ function jobFromRow(
   openToken: (row: TrackRecord) => string,
 ): Job {
   const lineage = lineageFor(row.kind, parent && parentOf(parent));
-  const song = songOf(row);
+  const song = songDetailsOf(row);
   return {
     id: row.id,
     request: { prompt: row.prompt, lengthSeconds: row.lengthSeconds },

@@ -35,6 +35,11 @@ function frameLength(data: Uint8Array, at: number): number {
   return Math.floor(((mpeg1 ? 144_000 : 72_000) * kbps) / rate) + ((b2 >> 1) & 1);
 }
 
+/** Whether a valid Layer III frame header starts at `at` (sync, version, layer, bitrate, rate). */
+export function isLayer3FrameAt(data: Uint8Array, at: number): boolean {
+  return frameLength(data, at) > 0;
+}
+
 /** Past an ID3v2 tag at the start, if there is one. */
 function audioStart(data: Uint8Array): number {
   if (data[0] !== 0x49 || data[1] !== 0x44 || data[2] !== 0x33) return 0;

@@ -24,11 +24,10 @@ export interface DiscordReporterOptions {
    */
   interactionRest: REST;
   logger: Logger;
-  /**
-   * Keeps where the delivered track's file is on Discord, for the web gallery: once the track is
-   * posted, and again with its waveform's levels once the picture is on the message.
-   */
-  rememberTrackMedia?(job: Job, media: TrackMedia): Promise<void>;
+  /** Keeps where the delivered track's file is on Discord, for the web gallery, once it is posted. */
+  rememberTrackMedia?(job: Job, media: PostedMedia): Promise<void>;
+  /** Keeps the waveform's levels (0-255) once the picture is on the track's message. */
+  rememberTrackPeaks?(job: Job, peaks: number[]): Promise<void>;
   /** Times the pause between posting tracks and drawing their pictures; the system clock unless given. */
   clock?: Clock;
   /** Runs once the track is in the reply (the voice side queues it); it must not throw. */
@@ -40,14 +39,12 @@ export interface DiscordReporterOptions {
   networkRetry?: NetworkRetryOptions;
 }
 
-/** A delivered track as the web side finds it again. */
-export interface TrackMedia {
+/** Where a delivered track was posted, as the web side finds it again. */
+export interface PostedMedia {
   channelId: string;
   messageId: string;
   /** The attachment as Discord first served it; undefined when the member got a link instead. */
   audio?: { url: string; name: string; bytes: number };
-  /** Levels 0-255 of the waveform; undefined when the audio could not be decoded. */
-  peaks?: number[];
 }
 
 export interface NetworkRetryOptions {
@@ -85,6 +82,17 @@ export function createDiscordReporter(options: DiscordReporterOptions): DiscordR
   /** The deferred reply, reached with the interaction token (no bot authorisation). */
   const replyRoute = ({ origin: { reply } }: Job) =>
     Routes.webhookMessage(reply.applicationId, reply.interactionToken, '@original');
+
+  /** The same edit through the channel route, with the bot's own authorisation. */
+  const editChannelMessage = async (
+    channelId: string,
+    messageId: string,
+    payload: MessagePayload,
+  ): Promise<APIMessage> =>
+    (await rest.patch(Routes.channelMessage(channelId, messageId), {
+      body: payload.body,
+      files: payload.files,
+    })) as APIMessage;
 
   const editReply = async (job: Job, payload: MessagePayload): Promise<APIMessage> => {
     const request = { body: payload.body, files: payload.files, auth: false };
@@ -130,13 +138,8 @@ export function createDiscordReporter(options: DiscordReporterOptions): DiscordR
     const messageId = job.origin.reply.messageId;
     if (messageId !== undefined) {
       try {
-        const message = await editAgainOnNetworkFault(
-          job,
-          async () =>
-            (await rest.patch(Routes.channelMessage(channelId, messageId), {
-              body: payload.body,
-              files: payload.files,
-            })) as APIMessage,
+        const message = await editAgainOnNetworkFault(job, () =>
+          editChannelMessage(channelId, messageId, payload),
         );
         return { route: 'channel-edit', message };
       } catch (error) {
@@ -163,28 +166,27 @@ export function createDiscordReporter(options: DiscordReporterOptions): DiscordR
     ...carriedBy(job, message, route === 'new-message'),
   });
 
-  const keepMedia = async (
-    job: Job,
-    delivery: Delivery,
-    message: APIMessage,
-    peaks: number[] | undefined,
-  ) => {
-    if (options.rememberTrackMedia === undefined) return;
+  /** A write for the web gallery: failing costs it a player or a picture, never the member's track. */
+  const record = async (job: Job, write: () => Promise<void> | undefined) => {
+    try {
+      await write();
+    } catch (error) {
+      logger.error({ requestId: job.id, err: error }, 'could not record where the track is');
+    }
+  };
+
+  const keepMedia = (job: Job, delivery: Delivery, message: APIMessage) => {
     const file =
       delivery.kind === 'file'
         ? message.attachments.find((a) => a.filename === delivery.fileName)
         : undefined;
-    try {
-      await options.rememberTrackMedia(job, {
+    return record(job, () =>
+      options.rememberTrackMedia?.(job, {
         channelId: message.channel_id,
         messageId: message.id,
         ...(file === undefined ? {} : { audio: { url: file.url, name: file.filename, bytes: file.size } }),
-        ...(peaks === undefined ? {} : { peaks }),
-      });
-    } catch (error) {
-      // The member has the track; only the web gallery misses its player.
-      logger.error({ requestId: job.id, err: error }, 'could not record where the track is');
-    }
+      }),
+    );
   };
 
   /**
@@ -193,7 +195,6 @@ export function createDiscordReporter(options: DiscordReporterOptions): DiscordR
    */
   const addPicture = async (
     job: Job,
-    delivery: Delivery,
     { route, message }: { route: DeliveryRoute; message: APIMessage },
     picture: Buffer,
     peaks: number[],
@@ -203,15 +204,12 @@ export function createDiscordReporter(options: DiscordReporterOptions): DiscordR
       message.attachments.map((a) => a.id),
       picture,
     );
-    const edited = await editAgainOnNetworkFault(job, async () =>
+    await editAgainOnNetworkFault(job, () =>
       route === 'reply'
-        ? await editReply(job, payload)
-        : ((await rest.patch(Routes.channelMessage(message.channel_id, message.id), {
-            body: payload.body,
-            files: payload.files,
-          })) as APIMessage),
+        ? editReply(job, payload)
+        : editChannelMessage(message.channel_id, message.id, payload),
     );
-    await keepMedia(job, delivery, edited, peaks);
+    await record(job, () => options.rememberTrackPeaks?.(job, peaks));
   };
 
   return {
@@ -224,13 +222,13 @@ export function createDiscordReporter(options: DiscordReporterOptions): DiscordR
       } finally {
         posted();
       }
-      await keepMedia(job, delivery, sent.message, undefined);
+      await keepMedia(job, delivery, sent.message);
       await options.afterDelivered?.(job);
       if (delivery.kind === 'file') {
         await pictures.add({
           job,
           mp3: delivery.data,
-          addPicture: (picture, peaks) => addPicture(job, delivery, sent, picture, peaks),
+          addPicture: (picture, peaks) => addPicture(job, sent, picture, peaks),
         });
       }
       return reportOf(job, sent);

@@ -15,6 +15,11 @@ export function isUnknownMessage(error: unknown): boolean {
   return error instanceof DiscordAPIError && error.code === RESTJSONErrorCodes.UnknownMessage;
 }
 
+/** The bot cannot see the channel or message (code 50001), as opposed to any 403. */
+export function isMissingAccess(error: unknown): boolean {
+  return error instanceof DiscordAPIError && error.code === RESTJSONErrorCodes.MissingAccess;
+}
+
 export function isForbidden(error: unknown): boolean {
   return error instanceof DiscordAPIError && error.status === 403;
 }

@@ -1,11 +1,6 @@
-import {
-  DiscordAPIError,
-  RESTJSONErrorCodes,
-  Routes,
-  type APIMessage,
-  type ModalSubmitInteraction,
-} from 'discord.js';
+import { Routes, type APIMessage, type ModalSubmitInteraction } from 'discord.js';
 import type { MessageCredit } from '../generation/ports.js';
+import { isMissingAccess, isUnknownMessage } from './discord-errors.js';
 
 /**
  * The credit for lyrics taken from a message, read from Discord with the bot's own token when the
@@ -33,10 +28,7 @@ export async function fetchMessageCredit(
       Routes.channelMessage(interaction.channelId, messageId),
     )) as APIMessage;
   } catch (error) {
-    if (
-      error instanceof DiscordAPIError &&
-      (error.code === RESTJSONErrorCodes.UnknownMessage || error.code === RESTJSONErrorCodes.MissingAccess)
-    ) {
+    if (isUnknownMessage(error) || isMissingAccess(error)) {
       return {
         ok: false,
         problem: 'The message these lyrics came from is gone or out of reach, so the track cannot credit it.',

@@ -10,14 +10,15 @@ import {
   type APIEmbed,
   type APIEmbedField,
 } from 'discord.js';
-import { songOf, type TrackRecord } from '../domain/track.js';
+import { songDetailsOf } from '../domain/song.js';
+import type { TrackRecord } from '../domain/track.js';
 import type { TrackListing } from '../store/tracks-repository.js';
 import { encodeCustomId } from './custom-id.js';
 import { clip, creditText, duration, lengthText, lineageText, noPings, promptBlock } from './render.js';
 
 /** "lyrics from a message by @ben", for a one-line listing. */
 function creditWords(track: TrackRecord): string | undefined {
-  const credit = songOf(track)?.credit;
+  const credit = songDetailsOf(track)?.credit;
   return credit && `lyrics from a message by @${escapeMarkdown(credit.authorName)}`;
 }
 
@@ -118,7 +119,7 @@ export function renderTrackDetails(input: {
       parentUserId: parent.userId,
     });
     // Where the words came from travels with the lineage: a remix still owes its lyrics.
-    const credit = songOf(parent)?.credit;
+    const credit = songDetailsOf(parent)?.credit;
     return [credit === undefined ? step : `${step} (${lowerFirst(creditText(credit))})`];
   });
   if (steps.length > 0) fields.push({ name: 'Builds on', value: clip(steps.join('\n↳ '), 1024) });
@@ -129,7 +130,7 @@ export function renderTrackDetails(input: {
     );
     fields.push({ name: 'Remixes and new takes', value: clip(grown.join(', '), 1024) });
   }
-  const song = songOf(track);
+  const song = songDetailsOf(track);
   if (song?.style !== undefined)
     fields.push({ name: 'Style', value: clip(escapeMarkdown(song.style), 1024), inline: true });
   if (song?.credit !== undefined) fields.push({ name: 'Lyrics', value: clip(creditText(song.credit), 1024) });

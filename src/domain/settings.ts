@@ -120,14 +120,7 @@ export const CLEAR_EXEMPT_ROLE_OPTION = 'clear-exempt-role';
 
 /** Every setting, in the order `/music-settings show` lists them. */
 export const SETTING_ORDER: readonly SettingKey[] = [
-  'maxLengthSeconds',
-  'defaultLengthSeconds',
-  'userDaily',
-  'guildDaily',
-  'cooldownSeconds',
-  'concurrent',
-  'monthlyCredits',
-  'lyricsDaily',
+  ...(Object.keys(NUMERIC_SETTINGS) as NumericSettingKey[]),
   'exemptRoleId',
 ];
 

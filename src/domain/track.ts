@@ -1,4 +1,4 @@
-import { songDetailsOf, type MessageCredit, type SongDetails } from './song.js';
+import type { MessageCredit, SongDetails } from './song.js';
 
 /** `queued` and `submitted` are in flight; `failed` and `cancelled` rows gave their slot back. */
 export type UsageStatus = 'queued' | 'submitted' | 'completed' | 'failed' | 'cancelled';
@@ -75,11 +75,6 @@ export interface TrackMedia {
   /** The latest refreshed link and until when it is good, shared by every web host. */
   freshUrl: string | null;
   freshUntil: number | null;
-}
-
-/** The song details of a track as the card, /tracks and the gallery show them. */
-export function songOf(track: TrackRecord): SongDetails | undefined {
-  return songDetailsOf(track);
 }
 
 /** What a request that builds on this track needs to know of it. */

@@ -1,4 +1,5 @@
 import { parseBuffer } from 'music-metadata';
+import { isLayer3FrameAt } from '../audio/mp3-frames.js';
 
 /**
  * Recognises an MP3 stream by its first bytes: an ID3v2 tag, or an MPEG audio frame header
@@ -14,24 +15,9 @@ export function looksLikeMp3(bytes: Uint8Array): boolean {
     if (version < 2 || version > 4 || !validSize) return false;
     const tagSize = sizeBytes.reduce((size, b) => (size << 7) | b, 0) + 10;
     // When the first frame is within reach, it must be a real frame too.
-    return bytes.length < tagSize + 4 ? true : isFrameHeader(bytes, tagSize);
+    return bytes.length < tagSize + 4 ? true : isLayer3FrameAt(bytes, tagSize);
   }
-  return isFrameHeader(bytes, 0);
-}
-
-function isFrameHeader(bytes: Uint8Array, offset: number): boolean {
-  const b0 = bytes[offset];
-  const b1 = bytes[offset + 1];
-  const b2 = bytes[offset + 2];
-  if (b0 === undefined || b1 === undefined || b2 === undefined) return false;
-  const sync = b0 === 0xff && (b1 & 0xe0) === 0xe0;
-  const version = (b1 >> 3) & 0b11; // 01 is reserved
-  const layer = (b1 >> 1) & 0b11; // 01 is layer III
-  const bitrate = b2 >> 4; // 0000 free, 1111 bad
-  const sampleRate = (b2 >> 2) & 0b11; // 11 reserved
-  return (
-    sync && version !== 0b01 && layer === 0b01 && bitrate !== 0 && bitrate !== 0b1111 && sampleRate !== 0b11
-  );
+  return isLayer3FrameAt(bytes, 0);
 }
 
 /**

@@ -186,6 +186,12 @@ export interface FinalReport extends Reported {
  * How outcomes leave the core. The Discord layer implements it; the core never sees discord.js.
  * It reads the job and reports what it did; it changes nothing on the job itself.
  */
+/** A generation the provider has accepted, as the next step (tracking, checking) needs it. */
+export interface Generation {
+  generationId: string;
+  submittedAt: number;
+}
+
 export interface Reporter {
   /** Best effort: a failed progress update never fails the job. */
   progress(job: Job): Promise<Reported>;

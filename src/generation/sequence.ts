@@ -1,11 +1,6 @@
 import { worthAnEdit } from './progress.js';
+import type { Generation } from './ports.js';
 import type { JobSteps, Run } from './steps.js';
-
-/** A generation the provider has accepted, as the next step (tracking, checking) needs it. */
-export interface Generation {
-  generationId: string;
-  submittedAt: number;
-}
 
 /*
  * The order every job goes through before the provider works on it, whichever queue carries it:

@@ -17,6 +17,7 @@ import type { ProgressSink } from './progress.js';
 import type {
   Clock,
   Delivery,
+  Generation,
   Job,
   JobLedger,
   JobObserver,
@@ -99,7 +100,7 @@ export class JobSteps {
   async submit(
     run: Run,
     beforeLedger?: (generationId: string, submittedAt: number) => Promise<void>,
-  ): Promise<{ generationId: string; submittedAt: number } | undefined> {
+  ): Promise<Generation | undefined> {
     const { job } = run;
     const again = job.state.phase === 'submitting';
     job.phase = 'submitting';
@@ -141,7 +142,7 @@ export class JobSteps {
    * A generation the queue's step data holds and the ledger does not yet (the process stopped
    * between the two writes): the job takes it, and the ledger is brought up to date.
    */
-  async adoptSubmission(run: Run, generation: { generationId: string; submittedAt: number }): Promise<void> {
+  async adoptSubmission(run: Run, generation: Generation): Promise<void> {
     const { job } = run;
     if (job.state.phase !== 'requested' && job.state.phase !== 'submitting') return;
     job.state = submitted(

@@ -297,11 +297,11 @@ export async function checkGeneration(
     // It finished between the previous check and this one; the middle is the best guess. Found at
     // the first check, it finished after the start of its window, not just after submission: the
     // middle of the whole wait would teach the model that jobs take half as long as they do.
-    const since = Math.min(
-      pollAt,
-      Math.max(previousPollAt, state.window === undefined ? 0 : state.startedAt + state.window.lowMs),
+    const durationMs = estimatedDuration(
+      previousPollAt - state.startedAt,
+      pollAt - state.startedAt,
+      state.window,
     );
-    const durationMs = (since + pollAt) / 2 - state.startedAt;
     if (state.lengthSeconds !== undefined) deps.durations?.add(state.lengthSeconds, durationMs);
     return { outcome: { ...result, durationMs } };
   }
@@ -323,6 +323,19 @@ export async function checkGeneration(
   );
   // The last check happens at the deadline itself, so a job is never dropped early.
   return { nextAt: Math.min(now + delay, state.deadline) };
+}
+
+/**
+ * How long a generation took, from the two checks around its finish (milliseconds since its
+ * submission): the middle of the span it finished in, which starts no earlier than its window.
+ */
+export function estimatedDuration(
+  previousCheckMs: number,
+  checkMs: number,
+  window: DurationWindow | undefined,
+): number {
+  const since = Math.min(checkMs, Math.max(previousCheckMs, window === undefined ? 0 : window.lowMs));
+  return (since + checkMs) / 2;
 }
 
 /**

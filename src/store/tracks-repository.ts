@@ -1,6 +1,6 @@
 import { lockGuild, type Db } from './db.js';
 import type { TrackRecord } from '../domain/track.js';
-import { COUNTED, trackFromRow, type Aggregate } from './usage-repository.js';
+import { COUNTED, trackById, trackFromRow, type Aggregate } from './usage-repository.js';
 
 /** A delivered track with just enough of its parent to show the lineage. */
 export interface TrackListing {
@@ -46,10 +46,7 @@ export function createTracksRepository(db: Db): TracksRepository {
   };
 
   return {
-    async get(id) {
-      const row = await db.selectFrom('usage').selectAll().where('id', '=', id).executeTakeFirst();
-      return row && trackFromRow(row);
-    },
+    get: (id) => trackById(db, id),
 
     // One transaction: the unique (guild_id, track_number) index backs it up across processes.
     assignNumber: (id) =>

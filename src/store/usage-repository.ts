@@ -121,8 +121,13 @@ export interface CompletedTrack {
   generationMs?: number | undefined;
 }
 
+/** One ledger row by its ID, as the domain's record. */
+export async function trackById(db: Db, id: string): Promise<TrackRecord | undefined> {
+  const row = await db.selectFrom('usage').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && trackFromRow(row);
+}
+
 export function createUsageRepository(db: Db): UsageRepository {
-  /** Credits the server's lyrics drafts spent: they come out of the same monthly budget as tracks. */
   const counted = (guildId: string) =>
     db.selectFrom('usage').where('guild_id', '=', guildId).where('status', 'in', COUNTED);
   /** Every way a request ends: its outcome, the time, and the interaction token forgotten. */
@@ -139,10 +144,7 @@ export function createUsageRepository(db: Db): UsageRepository {
       await db.insertInto('usage').values(row).execute();
     },
 
-    async get(id) {
-      const row = await db.selectFrom('usage').selectAll().where('id', '=', id).executeTakeFirst();
-      return row && trackFromRow(row);
-    },
+    get: (id) => trackById(db, id),
 
     async markSubmitting(id, at) {
       await db

@@ -54,6 +54,8 @@ export interface WebRepository {
   media(requestId: string): Promise<TrackMedia | undefined>;
   /** Keeps a refreshed link so that other requests (and other hosts) reuse it while it lasts. */
   rememberFreshUrl(requestId: string, url: string, until: number): Promise<void>;
+  /** Adds the waveform's levels (encoded) to a track whose media is recorded. */
+  rememberPeaks(requestId: string, peaks: string): Promise<void>;
 
   gallery(
     guildId: string,
@@ -119,6 +121,10 @@ export function createWebRepository(db: Db): WebRepository {
         .set({ fresh_url: url, fresh_until: until })
         .where('request_id', '=', requestId)
         .execute();
+    },
+
+    async rememberPeaks(requestId, peaks) {
+      await db.updateTable('track_media').set({ peaks }).where('request_id', '=', requestId).execute();
     },
 
     async gallery(guildId, filter, offset, limit) {

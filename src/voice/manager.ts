@@ -570,7 +570,8 @@ function hasEnded(session: Session): boolean {
   return session.ended;
 }
 
-const notListening: ActionResult = {
-  kind: 'refused',
-  message: 'Tracksmith is not listening in a voice channel here. Start with `/listen start`.',
-};
+/** What a voice command gets when the bot is not in a voice channel of the server. */
+export const NOT_LISTENING =
+  'Tracksmith is not listening in a voice channel here. Start with `/listen start`.';
+
+const notListening: ActionResult = { kind: 'refused', message: NOT_LISTENING };

@@ -13,7 +13,7 @@ import {
   trackParams,
   type WebContext,
 } from './context.js';
-import { html, page, type Html } from './html.js';
+import { html, type Html } from './html.js';
 
 const PAGE_SIZE = 20;
 const KIND_WORDS: Record<string, string> = {
@@ -41,25 +41,23 @@ export function galleryRoutes(context: WebContext) {
           if (access.kind === 'member') servers.push({ id: slice[j] ?? '', name: access.guildName });
         });
       }
-      return reply.type('text/html; charset=utf-8').send(
-        page({
-          title: 'Your servers',
-          user: { name: user.userName },
-          csrfToken: reply.generateCsrf(),
-          body:
-            servers.length === 0
-              ? html`<p>
-                  None of your servers has Tracksmith yet, or Discord has not told the bot you are in them.
-                </p>`
-              : html`<ul class="cards">
-                  ${servers.map(
-                    (s) =>
-                      html`<li class="card">
-                        <h2><a href="/servers/${s.id}">${s.name}</a></h2>
-                      </li>`,
-                  )}
-                </ul>`,
-        }),
+      return sendPage(
+        reply,
+        request,
+        200,
+        'Your servers',
+        servers.length === 0
+          ? html`<p>
+              None of your servers has Tracksmith yet, or Discord has not told the bot you are in them.
+            </p>`
+          : html`<ul class="cards">
+              ${servers.map(
+                (s) =>
+                  html`<li class="card">
+                    <h2><a href="/servers/${s.id}">${s.name}</a></h2>
+                  </li>`,
+              )}
+            </ul>`,
       );
     });
 

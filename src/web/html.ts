@@ -10,7 +10,7 @@ export class Html {
   }
 }
 
-export type Part = Html | string | number | boolean | null | undefined | readonly Part[];
+type Part = Html | string | number | boolean | null | undefined | readonly Part[];
 
 const entities: Record<string, string> = {
   '&': '&amp;',

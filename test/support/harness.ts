@@ -118,8 +118,11 @@ export const TRACK_ATTACHMENT_TYPES = ['audio/mpeg', 'image/png'];
  */
 export const holdsOneTrack = (message: { attachments: { content_type?: string }[] } | undefined) => {
   const types = message?.attachments.map((a) => a.content_type) ?? [];
+  // The mp3 alone, or the mp3 and then its picture: a prefix of the finished message's attachments.
   return (
-    types[0] === 'audio/mpeg' && (types.length === 1 || (types.length === 2 && types[1] === 'image/png'))
+    types.length >= TRACK_FILE_TYPES.length &&
+    types.length <= TRACK_ATTACHMENT_TYPES.length &&
+    types.every((type, i) => type === TRACK_ATTACHMENT_TYPES[i])
   );
 };
 

@@ -1,7 +1,7 @@
 import { Queue, type Job as BullJob } from 'bullmq';
 import { Redis } from 'ioredis';
 import pTimeout from 'p-timeout';
-import type { CancelResult, Job, JobPhase, JobQueue, QueueDepth } from '../ports.js';
+import type { CancelResult, Generation, Job, JobPhase, JobQueue, QueueDepth } from '../ports.js';
 import { RedisFairGate } from './fair-gate.js';
 import type { QueueWorker } from './worker.js';
 
@@ -16,7 +16,7 @@ export interface StepData {
    * The provider's generation, kept here as soon as it answers the POST (before the ledger write),
    * so that the next step (on any worker) can check it without the ledger.
    */
-  generation?: { generationId: string; submittedAt: number };
+  generation?: Generation;
   userId: string;
   /** What the reply last showed, and when it was edited. */
   shownPosition?: number;
