@@ -105,6 +105,12 @@ const isFinalEdit = (token: string) => (r: RecordedRequest) =>
   ((r.body as { embeds?: unknown[] } | undefined)?.embeds?.length ?? 0) > 0 &&
   !isPictureEdit(token)(r);
 
+/**
+ * How long a request may take to reach a kill point before the run fails: three lanes restart bots
+ * beside the rest of the suite, and on a slow machine a delivery has taken longer than 10 s.
+ */
+const REACH_WITHIN_MS = 30_000;
+
 /** Resolves when this request (not another one resumed meanwhile) has reached `point`. */
 async function reached(
   { discord, aiml }: Lane,
@@ -113,13 +119,13 @@ async function reached(
   prompt: string,
 ) {
   // Every point comes after the deferral, by which time the request is in the ledger.
-  await discord.waitForRequest((r) => r.path.startsWith(`/interactions/${interaction.id}/`));
+  await discord.waitForRequest((r) => r.path.startsWith(`/interactions/${interaction.id}/`), REACH_WITHIN_MS);
   const job = () => [...aiml.jobs.values()].find((j) => j.prompt === prompt);
   switch (point) {
     case 'after-deferral':
       return;
     case 'after-submission':
-      await eventually(() => job() !== undefined, 10_000);
+      await eventually(() => job() !== undefined, REACH_WITHIN_MS);
       return;
     case 'while-polling':
       await eventually(() => {
@@ -128,16 +134,16 @@ async function reached(
           id !== undefined &&
           aiml.requests.some((r) => r.route === 'poll' && r.query.get('generation_id') === id)
         );
-      }, 10_000);
+      }, REACH_WITHIN_MS);
       return;
     case 'during-download':
       await eventually(() => {
         const url = job()?.audioUrl;
         return url !== undefined && aiml.requests.some((r) => r.route === 'cdn' && url.endsWith(r.path));
-      }, 10_000);
+      }, REACH_WITHIN_MS);
       return;
     case 'after-delivery':
-      await discord.waitForRequest(isFinalEdit(interaction.token), 10_000);
+      await discord.waitForRequest(isFinalEdit(interaction.token), REACH_WITHIN_MS);
       return;
   }
 }
