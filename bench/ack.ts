@@ -1,4 +1,5 @@
 import type { FakeDiscord } from '../test/fakes/discord.js';
+import type { BurstTimeline } from './burst-timeline.js';
 import type { ProfileSummary } from './cpu-profile.js';
 import { musicFrom, startBotProcess } from './fixtures.js';
 import { percentile } from './support.js';
@@ -53,10 +54,11 @@ function stats({ values, cpuMs }: Measured): BurstStats {
   };
 }
 
-/** One burst's dispatch-to-callback times, and the CPU its process spent meanwhile. */
+/** One burst's dispatch-to-callback times, the CPU its process spent meanwhile, and its timeline. */
 interface Measured {
   values: number[];
   cpuMs: number;
+  timeline: BurstTimeline;
 }
 
 /**
@@ -108,6 +110,7 @@ async function measure(
       );
     }
     if (profile) await run.child.ask('profile-start');
+    await run.child.ask('timeline-start');
     const before = await run.child.report();
     const sent = Array.from({ length: count }, (_, n) =>
       musicFrom({ discord: run.discord }, n, guildCount, `burst ${n}`, 30),
@@ -116,7 +119,11 @@ async function measure(
     const after = await run.child.report();
     return profile
       ? await run.child.ask<ProfileSummary>('profile-stop')
-      : { values, cpuMs: after.cpuMs - before.cpuMs };
+      : {
+          values,
+          cpuMs: after.cpuMs - before.cpuMs,
+          timeline: await run.child.ask<BurstTimeline>('timeline'),
+        };
   } finally {
     await run.close();
   }
@@ -126,8 +133,18 @@ export interface AckResult {
   rows: AckRow[];
   /** Each round's floor and bot, side by side. */
   rounds: AckRound[];
+  /** Where the warm bursts' time went: each process's own clock beside the fake's (medians). */
+  timeline: AckTimelineRow[];
   /** Where the bot's CPU went during a burst of its own (profiled, so not measured). */
   profile: ProfileSummary;
+}
+
+export interface AckTimelineRow extends BurstTimeline {
+  variant: string;
+  /** The same burst's p99 as the fake Discord measured it (from dispatch, on its clock). */
+  p99AtDiscordMs: number;
+  /** The last acknowledgement out of the process, over the floor's (median of the rounds'). */
+  lastAckOutVsFloor: number;
 }
 
 export interface AckRound {
@@ -167,8 +184,10 @@ const median = (values: readonly number[]) => percentile(values, 0.5);
 export async function ackBench(options: AckOptions): Promise<AckResult> {
   const { count } = options;
   const pair = async (round: string, warmUp: number) => {
-    const floor = stats(await measure(count, warmUp, 'floor'));
-    const bot = stats(await measure(count, warmUp, 'bot'));
+    const floorRun = await measure(count, warmUp, 'floor');
+    const botRun = await measure(count, warmUp, 'bot');
+    const floor = stats(floorRun);
+    const bot = stats(botRun);
     const summary: AckRound = {
       round,
       floorP99Ms: floor.p99Ms,
@@ -177,9 +196,9 @@ export async function ackBench(options: AckOptions): Promise<AckResult> {
       floorCpuMs: floor.cpuMs,
       botCpuMs: bot.cpuMs,
     };
-    return { floor, bot, summary };
+    return { floor, bot, summary, timelines: { floor: floorRun.timeline, bot: botRun.timeline } };
   };
-  const warm = [];
+  const warm: Awaited<ReturnType<typeof pair>>[] = [];
   for (let round = 1; round <= options.rounds; round++) {
     warm.push(await pair(`warm ${round} (${options.warmUp} first)`, options.warmUp));
   }
@@ -196,22 +215,39 @@ export async function ackBench(options: AckOptions): Promise<AckResult> {
     vsFloorP99,
     cpuMs: median(each.map((r) => r.cpuMs)),
   });
+  const [floorRow, botRow] = [
+    summarise(
+      'bare discord.js client that only defers (floor)',
+      warm.map((w) => w.floor),
+      1,
+    ),
+    summarise(
+      'tracksmith: validate, limits + ledger row, defer',
+      warm.map((w) => w.bot),
+      median(warm.map((w) => w.summary.vsFloorP99)),
+    ),
+  ];
   return {
     rows: [
-      summarise(
-        'bare discord.js client that only defers (floor)',
-        warm.map((w) => w.floor),
-        1,
-      ),
-      summarise(
-        'tracksmith: validate, limits + ledger row, defer',
-        warm.map((w) => w.bot),
-        median(warm.map((w) => w.summary.vsFloorP99)),
-      ),
+      floorRow,
+      botRow,
       summarise(`floor, cold (${options.coldWarmUp} first)`, [cold.floor], 1),
       summarise(`tracksmith, cold (${options.coldWarmUp} first)`, [cold.bot], cold.summary.vsFloorP99),
     ],
     rounds: [...warm.map((w) => w.summary), cold.summary],
+    timeline: (['floor', 'bot'] as const).map((variant) => {
+      const each = warm.map((w) => w.timelines[variant]);
+      return {
+        variant: variant === 'floor' ? 'floor' : 'tracksmith',
+        lastInteractionInMs: median(each.map((t) => t.lastInteractionInMs)),
+        firstAckOutMs: median(each.map((t) => t.firstAckOutMs)),
+        lastAckOutMs: median(each.map((t) => t.lastAckOutMs)),
+        p99AtDiscordMs: (variant === 'floor' ? floorRow : botRow).p99Ms,
+        lastAckOutVsFloor: median(
+          warm.map((w) => w.timelines[variant].lastAckOutMs / w.timelines.floor.lastAckOutMs),
+        ),
+      };
+    }),
     profile: await measure(count, options.warmUp, 'bot', true),
   };
 }

@@ -3,7 +3,7 @@
  * are its own and the fakes in the parent do not share its event loop. Configured from the
  * environment like production; BENCH_SCALE scales the schedule. Answers IPC: `report` (peak RSS
  * and CPU time so far), `profile-start` and `profile-stop` (a CPU profile's summary, see
- * cpu-profile.ts), `stop`.
+ * cpu-profile.ts), `timeline-start` and `timeline` (see burst-timeline.ts), `stop`.
  */
 import { Events } from 'discord.js';
 import { createApp } from '../src/app.js';
@@ -11,6 +11,7 @@ import { loadConfig } from '../src/config.js';
 import { createDiscordClient } from '../src/discord/client.js';
 import { createLogger } from '../src/log.js';
 import { installProcessGuards } from '../src/process-guards.js';
+import { TimelineRecorder } from './burst-timeline.js';
 import { CpuProfiler } from './cpu-profile.js';
 import { scaledOptions } from './fixtures.js';
 
@@ -21,11 +22,13 @@ setInterval(() => {
 
 const config = loadConfig(process.env);
 let stop: () => Promise<void>;
+let timeline: TimelineRecorder | undefined;
 if (process.env.BENCH_VARIANT === 'floor') {
   const client = createDiscordClient({ apiUrl: config.DISCORD_API_URL, logger: createLogger('silent') });
   client.on(Events.InteractionCreate, (interaction) => {
     if (interaction.isRepliable()) void interaction.deferReply();
   });
+  timeline = new TimelineRecorder(client);
   const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
   await client.login(config.DISCORD_TOKEN);
   await ready;
@@ -36,6 +39,7 @@ if (process.env.BENCH_VARIANT === 'floor') {
     scaledOptions(Number(process.env.BENCH_SCALE ?? '1'), config.POLL_TARGET_LAG_SECONDS),
   );
   installProcessGuards(app.logger);
+  if (app.client) timeline = new TimelineRecorder(app.client);
   await app.start();
   stop = () => app.stop();
 }
@@ -46,6 +50,11 @@ process.on('message', (message: unknown) => {
     void profiler.start().then(() => process.send?.('profiling'));
   } else if (message === 'profile-stop') {
     void profiler.stop().then((summary) => process.send?.(summary));
+  } else if (message === 'timeline-start') {
+    timeline?.reset();
+    process.send?.('recording');
+  } else if (message === 'timeline') {
+    process.send?.(timeline?.read() ?? null);
   } else if (message === 'report') {
     const cpu = process.cpuUsage();
     process.send?.({

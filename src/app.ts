@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Events, InteractionType, REST, RESTEvents, Status, type Client, type RESTOptions } from 'discord.js';
 import { sql } from 'kysely';
+import pTimeout from 'p-timeout';
 import { handlers as allHandlers } from '../commands/index.js';
 import { createChatClient } from './aiml/chat.js';
 import { createAimlClient, type RetryOptions } from './aiml/client.js';
@@ -83,6 +84,8 @@ export interface AppOptions {
   webLimits?: { signInPerMinute: number; postsPerMinute: number };
   /** Listening sessions: when the bot leaves by itself (tests shorten them). */
   voice?: Partial<VoiceTimings>;
+  /** How long a stop waits for the interactions being handled before closing the queue (3 s). */
+  handlersWaitMs?: number;
 }
 
 export interface App {
@@ -264,11 +267,21 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       logger.warn({ err: error, requestId: job.id }, 'could not queue the track for voice');
     }
   };
+  // Follow-on work (the in-process queue's, the waveforms) waits while interactions are being
+  // acknowledged.
+  const lull = new Lull({
+    clock,
+    settleMs: options.lull?.settleMs ?? 20,
+    // Long enough for a burst's acknowledgements on a loaded host (500 of them took up to 2 s in
+    // the bench); shorter, the first jobs' submissions start while later members still wait.
+    maxWaitMs: options.lull?.maxWaitMs ?? 2_000,
+  });
   const reporter = createDiscordReporter({
     rest,
     interactionRest,
     logger: logger.child({ component: 'deliver' }),
     clock,
+    acknowledged: () => lull.quiet(),
     rememberTrackMedia: (job, media) =>
       webStore.rememberMedia(job.id, job.origin.guildId, {
         channelId: media.channelId,
@@ -276,7 +289,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         audioUrl: media.audio?.url ?? null,
         audioName: media.audio?.name ?? null,
         audioBytes: media.audio?.bytes ?? null,
-        peaks: null,
       }),
     rememberTrackPeaks: (job, peaks) => webStore.rememberPeaks(job.id, encodePeaks(peaks)),
     ...(options.discordNetworkRetry === undefined ? {} : { networkRetry: options.discordNetworkRetry }),
@@ -300,14 +312,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const row = await usage.get(id);
     return row && isUnfinished(row) ? row : undefined;
   };
-  // Follow-on work of the in-process queue waits while interactions are being acknowledged.
-  const lull = new Lull({
-    clock,
-    settleMs: options.lull?.settleMs ?? 20,
-    // Long enough for a burst's acknowledgements on a loaded host (500 of them took up to 2 s in
-    // the bench); shorter, the first jobs' submissions start while later members still wait.
-    maxWaitMs: options.lull?.maxWaitMs ?? 2_000,
-  });
   // The one place that knows which queue this is; the rest of the app only starts, stops and asks.
   const backend: QueueBackend =
     config.REDIS_URL === undefined
@@ -568,7 +572,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     },
     voice,
     async stop() {
-      router?.close();
+      // Interactions already taken finish first: their requests reach the queue before it closes.
+      // Bounded well inside main's 10 s grace: an acknowledgement and its hand-off take far less,
+      // and a handler stuck on a slow call (a lyrics draft, say) must not cost the queue its close.
+      // A request that reaches the queue after that is left in the ledger for the next start.
+      await pTimeout(router?.close() ?? Promise.resolve(), {
+        milliseconds: options.handlersWaitMs ?? 3_000,
+        fallback: () => logger.warn('stopping with interactions still being handled'),
+      });
       // Jobs waiting on a ledger write stop waiting; the ledger resumes them on the next start.
       steps.stop();
       storeHealth.close();

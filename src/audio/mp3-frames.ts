@@ -40,8 +40,8 @@ export function isLayer3FrameAt(data: Uint8Array, at: number): boolean {
   return frameLength(data, at) > 0;
 }
 
-/** Past an ID3v2 tag at the start, if there is one. */
-function audioStart(data: Uint8Array): number {
+/** Where the audio begins: past an ID3v2 tag at the start, if there is one, else 0. */
+export function audioStart(data: Uint8Array): number {
   if (data[0] !== 0x49 || data[1] !== 0x44 || data[2] !== 0x33) return 0;
   // Four 7-bit bytes of size, then 10 bytes of header and 10 more when a footer is flagged.
   const size =

@@ -30,7 +30,12 @@ export interface DiscordReporterOptions {
   rememberTrackPeaks?(job: Job, peaks: number[]): Promise<void>;
   /** Times the pause between posting tracks and drawing their pictures; the system clock unless given. */
   clock?: Clock;
-  /** Runs once the track is in the reply (the voice side queues it); it must not throw. */
+  /**
+   * Resolves when no interaction waits for its acknowledgement: a picture's CPU must not make a
+   * member's command miss Discord's 3 s. (Worker processes take no interactions, so leave it out.)
+   */
+  acknowledged?: () => Promise<void>;
+  /** Runs once the track is in the reply (the voice side queues it); a failure is only logged. */
   afterDelivered?(job: Job): Promise<void>;
   /**
    * New tries of a final edit that Discord never answered (the connection broke or timed out),
@@ -68,9 +73,16 @@ export type DeliveryRoute = 'reply' | 'channel-edit' | 'new-message';
  */
 export function createDiscordReporter(options: DiscordReporterOptions): DiscordReporter {
   const { rest, interactionRest, logger } = options;
-  // Tracks being posted; pictures wait until none has been for a moment (or 2 s at most).
+  // Tracks being posted; pictures wait until none has been for a moment (or 2 s at most), and
+  // until the interactions in hand are acknowledged.
   const posting = new Lull({ clock: options.clock ?? systemClock, settleMs: 50, maxWaitMs: 2_000 });
-  const pictures = createTrackPictures({ logger, idle: () => posting.quiet() });
+  const pictures = createTrackPictures({
+    logger,
+    idle: async () => {
+      await options.acknowledged?.();
+      await posting.quiet();
+    },
+  });
 
   /**
    * The message that carries the reply from now on, when `message` tells the job something new:
@@ -166,12 +178,15 @@ export function createDiscordReporter(options: DiscordReporterOptions): DiscordR
     ...carriedBy(job, message, route === 'new-message'),
   });
 
-  /** A write for the web gallery: failing costs it a player or a picture, never the member's track. */
-  const record = async (job: Job, write: () => Promise<void> | undefined) => {
+  /**
+   * Work that follows a posted track (the web gallery's records, the voice queue): failing costs a
+   * player, a picture or a radio slot, never the member's track, which is already in the reply.
+   */
+  const afterwards = async (job: Job, what: string, work: () => Promise<void> | undefined) => {
     try {
-      await write();
+      await work();
     } catch (error) {
-      logger.error({ requestId: job.id, err: error }, 'could not record where the track is');
+      logger.error({ requestId: job.id, err: error }, `could not ${what}`);
     }
   };
 
@@ -180,7 +195,7 @@ export function createDiscordReporter(options: DiscordReporterOptions): DiscordR
       delivery.kind === 'file'
         ? message.attachments.find((a) => a.filename === delivery.fileName)
         : undefined;
-    return record(job, () =>
+    return afterwards(job, 'record where the track is', () =>
       options.rememberTrackMedia?.(job, {
         channelId: message.channel_id,
         messageId: message.id,
@@ -209,7 +224,7 @@ export function createDiscordReporter(options: DiscordReporterOptions): DiscordR
         ? editReply(job, payload)
         : editChannelMessage(message.channel_id, message.id, payload),
     );
-    await record(job, () => options.rememberTrackPeaks?.(job, peaks));
+    await afterwards(job, "record the waveform's levels", () => options.rememberTrackPeaks?.(job, peaks));
   };
 
   return {
@@ -223,7 +238,7 @@ export function createDiscordReporter(options: DiscordReporterOptions): DiscordR
         posted();
       }
       await keepMedia(job, delivery, sent.message);
-      await options.afterDelivered?.(job);
+      await afterwards(job, 'hand the track on', () => options.afterDelivered?.(job));
       if (delivery.kind === 'file') {
         await pictures.add({
           job,

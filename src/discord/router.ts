@@ -22,8 +22,12 @@ const malformedCommand = 'That command arrived in a form Tracksmith does not rec
 
 export interface Router {
   handle(interaction: Interaction): Promise<void>;
-  /** Refuse new commands from now on (graceful shutdown). */
-  close(): void;
+  /**
+   * Refuses new commands from now on (graceful shutdown), and resolves once every interaction
+   * already taken has been handled: a request acknowledged just before the stop is still handed to
+   * the queue before the queue closes, rather than ended as one that could not be queued.
+   */
+  close(): Promise<void>;
 }
 
 /**
@@ -42,6 +46,7 @@ export function createRouter(
   );
   const components = new Map(handlers.components.map((handler) => [handler.scope, handler]));
   let open = true;
+  const inFlight = new Set<Promise<void>>();
 
   /** Picks the handler, or returns why there is none. */
   const dispatch = (
@@ -91,38 +96,43 @@ export function createRouter(
   };
 
   return {
-    close() {
+    async close() {
       open = false;
+      await Promise.all(inFlight);
     },
 
-    async handle(interaction) {
-      // Never rejects: app.ts does not wait on it, and one bad interaction must not end the process.
-      try {
-        if (interaction.isAutocomplete()) {
-          await suggest(interaction);
-          return;
-        }
-        if (!interaction.isRepliable()) return;
-        // One ID from the interaction to the delivery: it becomes the ledger row's and the job's ID.
-        const requestId = context.newId();
-        const command = nameOf(interaction);
-        const scope = {
-          requestId,
-          interactionId: interaction.id,
-          guildId: interaction.guildId,
-          userId: interaction.user.id,
-          ...(command === undefined ? {} : { command }),
-        };
-        const logger = lazyChild(context.logger, scope);
-        await runWithRequestContext(scope, () => handleOne(interaction, requestId, logger));
-      } catch (error) {
-        context.logger.error(
-          { err: error, interactionId: interaction.id },
-          'interaction could not be handled',
-        );
-      }
+    handle(interaction) {
+      const handled = handleAny(interaction);
+      inFlight.add(handled);
+      void handled.finally(() => inFlight.delete(handled));
+      return handled;
     },
   };
+
+  async function handleAny(interaction: Interaction): Promise<void> {
+    // Never rejects: app.ts does not wait on it, and one bad interaction must not end the process.
+    try {
+      if (interaction.isAutocomplete()) {
+        await suggest(interaction);
+        return;
+      }
+      if (!interaction.isRepliable()) return;
+      // One ID from the interaction to the delivery: it becomes the ledger row's and the job's ID.
+      const requestId = context.newId();
+      const command = nameOf(interaction);
+      const scope = {
+        requestId,
+        interactionId: interaction.id,
+        guildId: interaction.guildId,
+        userId: interaction.user.id,
+        ...(command === undefined ? {} : { command }),
+      };
+      const logger = lazyChild(context.logger, scope);
+      await runWithRequestContext(scope, () => handleOne(interaction, requestId, logger));
+    } catch (error) {
+      context.logger.error({ err: error, interactionId: interaction.id }, 'interaction could not be handled');
+    }
+  }
 
   async function handleOne(interaction: RepliableInteraction, requestId: string, logger: Logger) {
     logger.debug('interaction received');

@@ -9,6 +9,7 @@ import {
   hasEnded,
   type CancelResult,
   type Clock,
+  type Enqueued,
   type Job,
   type JobObserver,
   type JobQueue,
@@ -59,9 +60,10 @@ export class InProcessQueue implements JobQueue {
    * Accepts a request and returns at once; the work carries on in the background. A submitted job
    * (one resumed after a restart) is tracked again, never submitted twice.
    */
-  enqueue(job: Job): Promise<void> {
-    if (!this.stopping && !this.runs.has(job.id)) this.launch(job);
-    return Promise.resolve();
+  enqueue(job: Job): Promise<Enqueued> {
+    if (this.stopping) return Promise.resolve('left');
+    if (!this.runs.has(job.id)) this.launch(job);
+    return Promise.resolve('queued');
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { Logger } from '../log.js';
-import type { CancelResult, Job, JobLedger, JobQueue } from './ports.js';
+import type { CancelResult, Enqueued, Job, JobLedger, JobQueue } from './ports.js';
 
 /**
  * The core's front desk, as the chat layer sees it: it hands requests over and asks for them to
@@ -10,8 +10,9 @@ export interface JobIntake {
   /**
    * Queues a request whose ledger row exists. When the queue cannot take it, the request is ended
    * in the ledger first (so its slot goes back), and then this rejects: the member should be told.
+   * A request that arrives while the bot stops is left to the next start (see `JobQueue`).
    */
-  enqueue(job: Job): Promise<void>;
+  enqueue(job: Job): Promise<Enqueued>;
   /**
    * A reserved request whose acknowledgement failed: the member never saw it start, so it must
    * not be made later as if they had. It ends in the ledger without being queued.
@@ -30,7 +31,11 @@ export function createJobIntake(options: {
   return {
     async enqueue(job) {
       try {
-        await queue.enqueue(job);
+        const enqueued = await queue.enqueue(job);
+        if (enqueued === 'left') {
+          logger.info({ requestId: job.id }, 'the bot is stopping: the request is left for the next start');
+        }
+        return enqueued;
       } catch (error) {
         await ledger
           .abandoned(job.id, 'the request could not be queued')

@@ -1,5 +1,5 @@
 import { parseBuffer } from 'music-metadata';
-import { isLayer3FrameAt } from '../audio/mp3-frames.js';
+import { audioStart, isLayer3FrameAt } from '../audio/mp3-frames.js';
 
 /**
  * Recognises an MP3 stream by its first bytes: an ID3v2 tag, or an MPEG audio frame header
@@ -10,12 +10,10 @@ export function looksLikeMp3(bytes: Uint8Array): boolean {
   if (bytes.length >= 10 && bytes[0] === 0x49 && bytes[1] === 0x44 && bytes[2] === 0x33) {
     // ID3v2: version byte is 2..4 and the size is four 7-bit bytes.
     const version = bytes[3] ?? 0;
-    const sizeBytes = bytes.subarray(6, 10);
-    const validSize = sizeBytes.every((b) => b < 0x80);
-    if (version < 2 || version > 4 || !validSize) return false;
-    const tagSize = sizeBytes.reduce((size, b) => (size << 7) | b, 0) + 10;
+    if (version < 2 || version > 4 || !bytes.subarray(6, 10).every((b) => b < 0x80)) return false;
+    const tagEnd = audioStart(bytes);
     // When the first frame is within reach, it must be a real frame too.
-    return bytes.length < tagSize + 4 ? true : isLayer3FrameAt(bytes, tagSize);
+    return bytes.length < tagEnd + 4 ? true : isLayer3FrameAt(bytes, tagEnd);
   }
   return isLayer3FrameAt(bytes, 0);
 }

@@ -182,16 +182,16 @@ export interface FinalReport extends Reported {
   route: string;
 }
 
-/**
- * How outcomes leave the core. The Discord layer implements it; the core never sees discord.js.
- * It reads the job and reports what it did; it changes nothing on the job itself.
- */
 /** A generation the provider has accepted, as the next step (tracking, checking) needs it. */
 export interface Generation {
   generationId: string;
   submittedAt: number;
 }
 
+/**
+ * How outcomes leave the core. The Discord layer implements it; the core never sees discord.js.
+ * It reads the job and reports what it did; it changes nothing on the job itself.
+ */
 export interface Reporter {
   /** Best effort: a failed progress update never fails the job. */
   progress(job: Job): Promise<Reported>;
@@ -215,6 +215,12 @@ export interface QueueDepth {
 }
 
 /**
+ * What became of a request handed to the queue: `queued`, or `left` because the queue is stopping.
+ * A request left keeps its unfinished ledger row, and the next start resumes it from there.
+ */
+export type Enqueued = 'queued' | 'left';
+
+/**
  * Where accepted requests go to be made. The default runs them in this process; the Redis one
  * (BullMQ) spreads them over any number of worker processes. Callers cannot tell which they have.
  */
@@ -222,9 +228,11 @@ export interface JobQueue {
   readonly kind: 'in-process' | 'redis';
   /**
    * Takes a request whose ledger row exists, and resolves once it is safely queued. Queuing the
-   * same ID again while it is known does nothing: a request is made and delivered once.
+   * same ID again while it is known does nothing: a request is made and delivered once. Once
+   * `stop()` has begun, a request is left to the ledger instead, whatever the queue's connection
+   * does meanwhile: a deploy must not tell a member their request failed, nor end it.
    */
-  enqueue(job: Job): Promise<void>;
+  enqueue(job: Job): Promise<Enqueued>;
   /** Asks for a request to stop; the job then edits its own reply to say who stopped it. */
   cancel(id: string, byUserId: string): Promise<CancelResult>;
   depth(): Promise<QueueDepth>;

@@ -34,6 +34,22 @@ export interface Run {
   job: Job;
   logger: Logger;
   progress: ProgressSink;
+  /**
+   * Whether this process still holds the job, for a queue whose jobs can be taken over (a Redis
+   * worker's lock lapses while Redis is away). Asked right before the delivery's edit.
+   */
+  stillHeld?: () => Promise<boolean>;
+}
+
+/**
+ * Thrown instead of delivering when `Run.stillHeld` says another worker has the job now: it
+ * delivers, and two deliveries would each put a waveform on a message the other had replaced.
+ */
+export class JobTakenOver extends Error {
+  constructor() {
+    super('another worker has taken this job over');
+    this.name = 'JobTakenOver';
+  }
 }
 
 export interface StepsOptions {
@@ -305,6 +321,7 @@ export class JobSteps {
     await this.durable(run, 'track number', async () => {
       job.trackNumber = await this.options.ledger.numbered(job);
     });
+    if (run.stillHeld && !(await run.stillHeld())) throw new JobTakenOver();
     // The edit goes first and the ledger after: after a crash in between, the resumed job finds
     // the track in the reply (see `confirmDelivered`) or edits the same reply again.
     let sent = await this.tell(run, 'delivery', () => this.options.reporter.delivered(job, delivery));
@@ -353,6 +370,12 @@ export class JobSteps {
    */
   private async durable(run: Run, what: string, write: () => Promise<void>): Promise<void> {
     const { storeWatch, ledgerRetry } = this.options;
+    // Stopping ends the waiting, not the writing: a step the queue lets finish at shutdown still
+    // records what it did (one try), rather than fail and be tried again after the restart.
+    if (this.isStopping()) {
+      await write();
+      return;
+    }
     try {
       await pRetry(write, {
         retries: Number.POSITIVE_INFINITY,
@@ -373,9 +396,13 @@ export class JobSteps {
       });
       storeWatch?.succeeded();
     } catch (error) {
-      if (this.stopping.signal.aborted) throw error;
+      if (this.isStopping()) throw error;
       run.logger.error({ err: error }, `ledger ${what} could not be recorded`);
     }
+  }
+
+  private isStopping(): boolean {
+    return this.stopping.signal.aborted;
   }
 }
 

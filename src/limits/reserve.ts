@@ -4,8 +4,16 @@ import type { TrackKind, Vocals } from '../domain/track.js';
 import { createSettingsRepository } from '../store/settings-repository.js';
 import { COUNTED_DRAFTS } from '../store/songwriting-repository.js';
 import { createUsageRepository } from '../store/usage-repository.js';
-import { insertReservation, limitsSnapshot } from '../store/reservation-statements.js';
-import { checkDraft, checkRequest, type Decision, type DraftDecision } from './policy.js';
+import {
+  guildAfterReserving,
+  guildUsage,
+  insertReservation,
+  memberAfterReserving,
+  memberUsage,
+  type GuildUsage,
+  type MemberUsage,
+} from '../store/reservation-statements.js';
+import { checkDraft, checkRequest, type Decision, type DraftDecision, type UsageSnapshot } from './policy.js';
 import { NUMERIC_SETTINGS, type GuildSettings } from '../domain/settings.js';
 import { utcDayStart, utcMonthStart } from './time.js';
 
@@ -148,8 +156,10 @@ export async function reserveSlot(db: Db, request: ReservationRequest): Promise<
  * Checks every limit and writes the ledger row in one transaction, so concurrent requests cannot
  * all read "2 of 3 used" and all go ahead: `lockGuild` serialises the reservations of one server
  * (SQLite's `begin immediate`, or a PostgreSQL advisory lock), across processes too. Several
- * requests go in order in one transaction; each reads the usage after the rows of those before it.
- * The servers are locked in sorted order, so two processes' transactions cannot deadlock.
+ * requests go in order in one transaction. The lock holds for all of it, so the server's figures
+ * are read once and each reservation is counted into them in memory, as are a member's after their
+ * first request: each request still sees the rows of those before it. The servers are locked in
+ * sorted order, so two processes' transactions cannot deadlock.
  */
 export async function reserveSlots(db: Db, requests: readonly ReservationRequest[]): Promise<Reservation[]> {
   if (requests.length === 0) return [];
@@ -158,49 +168,85 @@ export async function reserveSlots(db: Db, requests: readonly ReservationRequest
     for (const guildId of guildIds) await lockGuild(trx, guildId);
     const settingsRepository = createSettingsRepository(trx);
     // Read once per server: the lock keeps them from changing under this transaction.
-    const perGuild = new Map(
+    const servers = new Map(
       await Promise.all(
         guildIds.map(
           async (guildId) =>
             [
               guildId,
-              {
-                settings: await settingsRepository.get(guildId),
-                blockedWords: await settingsRepository.blockedWords(guildId),
-              },
+              new ServerTally(
+                await settingsRepository.get(guildId),
+                await settingsRepository.blockedWords(guildId),
+              ),
             ] as const,
         ),
       ),
     );
     const reservations: Reservation[] = [];
     for (const request of requests) {
-      const server = perGuild.get(request.guildId);
+      const server = servers.get(request.guildId);
       if (!server) throw new Error(`server ${request.guildId} was not read`);
-      reservations.push(await reserveOne(trx, server.settings, server.blockedWords, request));
+      reservations.push(await reserveOne(trx, server, request));
     }
     return reservations;
   });
 }
 
-async function reserveOne(
-  trx: Db,
-  settings: GuildSettings,
-  blockedWords: readonly string[],
-  request: ReservationRequest,
-): Promise<Reservation> {
+/**
+ * One server's limits inside a reservation transaction: its settings, and its usage as read once
+ * and then kept up to date with the rows this transaction writes. A request in a new UTC day or
+ * month (a batch that straddles midnight) reads afresh.
+ */
+class ServerTally {
+  /** The UTC day the figures below are for; a month starts on a day's start, so it covers that too. */
+  private dayStart: number | undefined;
+  private guild: GuildUsage = { guildToday: 0, guildCreditsThisMonth: 0, guildInFlight: 0 };
+  private readonly members = new Map<string, MemberUsage>();
+
+  constructor(
+    readonly settings: GuildSettings,
+    readonly blockedWords: readonly string[],
+  ) {}
+
+  async usage(trx: Db, request: ReservationRequest): Promise<UsageSnapshot> {
+    const dayStart = utcDayStart(request.now);
+    if (this.dayStart !== dayStart) {
+      this.dayStart = dayStart;
+      this.guild = await guildUsage(trx, request.guildId, {
+        dayStart,
+        monthStart: utcMonthStart(request.now),
+      });
+      this.members.clear();
+    }
+    let member = this.members.get(request.userId);
+    if (member === undefined) {
+      member = await memberUsage(trx, request.guildId, request.userId, {
+        dayStart,
+        // The cooldown can be at most a day, so an older request cannot matter.
+        lastRequestSince: request.now - MAX_COOLDOWN_MS,
+      });
+      this.members.set(request.userId, member);
+    }
+    return { ...this.guild, ...member };
+  }
+
+  /** Counts a reservation just written, as `usage` would read it back. */
+  reserved(request: ReservationRequest): void {
+    this.guild = guildAfterReserving(this.guild);
+    const member = this.members.get(request.userId);
+    if (member) this.members.set(request.userId, memberAfterReserving(member, request.now));
+  }
+}
+
+async function reserveOne(trx: Db, server: ServerTally, request: ReservationRequest): Promise<Reservation> {
+  const { settings } = server;
   const lengthSeconds = request.lengthSeconds ?? settings.defaultLengthSeconds;
-  const usageNow = await limitsSnapshot(trx, request.guildId, request.userId, {
-    dayStart: utcDayStart(request.now),
-    monthStart: utcMonthStart(request.now),
-    // The cooldown can be at most a day, so an older request cannot matter.
-    lastRequestSince: request.now - MAX_COOLDOWN_MS,
-  });
   const decision = checkRequest({
     settings,
-    usage: usageNow,
+    usage: await server.usage(trx, request),
     request: { prompt: request.prompt, lengthSeconds },
     memberRoleIds: request.memberRoleIds,
-    blockedWords,
+    blockedWords: server.blockedWords,
     now: request.now,
   });
   if (!decision.allowed) return { ok: false, refusal: decision };
@@ -211,7 +257,6 @@ async function reserveOne(
     user_id: request.userId,
     prompt: request.prompt,
     length_seconds: lengthSeconds,
-    status: 'queued',
     generation_id: null,
     credits_used: null,
     requested_at: request.now,
@@ -239,6 +284,7 @@ async function reserveOne(
     source_author_id: request.song?.credit?.authorId ?? null,
     source_author_name: request.song?.credit?.authorName ?? null,
   });
+  server.reserved(request);
   return { ok: true, lengthSeconds, queued: decision.queued, settings };
 }
 

@@ -1,4 +1,5 @@
 import type { Db } from './db.js';
+import { prepareQuery } from './prepared.js';
 import type { GuildSettingsTable } from './schema.js';
 import {
   describeSetting,
@@ -56,9 +57,17 @@ function fromRow(row: GuildSettingsTable | undefined): Partial<StoredSettings> |
   return Object.fromEntries(settingKeys.map((key) => [key, row[columns[key]]]));
 }
 
+// Compiled once (see prepared.ts): every reservation transaction reads both for each server in it.
+const settingsQuery = prepareQuery((db: Db, v: { guildId: string }) =>
+  db.selectFrom('guild_settings').selectAll().where('guild_id', '=', v.guildId),
+);
+const blockedWordsQuery = prepareQuery((db: Db, v: { guildId: string }) =>
+  db.selectFrom('blocked_words').select('word').where('guild_id', '=', v.guildId).orderBy('word'),
+);
+
 export function createSettingsRepository(db: Db): SettingsRepository {
-  const readRow = (executor: Db, guildId: string) =>
-    executor.selectFrom('guild_settings').selectAll().where('guild_id', '=', guildId).executeTakeFirst();
+  const readRow = async (executor: Db, guildId: string) =>
+    (await settingsQuery.execute(executor, { guildId })).rows[0];
 
   const write = async (
     guildId: string,
@@ -152,12 +161,7 @@ export function createSettingsRepository(db: Db): SettingsRepository {
     },
 
     async blockedWords(guildId) {
-      const rows = await db
-        .selectFrom('blocked_words')
-        .select('word')
-        .where('guild_id', '=', guildId)
-        .orderBy('word')
-        .execute();
+      const { rows } = await blockedWordsQuery.execute(db, { guildId });
       return rows.map((r) => r.word);
     },
 

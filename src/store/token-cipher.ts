@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createSecretKey, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, randomFillSync } from 'node:crypto';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -23,9 +23,10 @@ export function createTokenCipher(key: Buffer): TokenCipher {
   if (key.length !== 32) throw new RangeError('the token key must be 32 bytes');
   // Imported once: given the raw bytes, every cipher imports the key afresh (one per /music).
   const secret = createSecretKey(key);
+  const nonces = noncePool();
   return {
     seal(token) {
-      const nonce = randomBytes(NONCE_BYTES);
+      const nonce = nonces();
       const cipher = createCipheriv('aes-256-gcm', secret, nonce);
       const sealed = Buffer.concat([cipher.update(token, 'utf8'), cipher.final()]);
       return PREFIX + Buffer.concat([nonce, cipher.getAuthTag(), sealed]).toString('base64');
@@ -41,6 +42,26 @@ export function createTokenCipher(key: Buffer): TokenCipher {
         decipher.final(),
       ]).toString('utf8');
     },
+  };
+}
+
+/**
+ * Fresh random nonces, drawn from the CSPRNG 256 at a time. One `randomBytes` call per token was
+ * the largest part of sealing under a burst of `/music` (a synchronous trip into OpenSSL each time);
+ * the nonces are as random either way, and each is handed out once. Each is a view into the pool:
+ * use it before the next call (`seal` is synchronous).
+ */
+function noncePool(): () => Buffer {
+  const pool = Buffer.alloc(NONCE_BYTES * 256);
+  let offset = pool.length;
+  return () => {
+    if (offset === pool.length) {
+      randomFillSync(pool);
+      offset = 0;
+    }
+    const nonce = pool.subarray(offset, offset + NONCE_BYTES);
+    offset += NONCE_BYTES;
+    return nonce;
   };
 }
 

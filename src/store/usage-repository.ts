@@ -1,12 +1,23 @@
-import { type Insertable, type Selectable, type Updateable } from 'kysely';
+import { type ExpressionBuilder, type Insertable, type Selectable, type Updateable } from 'kysely';
 import type { Db } from './db.js';
 import type { TrackRecord, UsageStatus } from '../domain/track.js';
-import { limitsSnapshot } from './reservation-statements.js';
-import type { UsageTable } from './schema.js';
+import type { Schema, UsageTable } from './schema.js';
 
 /** Rows that count against limits: everything but requests that gave their slot back. */
 export const COUNTED: readonly UsageStatus[] = ['queued', 'submitted', 'completed'];
 export const IN_FLIGHT: readonly UsageStatus[] = ['queued', 'submitted'];
+
+/**
+ * The server's lyrics-draft credits since `since`, as a column `lyrics_credits` of a statement on
+ * `usage`: drafts spend the same monthly credits as tracks, so every credit count adds them.
+ */
+export const lyricsCreditsSince = (eb: ExpressionBuilder<Schema, 'usage'>, guildId: string, since: number) =>
+  eb
+    .selectFrom('lyrics_drafts')
+    .where('lyrics_drafts.guild_id', '=', guildId)
+    .where('lyrics_drafts.requested_at', '>=', since)
+    .select((inner) => inner.fn.sum<Aggregate | null>('lyrics_drafts.credits_used').as('n'))
+    .as('lyrics_credits');
 
 /** A ledger row as the database holds it: only the store's own files use this shape. */
 export type UsageRow = Selectable<UsageTable>;
@@ -87,22 +98,6 @@ export interface UsageRepository {
   recentDurations(limit: number): Promise<{ lengthSeconds: number; generationMs: number }[]>;
   /** Requests accepted but not finished: the submitted ones, then the queued ones, oldest first. */
   unfinished(): Promise<TrackRecord[]>;
-  /**
-   * Every number the limits need for one request, in one query: the member's and the server's
-   * tracks since `dayStart`, the server's credits since `monthStart`, the member's latest request
-   * (looked for back to `lastRequestSince`) and the server's requests in flight.
-   */
-  limitsSnapshot(
-    guildId: string,
-    userId: string,
-    window: { dayStart: number; monthStart: number; lastRequestSince: number },
-  ): Promise<{
-    userToday: number;
-    guildToday: number;
-    guildCreditsThisMonth: number;
-    userLastRequestAt: number | null;
-    guildInFlight: number;
-  }>;
   countGuildSince(guildId: string, since: number): Promise<number>;
   countUserSince(guildId: string, userId: string, since: number): Promise<number>;
   creditsGuildSince(guildId: string, since: number): Promise<number>;
@@ -209,9 +204,6 @@ export function createUsageRepository(db: Db): UsageRepository {
       return [...(await byStatus('submitted')), ...(await byStatus('queued'))];
     },
 
-    // Compiled once: it runs inside every reservation (see reservation-statements.ts).
-    limitsSnapshot: (guildId, userId, window) => limitsSnapshot(db, guildId, userId, window),
-
     async countGuildSince(guildId, since) {
       const row = await counted(guildId)
         .where('requested_at', '>=', since)
@@ -238,13 +230,7 @@ export function createUsageRepository(db: Db): UsageRepository {
         .where('requested_at', '>=', since)
         .select((eb) => [
           eb.fn.sum<Aggregate | null>('credits_used').as('credits'),
-          // Lyrics drafts spend the same credits; read in the same statement, as the reservation does.
-          eb
-            .selectFrom('lyrics_drafts')
-            .where('lyrics_drafts.guild_id', '=', guildId)
-            .where('lyrics_drafts.requested_at', '>=', since)
-            .select((inner) => inner.fn.sum<Aggregate | null>('lyrics_drafts.credits_used').as('n'))
-            .as('lyrics_credits'),
+          lyricsCreditsSince(eb, guildId, since),
         ])
         .executeTakeFirst();
       return Number(row?.credits ?? 0) + Number(row?.lyrics_credits ?? 0);

@@ -46,10 +46,11 @@ const hashSessionId = (id: string) => createHash('sha256').update(id).digest('ba
 
 /** What the web side reads and writes: media of delivered tracks, sessions, and the gallery's queries. */
 export interface WebRepository {
+  /** Where a posted track is; its waveform's levels come later (`rememberPeaks`) and stay on a re-post. */
   rememberMedia(
     requestId: string,
     guildId: string,
-    media: Omit<TrackMedia, 'requestId' | 'guildId' | 'freshUrl' | 'freshUntil'>,
+    media: Omit<TrackMedia, 'requestId' | 'guildId' | 'freshUrl' | 'freshUntil' | 'peaks'>,
   ): Promise<void>;
   media(requestId: string): Promise<TrackMedia | undefined>;
   /** Keeps a refreshed link so that other requests (and other hosts) reuse it while it lasts. */
@@ -95,7 +96,6 @@ export function createWebRepository(db: Db): WebRepository {
         audio_url: media.audioUrl,
         audio_name: media.audioName,
         audio_bytes: media.audioBytes,
-        peaks: media.peaks,
         fresh_url: null,
         fresh_until: null,
       };

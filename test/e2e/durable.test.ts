@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordedRequest } from '../fakes/discord.js';
 import { member, music } from '../support/commands.js';
-import { startHarness, type Harness, TRACK_FILE_TYPES } from '../support/harness.js';
+import { isCallback, isFinalEdit, startHarness, type Harness, TRACK_FILE_TYPES } from '../support/harness.js';
+import { gate } from '../support/gate.js';
 import { eventually } from '../support/log.js';
 
 let harness: Harness | undefined;
@@ -13,6 +14,21 @@ afterEach(async () => {
 async function durableHarness(options: Parameters<typeof startHarness>[0] = {}): Promise<Harness> {
   harness = await startHarness({ ...options, fileStore: true });
   return harness;
+}
+
+/**
+ * A request caught by a restart is delivered after it: its track in its own reply, one provider
+ * job, a completed ledger row, and never a word (in the reply or the log) that it could not be queued.
+ */
+async function expectMadeOnceWithoutComplaint(h: Harness, token: string): Promise<void> {
+  const final = await h.discord.waitForRequest(isFinalEdit(token), 10_000);
+  expect(final.files.map((f) => f.contentType)).toEqual(TRACK_FILE_TYPES);
+  const edits = h.discord.requests.filter((r) => r.path.includes(token) && r.method === 'PATCH');
+  expect(edits.map((r) => JSON.stringify(r.body)).join()).not.toContain('could not queue');
+  expect(h.logs.text()).not.toContain('the request could not be queued');
+  expect(h.aiml.requests.filter((r) => r.route === 'create')).toHaveLength(1);
+  const [row] = await ledgerWhen(h, (r) => r[0]?.status === 'completed');
+  expect(row?.status).toBe('completed');
 }
 
 const hasEmbed = (r: RecordedRequest) =>
@@ -64,6 +80,40 @@ describe('requests survive restarts and expired tokens', () => {
     const [row] = await ledgerWhen(h, (r) => r[0]?.status === 'completed');
     expect(row).toMatchObject({ status: 'completed', generation_id: generationId, interaction_token: null });
     expect(row?.delivery).toBe('attachment via reply');
+  });
+
+  it('a stop while a request is being acknowledged hands it to the queue first, and the next start makes it', async () => {
+    const h = await durableHarness({ aiml: { generationMs: 300 } });
+    // Discord takes the acknowledgement but answers only later, so the stop starts while the
+    // handler still waits for it and has not yet queued the request.
+    h.discord.holdNext({ match: isCallback(), ms: 300 });
+    const interaction = music(h.discord, 'caught by the stop');
+    await h.discord.waitForRequest(isCallback(interaction.token));
+    await h.restart();
+
+    // Never told it failed on the way: the stop waited for the hand-off.
+    await expectMadeOnceWithoutComplaint(h, interaction.token);
+    // A step in flight at the stop finished, ledger writes and all, rather than fail to be retried.
+    expect(h.logs.text()).not.toContain('the bot is stopping');
+  });
+
+  it('a request that reaches the queue after the stop closed it is left to the next start, neither failed nor ended', async () => {
+    // Discord answers the acknowledgement only once the next process has started, and the stop
+    // waits for it a millisecond: the handler hands its request over to a queue that has stopped
+    // (on Redis, with its connection closed).
+    const h = await durableHarness({ aiml: { generationMs: 300 }, app: { handlersWaitMs: 1 } });
+    const nextStarted = gate();
+    h.discord.holdNext({ match: isCallback(), until: nextStarted.opened });
+    const interaction = music(h.discord, 'late for the stop');
+    await h.discord.waitForRequest(isCallback(interaction.token));
+    await h.restart();
+    nextStarted.open();
+
+    // The first process's handler has had its say before the reply is checked for a complaint.
+    await eventually(() =>
+      h.logs.lines.some((l) => l.msg === 'the bot is stopping: the request is left for the next start'),
+    );
+    await expectMadeOnceWithoutComplaint(h, interaction.token);
   });
 
   it('a request still waiting for a slot at shutdown is submitted once after the restart', async () => {
@@ -230,13 +280,15 @@ describe('requests survive restarts and expired tokens', () => {
   });
 
   it('learns how long generations take, keeps it in the store, and polls on that after a restart', async () => {
-    const h = await durableHarness({ app: { durations: { minSamples: 5 } }, aiml: { generationMs: 600 } });
-    for (let i = 0; i < 5; i++) {
-      const interaction = music(h.discord, `teaching take ${i}`);
+    // Long enough that a loaded machine, which delays the provider's answers and so shortens what
+    // the bot measures, still leaves the learned window well clear of the unlearned first check.
+    const h = await durableHarness({ app: { durations: { minSamples: 5 } }, aiml: { generationMs: 1_500 } });
+    const teaching = Array.from({ length: 5 }, (_, i) => music(h.discord, `teaching take ${i}`));
+    for (const interaction of teaching) {
       await h.discord.waitForRequest((r) => r.path.includes(interaction.token) && hasEmbed(r));
     }
     const rows = await ledgerWhen(h, (r) => r.length === 5 && r.every((row) => row.generation_ms !== null));
-    // What the bot saw: about 600 ms each, less however late the provider's answer reached the bot
+    // What the bot saw: about 1.5 s each, less however late the provider's answer reached the bot
     // (a loaded machine delays it, never the reverse), so only its presence is certain here; the
     // checks after the restart show the learned window at work.
     for (const row of rows) expect(Number(row.generation_ms)).toBeGreaterThan(0);
@@ -249,8 +301,14 @@ describe('requests survive restarts and expired tokens', () => {
     const created = since.find((r) => r.route === 'create')!;
     const polls = since.filter((r) => r.route === 'poll');
     // Unlearned, the first check comes 50 ms after submission; learned, not before the window
-    // where earlier jobs finished, so few checks find it.
+    // where earlier jobs finished, so fewer checks find it than found any of the teaching jobs
+    // (polled unlearned, in this same run and on this same machine's load).
     expect(polls[0]!.at - created.at).toBeGreaterThan(300);
-    expect(polls.length).toBeLessThanOrEqual(5);
+    const pollsOf = (prompt: string) => {
+      const id = [...h.aiml.jobs.values()].find((job) => job.prompt === prompt)?.id;
+      return h.aiml.requests.filter((r) => r.route === 'poll' && r.query.get('generation_id') === id).length;
+    };
+    const unlearned = Math.min(...Array.from({ length: 5 }, (_, i) => pollsOf(`teaching take ${i}`)));
+    expect(polls.length).toBeLessThan(unlearned);
   });
 });

@@ -3,8 +3,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordedRequest } from '../fakes/discord.js';
 import { makeMp3, makeNotAudio } from '../fakes/mp3.js';
 import { PNG } from 'pngjs';
-import { member, music } from '../support/commands.js';
-import { handled, isPictureEdit, startHarness, type Harness, TRACK_FILE_TYPES } from '../support/harness.js';
+import { member, music, user } from '../support/commands.js';
+import {
+  handled,
+  isCallback,
+  isFinalEdit,
+  isPictureEdit,
+  startHarness,
+  type Harness,
+  TRACK_FILE_TYPES,
+} from '../support/harness.js';
 import { eventually } from '../support/log.js';
 
 let harness: Harness | undefined;
@@ -115,6 +123,22 @@ describe('/music end to end', () => {
     const polls = h.aiml.requests.filter((r) => r.route === 'poll');
     expect(polls.length).toBeGreaterThan(0);
     for (const poll of polls) expect(poll.query.get('generation_id')).toBe(job!.id);
+  });
+
+  it('draws a waveform only once the interactions in hand are acknowledged', async () => {
+    const h = await start();
+    const first = music(h.discord, 'drawn after the others');
+    await h.discord.waitForRequest(isCallback(first.token));
+    // The track's edit is applied at once and answered 600 ms later, so the bot is still posting
+    // it when a second member's /music arrives; that one's acknowledgement is answered after 1.5 s.
+    h.discord.holdNext({ match: isFinalEdit(first.token), ms: 600 });
+    h.discord.holdNext({ match: isCallback(), ms: 1_500 });
+    await h.discord.waitForRequest(isFinalEdit(first.token));
+    const second = music(h.discord, 'answered first', { user: user('200000000000000043') });
+    const callback = await h.discord.waitForRequest(isCallback(second.token));
+    const picture = await h.discord.waitForRequest(isPictureEdit(first.token));
+    // Posting went quiet long before; the picture waited for the acknowledgement's answer.
+    expect(picture.at).toBeGreaterThanOrEqual(callback.at + 1_500);
   });
 
   it('records the waveform for the web gallery once it is on the message', async () => {

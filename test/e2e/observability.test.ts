@@ -35,7 +35,7 @@ async function scrapeOnceMoved(h: Harness, series: string): Promise<string> {
 
 describe('/healthz and /metrics', () => {
   it('reports health, and the job counters move during an end-to-end run', async () => {
-    const h = (harness = await startHarness({ env: { HTTP_PORT: '0' }, aiml: { generationMs: 700 } }));
+    const h = (harness = await startHarness({ env: { HTTP_PORT: '0' } }));
     expect(h.app.httpUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
 
     const health = await fetch(`${h.app.httpUrl ?? ''}/healthz`);
@@ -55,6 +55,8 @@ describe('/healthz and /metrics', () => {
     const before = await scrape(h);
     expect(sample(before, 'tracksmith_jobs_total{outcome="completed"}')).toBe(0);
 
+    // The provider keeps generating until the test has seen the job mid-way, however slow the machine.
+    h.aiml.script({ outcome: 'stuck' });
     const interaction = music(h.discord, 'metrics groove');
     await h.discord.waitForRequest(
       (r) => r.path.endsWith(`/${interaction.token}/messages/@original`) && r.method === 'PATCH',
@@ -68,6 +70,7 @@ describe('/healthz and /metrics', () => {
     expect(sample(during, generating)).toBe(1);
     expect(sample(during, 'tracksmith_interactions_total{kind="ApplicationCommand"}')).toBe(1);
 
+    h.aiml.completeNow([...h.aiml.jobs.keys()][0]!);
     await h.discord.waitForRequest(isFinalEdit(interaction.token));
     const after = await scrapeOnceMoved(h, 'tracksmith_jobs_total{outcome="completed"}');
     expect(sample(after, 'tracksmith_jobs_total{outcome="completed"}')).toBe(1);

@@ -173,6 +173,8 @@ export class FakeAiml {
   private readonly now: () => number;
   private balance: number;
   private closed = false;
+  /** Releases for the next downloads, in order (see `holdNextDownload`). */
+  private readonly downloadHolds: Promise<unknown>[] = [];
 
   private constructor(
     private readonly server: Server,
@@ -216,6 +218,11 @@ export class FakeAiml {
 
   setCredits(n: number): void {
     this.balance = n;
+  }
+
+  /** The next download (of any file) waits for `until` to settle before it is answered. */
+  holdNextDownload(until: Promise<unknown>): void {
+    this.downloadHolds.push(until.catch(() => undefined));
   }
 
   script(s: FakeJobScript): void {
@@ -460,6 +467,11 @@ export class FakeAiml {
       return;
     }
     const cdn = state.script.cdn ?? {};
+    const hold = this.downloadHolds.shift();
+    if (hold) {
+      await hold;
+      if (this.closed) return;
+    }
     if (cdn.delayMs !== undefined && !(await this.wait(cdn.delayMs))) return;
     if (cdn.status !== undefined && (cdn.status < 200 || cdn.status >= 300)) {
       if (cdn.status === 404) reply.text(404, cdnNotFound, 'application/xml');

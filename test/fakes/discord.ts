@@ -265,7 +265,11 @@ export class FakeDiscord {
   /** Added to the real time when signing and checking CDN links: moves the fake a day ahead. */
   private cdnClockOffsetMs = 0;
   private readonly cdnKey = randomBytes(16);
-  private readonly holdRules: { match: (r: RecordedRequest) => boolean; ms: number; times: number }[] = [];
+  private readonly holdRules: {
+    match: (r: RecordedRequest) => boolean;
+    release: () => Promise<unknown>;
+    times: number;
+  }[] = [];
   private readonly dropRules: { match: (r: RecordedRequest) => boolean; times: number }[] = [];
   private readonly guilds: FakeGuild[];
   private readonly heartbeatIntervalMs: number;
@@ -520,9 +524,17 @@ export class FakeDiscord {
     this.dropRules.push({ ...rule, times: rule.times ?? 1 });
   }
 
-  /** Applies the next matching request at once but answers it only after `ms`. */
-  holdNext(rule: { match: (r: RecordedRequest) => boolean; ms: number; times?: number }): void {
-    this.holdRules.push({ ...rule, times: rule.times ?? 1 });
+  /** Applies the next matching request at once but answers it only after `ms`, or once `until` settles. */
+  holdNext(
+    rule: { match: (r: RecordedRequest) => boolean; times?: number } & (
+      { ms: number } | { until: Promise<unknown> }
+    ),
+  ): void {
+    const release =
+      'until' in rule
+        ? () => rule.until.catch(() => undefined)
+        : () => new Promise((resolve) => setTimeout(resolve, rule.ms));
+    this.holdRules.push({ match: rule.match, release, times: rule.times ?? 1 });
   }
 
   expireToken(interactionToken: string): void {
@@ -875,7 +887,7 @@ export class FakeDiscord {
     const hold = this.holdRules.find((r) => r.times > 0 && r.match(record));
     if (hold) {
       hold.times--;
-      await new Promise((resolve) => setTimeout(resolve, hold.ms));
+      await hold.release();
       if (res.destroyed) return;
     }
 

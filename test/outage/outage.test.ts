@@ -361,6 +361,10 @@ describe('outages of the store and of Redis', () => {
         logger: logs.logger,
         ledgerRetry: { minTimeoutMs: 100, maxTimeoutMs: 1_000 },
         storeProbeIntervalMs: 250,
+        // A write that meets the lock holds the whole process for up to SQLite's busy timeout (the
+        // driver is synchronous), and a download in flight then times out on waking. Production's
+        // 60 s outlasts that wait; the quick 2 s of the other tests does not.
+        download: { ...fastOptions.download, timeoutMs: 15_000 },
       },
     );
     cleanups.push(() => app.stop());

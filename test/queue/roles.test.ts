@@ -4,12 +4,21 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfig, type Role } from '../../src/config.js';
+import { QUEUE_NAME } from '../../src/generation/redis/queue.js';
+import type { Logger } from '../../src/log.js';
 import { newJob } from '../../src/generation/ports.js';
 import type { FakeAimlOptions } from '../fakes/aiml.js';
 import type { FakeGuild } from '../fakes/discord.js';
 import { startSharedServices, type SharedServices } from '../support/cluster.js';
 import { music, user } from '../support/commands.js';
-import { fastOptions, isFinalEdit, TRACK_FILE_TYPES } from '../support/harness.js';
+import {
+  fastOptions,
+  isFinalEdit,
+  isPictureEdit,
+  TRACK_ATTACHMENT_TYPES,
+  TRACK_FILE_TYPES,
+} from '../support/harness.js';
+import { gate } from '../support/gate.js';
 import { captureLogs, eventually } from '../support/log.js';
 import { spawnBot, type BotProcess } from '../support/processes.js';
 import { startRedisRelay } from '../support/redis.js';
@@ -22,7 +31,7 @@ const guilds: FakeGuild[] = [1, 2, 3].map((n) => ({
 interface Cluster extends SharedServices {
   apps: App[];
   processes: BotProcess[];
-  start(role: Role, env?: Record<string, string>): Promise<App>;
+  start(role: Role, env?: Record<string, string>, logger?: Logger): Promise<App>;
 }
 
 let cluster: Cluster | undefined;
@@ -46,7 +55,7 @@ async function startCluster(aimlOptions: FakeAimlOptions = {}): Promise<Cluster>
     ...services,
     apps: [],
     processes: [],
-    async start(role, extra = {}) {
+    async start(role, extra = {}, logger = captureLogs().logger) {
       const config = loadConfig({
         ...services.env,
         LOG_LEVEL: 'debug',
@@ -54,7 +63,7 @@ async function startCluster(aimlOptions: FakeAimlOptions = {}): Promise<Cluster>
         HTTP_PORT: '0',
         ...extra,
       });
-      const app = await createApp(config, { ...fastOptions, logger: captureLogs().logger });
+      const app = await createApp(config, { ...fastOptions, logger });
       created.apps.push(app);
       await app.start();
       return app;
@@ -242,6 +251,38 @@ describe('gateway and worker roles on Redis and PostgreSQL', () => {
     }
   });
 
+  it('a worker whose lock lapsed mid-download leaves the delivery to the worker that took the job over', async () => {
+    const c = await startCluster();
+    await c.start('gateway');
+    const lock = { QUEUE_LOCK_SECONDS: '1' };
+    const logs = [captureLogs(), captureLogs()];
+    for (const { logger } of logs) await c.start('worker', lock, logger);
+    const firstDownload = gate();
+    c.aiml.holdNextDownload(firstDownload.opened);
+    const interaction = music(c.discord, 'held mid-download', {
+      guildId: guilds[2]!.id,
+      user: user('200000000000000008'),
+    });
+    await eventually(() => c.aiml.requests.some((r) => r.route === 'cdn'), 15_000);
+    // The worker downloading loses its lock, as when Redis is away longer than the lock lives.
+    const [row] = await c.apps[0]!.database.db.selectFrom('usage').select('id').execute();
+    const lockKey = `${c.redis!.prefix}:${QUEUE_NAME}:${row!.id}:lock`;
+    expect(await c.redis!.withClient((redis) => redis.del(lockKey))).toBe(1);
+    // A worker takes the job over and delivers (its own download is not held).
+    await c.discord.waitForRequest(isFinalEdit(interaction.token), 15_000);
+    // The first worker's download now ends; it finds the job is no longer its own.
+    firstDownload.open();
+    await eventually(() =>
+      logs.some((l) => l.lines.some((line) => String(line.msg).startsWith('the job was taken over'))),
+    );
+    expect(finalEdits(c, interaction.token)).toHaveLength(1);
+    await c.discord.waitForRequest(isPictureEdit(interaction.token), 15_000);
+    expect(c.discord.originalResponse(interaction.token)?.attachments.map((a) => a.content_type)).toEqual(
+      TRACK_ATTACHMENT_TYPES,
+    );
+    expect(creates(c)).toHaveLength(1);
+  });
+
   it('a worker killed mid-delivery loses its lock; another finishes the job and sends the track once', async () => {
     const c = await startCluster();
     await c.start('gateway');
@@ -267,5 +308,6 @@ describe('gateway and worker roles on Redis and PostgreSQL', () => {
     expect(row.delivery).toBe('attachment via reply (found after a restart)');
     expect(finalEdits(c, interaction.token)).toHaveLength(1);
     expect(creates(c)).toHaveLength(1);
-  });
+    // A bot process to start (and PostgreSQL to reach) on a machine busy with the other files.
+  }, 45_000);
 });

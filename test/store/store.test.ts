@@ -8,9 +8,12 @@ import {
   createReserver,
   reserveDraft,
   reserveSlot,
+  reserveSlots,
+  type Reservation,
   type ReservationRequest,
 } from '../../src/limits/reserve.js';
 import { DatabaseUrlError, openDatabase, type Database } from '../../src/store/db.js';
+import { guildUsage } from '../../src/store/reservation-statements.js';
 import { createSettingsRepository } from '../../src/store/settings-repository.js';
 import { createSongwritingRepository } from '../../src/store/songwriting-repository.js';
 import { createTracksRepository } from '../../src/store/tracks-repository.js';
@@ -239,6 +242,69 @@ describe.each(['sqlite', 'postgres'] as const)('store on %s', (dialect) => {
     ]);
   });
 
+  it('one transaction counts its own reservations as reading them back would, across midnight too', async () => {
+    const { db } = await open();
+    const settings = createSettingsRepository(db);
+    // Two copies of the same two servers: one takes the requests in a single transaction, the
+    // other one request per transaction, reading everything afresh each time.
+    const batched = ['100000000000000011', '100000000000000012'];
+    const alone = ['100000000000000021', '100000000000000022'];
+    for (const id of [...batched, ...alone]) {
+      await settings.update(
+        id,
+        { userDaily: 2, guildDaily: 7, cooldownSeconds: 10, concurrent: 2 },
+        moderator,
+        now,
+      );
+    }
+    const members = ['200000000000000071', '200000000000000072', '200000000000000073'];
+    const start = Date.UTC(2026, 10, 24, 23, 58, 30);
+    // Three seconds apart from 90 s before midnight: cooldowns, daily caps met before midnight and
+    // lifted after it, and requests beyond `concurrent` waiting in line.
+    const plan = Array.from({ length: 48 }, (_, i) => ({
+      server: i % 5 === 4 ? 1 : 0,
+      userId: members[(i * 7) % 3] ?? '',
+      now: start + i * 3_000 - (i % 3 === 0 ? 2_000 : 0),
+      lengthSeconds: i % 9 === 8 ? 400 : 30,
+    }));
+    const requestsFor = (servers: string[], prefix: string) =>
+      plan.map((step, i) =>
+        request(i, {
+          id: `${prefix}-${i}`,
+          guildId: servers[step.server] ?? '',
+          userId: step.userId,
+          now: step.now,
+          lengthSeconds: step.lengthSeconds,
+        }),
+      );
+    // Some history first, the same in both.
+    for (const servers of [batched, alone]) {
+      await reserveSlot(
+        db,
+        request(100, { id: `${servers[0]}-early`, guildId: servers[0] ?? '', now: start - 60_000 }),
+      );
+    }
+    const inOne = await reserveSlots(db, requestsFor(batched, 'batched'));
+    const oneByOne: Reservation[] = [];
+    for (const each of requestsFor(alone, 'alone')) oneByOne.push(await reserveSlot(db, each));
+
+    const outcome = (r: Reservation) => (r.ok ? `ok${r.queued ? ' queued' : ''}` : r.refusal.limit);
+    expect(inOne.map(outcome)).toEqual(oneByOne.map(outcome));
+    // The plan meets every limit it is meant to, so the comparison is not between two empty lists.
+    const seen = new Set(oneByOne.map(outcome));
+    for (const expected of ['ok', 'ok queued', 'cooldown', 'user-daily', 'max-length']) {
+      expect(seen).toContain(expected);
+    }
+    const afterMidnight = plan.findIndex((step) => step.now >= Date.UTC(2026, 10, 25));
+    const capped = oneByOne.findIndex((r) => !r.ok && r.refusal.limit === 'user-daily');
+    expect(capped).toBeLessThan(afterMidnight);
+    expect(
+      oneByOne
+        .slice(afterMidnight)
+        .some((r, i) => r.ok && plan[afterMidnight + i]?.userId === plan[capped]?.userId),
+    ).toBe(true);
+  });
+
   it('group commit: one request that cannot be written fails alone, and the others go through', async () => {
     const { db } = await open();
     const reserve = createReserver(db);
@@ -424,11 +490,7 @@ describe.each(['sqlite', 'postgres'] as const)('store on %s', (dialect) => {
     await reserveSlot(db, request(1));
     await createUsageRepository(db).markCompleted('req-1', { creditsUsed: 10, delivery: 'x' }, now + 100);
     expect(await createUsageRepository(db).creditsGuildSince(guild, now - 1000)).toBe(17);
-    const snapshot = await createUsageRepository(db).limitsSnapshot(guild, '200000000000000042', {
-      dayStart: now - 1000,
-      monthStart: now - 1000,
-      lastRequestSince: now - 1000,
-    });
+    const snapshot = await guildUsage(db, guild, { dayStart: now - 1000, monthStart: now - 1000 });
     expect(snapshot.guildCreditsThisMonth).toBe(17);
   });
 

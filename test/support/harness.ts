@@ -1,12 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { onTestFailed } from 'vitest';
 import { createApp, type App, type AppOptions } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { FakeAiml, type FakeAimlOptions } from '../fakes/aiml.js';
 import { FakeDiscord, type FakeDiscordOptions, type RecordedRequest } from '../fakes/discord.js';
 import { FakeVoiceServer } from '../fakes/voice.js';
-import { captureLogs, eventually } from './log.js';
+import { captureLogs, eventually, logTail } from './log.js';
 import { fastOptions } from './fast-options.js';
 import { createTestRedisSpace } from './redis.js';
 
@@ -62,9 +63,21 @@ export async function startHarness(
     // The token key file goes beside the store, not into the working tree.
     ...(dir === undefined ? {} : { DATA_DIR: dir }),
     ...redis?.env,
+    // A stop that cannot finish its steps within its bound leaves them to their locks (as in
+    // production); 30 s of lock would outlast the test that restarts.
+    ...(redis ? { QUEUE_LOCK_SECONDS: '3' } : {}),
     ...(typeof options.env === 'function' ? options.env({ discord, aiml }) : options.env),
   });
   const logs = captureLogs();
+  // A failure in CI is read from its output alone: the bot's last lines say where it stood. (A
+  // harness started in beforeAll, as the web tests do, has no test to hook; vitest throws there.)
+  try {
+    onTestFailed(() => {
+      console.error(`the bot's last log lines:\n${logTail(logs.lines)}`);
+    });
+  } catch {
+    // Outside a test: nothing to report to.
+  }
   const app = await createApp(config, { ...fastOptions, ...options.app, logger: logs.logger });
   await app.start();
   const harness: Harness = {
@@ -87,6 +100,10 @@ export async function startHarness(
   };
   return harness;
 }
+
+/** An interaction's acknowledgement (its callback): this token's, or any when none is given. */
+export const isCallback = (token?: string) => (r: RecordedRequest) =>
+  r.method === 'POST' && r.path.endsWith(token === undefined ? '/callback' : `/${token}/callback`);
 
 /** The edit that adds a delivered track's waveform: the picture is its one upload. */
 export const isPictureEdit = (token: string) => (r: RecordedRequest) =>

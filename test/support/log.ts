@@ -36,3 +36,23 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/** The last lines of a captured log, one short line each: ms since the first, level, message, ids, error. */
+export function logTail(lines: readonly Record<string, unknown>[], count = 60): string {
+  const first = Number(lines[0]?.time ?? 0);
+  return lines
+    .slice(-count)
+    .map((line) => {
+      const err = line.err as { message?: unknown } | undefined;
+      return [
+        `+${Number(line.time ?? 0) - first}ms`,
+        String(line.level),
+        JSON.stringify(line.msg ?? ''),
+        line.requestId === undefined ? '' : `request=${JSON.stringify(line.requestId)}`,
+        err?.message === undefined ? '' : `err=${JSON.stringify(err.message)}`,
+      ]
+        .filter((part) => part !== '')
+        .join(' ');
+    })
+    .join('\n');
+}

@@ -15,6 +15,8 @@ export interface TestRedisSpace {
   env: { REDIS_URL: string; REDIS_PREFIX: string };
   /** Keys written under the prefix, e.g. to check that nothing is left behind. */
   keys(): Promise<string[]>;
+  /** Runs `work` on a connection of its own, closed afterwards (to reach into the queue's keys). */
+  withClient<T>(work: (redis: Redis) => Promise<T>): Promise<T>;
   drop(): Promise<void>;
 }
 
@@ -35,6 +37,7 @@ export function createTestRedisSpace(): TestRedisSpace {
     prefix,
     env: { REDIS_URL: testRedisUrl, REDIS_PREFIX: prefix },
     keys,
+    withClient,
     drop: () =>
       withClient(async (redis) => {
         const found = await scan(redis, `${prefix}:*`);

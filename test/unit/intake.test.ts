@@ -3,22 +3,25 @@ import { createJobIntake } from '../../src/generation/intake.js';
 import {
   newJob,
   type CancelResult,
+  type Enqueued,
   type Job,
   type JobQueue,
   type QueueDepth,
 } from '../../src/generation/ports.js';
 import { captureLogs } from '../support/log.js';
 
-/** A queue that takes requests, or refuses them the way an unreachable Redis does. */
+/** A queue that takes requests, refuses them the way an unreachable Redis does, or is stopping. */
 class ListQueue implements JobQueue {
   readonly kind = 'in-process';
   readonly queued: Job[] = [];
   refusal: Error | undefined;
+  stopping = false;
 
-  enqueue(job: Job): Promise<void> {
+  enqueue(job: Job): Promise<Enqueued> {
+    if (this.stopping) return Promise.resolve('left');
     if (this.refusal) return Promise.reject(this.refusal);
     this.queued.push(job);
-    return Promise.resolve();
+    return Promise.resolve('queued');
   }
   cancel(id: string): Promise<CancelResult> {
     return Promise.resolve(this.queued.some((job) => job.id === id) ? 'cancelled' : 'not-running');
@@ -61,7 +64,7 @@ describe('the job intake', () => {
   it('hands a request to the queue and passes cancels on, writing nothing to the ledger', async () => {
     const { queue, ended, intake } = setup();
     const job = newJob('req-1', { prompt: 'lofi', lengthSeconds: 30 }, origin, 1_000);
-    await intake.enqueue(job);
+    expect(await intake.enqueue(job)).toBe('queued');
     expect(queue.queued).toEqual([job]);
     expect(await intake.cancel('req-1', origin.userId)).toBe('cancelled');
     expect(ended).toEqual([]);
@@ -73,6 +76,17 @@ describe('the job intake', () => {
     const job = newJob('req-2', { prompt: 'lofi', lengthSeconds: 30 }, origin, 1_000);
     await expect(intake.enqueue(job)).rejects.toBe(queue.refusal);
     expect(ended).toEqual([['req-2', 'the request could not be queued']]);
+  });
+
+  it('leaves a request that arrives while the queue stops to the ledger, unended, and says so', async () => {
+    const { queue, ended, logs, intake } = setup();
+    queue.stopping = true;
+    const job = newJob('req-5', { prompt: 'lofi', lengthSeconds: 30 }, origin, 1_000);
+    expect(await intake.enqueue(job)).toBe('left');
+    expect(ended).toEqual([]);
+    expect(logs.lines.find((l) => l.requestId === 'req-5')?.msg).toBe(
+      'the bot is stopping: the request is left for the next start',
+    );
   });
 
   it('still lets the caller know when the ledger cannot end the unqueued request either', async () => {

@@ -17,6 +17,14 @@ describe('the token cipher', () => {
     expect(cipher.open(sealed)).toBe(token);
   });
 
+  it('gives every sealed token its own nonce, past the first pool of them', () => {
+    const cipher = createTokenCipher(randomBytes(32));
+    const sealed = Array.from({ length: 600 }, (_, i) => cipher.seal(`${token}-${i}`));
+    const nonces = sealed.map((s) => Buffer.from(s.slice(3), 'base64').subarray(0, 12).toString('hex'));
+    expect(new Set(nonces).size).toBe(600);
+    sealed.forEach((s, i) => expect(cipher.open(s)).toBe(`${token}-${i}`));
+  });
+
   it('reads a row stored before encryption as it is', () => {
     expect(createTokenCipher(randomBytes(32)).open(token)).toBe(token);
   });

@@ -3,71 +3,80 @@ import { describe, expect, it } from 'vitest';
 import { createTrackPictures, type PictureOrder } from '../../src/discord/track-pictures.js';
 import type { Job } from '../../src/generation/ports.js';
 import { makeMp3, makeNotAudio } from '../fakes/mp3.js';
+import { gate } from '../support/gate.js';
 import { captureLogs } from '../support/log.js';
 
 const job = (id: string) => ({ id }) as Job;
 
-/** A promise and the function that resolves it. */
-function gate() {
-  let open = () => {};
-  const opened = new Promise<void>((resolve) => (open = resolve));
-  return { open, opened };
-}
-
 describe('waveforms drawn after delivery', () => {
   const mp3 = makeMp3({ seconds: 2 });
 
-  it('draws each picture once, one at a time, and settles when all are on their messages', async () => {
-    const logs = captureLogs();
-    const pictures = createTrackPictures({ logger: logs.logger });
-    const drawn: { id: string; width: number; peaks: number }[] = [];
-    let running = 0;
-    let most = 0;
-    const order = (id: string): PictureOrder => ({
+  it('draws one picture at a time, sends past a slow edit, and settles when all are on their messages', async () => {
+    let drawingNow = 0;
+    let mostDrawing = 0;
+    const pictures = createTrackPictures({
+      logger: captureLogs().logger,
+      // Called inside each drawing's turn: a turn of the event loop there shows any overlap.
+      idle: async () => {
+        mostDrawing = Math.max(mostDrawing, ++drawingNow);
+        await new Promise((resolve) => setImmediate(resolve));
+        drawingNow--;
+      },
+    });
+    const slowEdit = gate();
+    const sent: { id: string; width: number; peaks: number }[] = [];
+    const bothSent = gate();
+    const order = (id: string, before?: Promise<void>): PictureOrder => ({
       job: job(id),
       mp3,
       addPicture: async (picture, peaks) => {
-        most = Math.max(most, ++running);
-        // A turn of the event loop inside the edit, as a real request has.
-        await new Promise((resolve) => setImmediate(resolve));
-        drawn.push({ id, width: PNG.sync.read(picture).width, peaks: peaks.length });
-        running--;
+        await before;
+        sent.push({ id, width: PNG.sync.read(picture).width, peaks: peaks.length });
+        if (sent.length === 2) bothSent.open();
       },
     });
-    for (const id of ['a', 'b', 'c']) await pictures.add(order(id));
+    await pictures.add(order('a', slowEdit.opened));
+    for (const id of ['b', 'c']) await pictures.add(order(id));
+    // 'a's edit hangs (a retry, a rate limit); 'b' and 'c' are drawn and sent all the same.
+    await bothSent.opened;
+    expect(sent.map((s) => s.id)).toEqual(['b', 'c']);
+    slowEdit.open();
     await pictures.settle();
-    expect(drawn).toEqual(['a', 'b', 'c'].map((id) => ({ id, width: 640, peaks: 160 })));
-    expect(most).toBe(1);
+    expect(sent).toEqual(['b', 'c', 'a'].map((id) => ({ id, width: 640, peaks: 160 })));
+    expect(mostDrawing).toBe(1);
   });
 
-  it('makes a delivery wait for room once the backlog is full', async () => {
-    const pictures = createTrackPictures({ logger: captureLogs().logger, backlog: 2 });
-    const first = gate();
+  it('makes a delivery wait for room once the backlog of undrawn tracks is full', async () => {
+    const firstDrawing = gate();
     const firstStarted = gate();
-    const done: string[] = [];
-    const order = (id: string, before?: () => Promise<void>): PictureOrder => ({
-      job: job(id),
-      mp3,
-      addPicture: async () => {
-        await before?.();
-        done.push(id);
+    let drawings = 0;
+    const pictures = createTrackPictures({
+      logger: captureLogs().logger,
+      backlog: 2,
+      idle: async () => {
+        if (drawings++ > 0) return;
+        firstStarted.open();
+        await firstDrawing.opened;
       },
     });
-    await pictures.add(
-      order('a', async () => {
-        firstStarted.open();
-        await first.opened;
-      }),
-    );
+    const done: string[] = [];
+    const order = (id: string): PictureOrder => ({
+      job: job(id),
+      mp3,
+      addPicture: () => {
+        done.push(id);
+        return Promise.resolve();
+      },
+    });
+    await pictures.add(order('a'));
     await pictures.add(order('b'));
     let thirdQueued = false;
     const third = pictures.add(order('c')).then(() => (thirdQueued = true));
-    // 'a' is being edited and 'b' waits: the backlog of two is full until 'a' ends.
+    // 'a' is being drawn and 'b' waits, each holding its mp3: no room until 'a' is drawn.
     await firstStarted.opened;
     expect(thirdQueued).toBe(false);
-    first.open();
+    firstDrawing.open();
     await third;
-    expect(done[0]).toBe('a');
     await pictures.settle();
     expect(done).toEqual(['a', 'b', 'c']);
   });

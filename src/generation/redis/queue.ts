@@ -1,7 +1,7 @@
 import { Queue, type Job as BullJob } from 'bullmq';
 import { Redis } from 'ioredis';
 import pTimeout from 'p-timeout';
-import type { CancelResult, Generation, Job, JobPhase, JobQueue, QueueDepth } from '../ports.js';
+import type { CancelResult, Enqueued, Generation, Job, JobPhase, JobQueue, QueueDepth } from '../ports.js';
 import { RedisFairGate } from './fair-gate.js';
 import type { QueueWorker } from './worker.js';
 
@@ -158,6 +158,7 @@ export function firstStep(job: Pick<Job, 'origin'>): StepData {
  */
 export class RedisJobQueue implements JobQueue {
   readonly kind = 'redis';
+  private stopped = false;
 
   constructor(
     private readonly parts: RedisQueueParts,
@@ -167,14 +168,28 @@ export class RedisJobQueue implements JobQueue {
     private readonly worker?: QueueWorker,
   ) {}
 
-  async enqueue(job: Job): Promise<void> {
-    const queued = await pTimeout(this.parts.queue.add('request', firstStep(job), { jobId: job.id }), {
-      milliseconds: this.parts.options.enqueueTimeoutMs ?? 10_000,
-      message: 'Redis did not take the request in time',
-    });
-    // A job that gave up (its step kept throwing, say while the store was down) while the ledger
-    // still calls the request unfinished is given another go.
-    if (await queued.isFailed()) await this.parts.startOver(queued);
+  async enqueue(job: Job): Promise<Enqueued> {
+    if (this.stopping()) return 'left';
+    try {
+      const queued = await pTimeout(this.parts.queue.add('request', firstStep(job), { jobId: job.id }), {
+        milliseconds: this.parts.options.enqueueTimeoutMs ?? 10_000,
+        message: 'Redis did not take the request in time',
+      });
+      // A job that gave up (its step kept throwing, say while the store was down) while the ledger
+      // still calls the request unfinished is given another go.
+      if (await queued.isFailed()) await this.parts.startOver(queued);
+      return 'queued';
+    } catch (error) {
+      // The stop closed the connection under it: whether or not Redis took it, the ledger still
+      // has it, and the next start queues it again (a second add of the same ID is a no-op).
+      if (this.stopping()) return 'left';
+      throw error;
+    }
+  }
+
+  /** A method, not the field: the stop begins while an enqueue awaits Redis. */
+  private stopping(): boolean {
+    return this.stopped;
   }
 
   async cancel(id: string, byUserId: string): Promise<CancelResult> {
@@ -210,6 +225,7 @@ export class RedisJobQueue implements JobQueue {
    * closes after this). Then the producer and the connection itself.
    */
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.worker?.stop();
     await this.parts.close();
   }

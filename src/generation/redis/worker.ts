@@ -15,7 +15,7 @@ import {
 } from '../ports.js';
 import { firstPollDelay, type ScheduleOptions } from '../schedule.js';
 import { leaveLine, startGeneration, waitInLine } from '../sequence.js';
-import { jobLogger, type JobSteps, type Run } from '../steps.js';
+import { JobTakenOver, jobLogger, type JobSteps, type Run } from '../steps.js';
 import { checkGeneration, type CheckState } from '../tracker.js';
 import { QUEUE_NAME, type RedisQueueParts, type StepData } from './queue.js';
 
@@ -110,6 +110,8 @@ export class QueueWorker {
     const job = await this.options.load(id);
     if (!job) {
       // Ended already (or a stale duplicate): make sure it holds no slot, and do nothing else.
+      // Said at info: after a takeover it is how the log shows that the dead worker had finished.
+      this.options.logger.info({ requestId: id }, 'the request has ended already; nothing to do');
       await this.release(id);
       return;
     }
@@ -132,6 +134,11 @@ export class QueueWorker {
           },
         },
       ),
+      // Renews the lock if it is still this worker's; BullMQ answers 1 then, and 0 once it has
+      // lapsed (another worker may hold it now).
+      ...(token === undefined
+        ? {}
+        : { stillHeld: async () => (await bullJob.extendLock(token, this.options.lockMs)) === 1 }),
     };
     this.running.set(id, job);
     let next: Next;
@@ -144,6 +151,13 @@ export class QueueWorker {
       if (next !== 'done' && data.shownPhase !== job.phase) run.progress.request();
       // Edits land before the job moves on, so the next step (on any worker) never races them.
       await run.progress.settle();
+    } catch (error) {
+      if (!(error instanceof JobTakenOver)) throw error;
+      run.logger.warn(
+        'the job was taken over while this worker had lost its lock; leaving it to the new holder',
+      );
+      // BullMQ's sign for "this job is not yours to finish": it leaves the job where it is.
+      throw new DelayedError();
     } finally {
       this.running.delete(id);
     }
