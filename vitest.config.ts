@@ -29,8 +29,11 @@ trustVoiceTestCertificate();
 process.env.NODE_COMPILE_CACHE ??= compileCacheEnv.NODE_COMPILE_CACHE;
 
 const shared = {
-  testTimeout: 20_000,
-  hookTimeout: 30_000,
+  // Tests wait for events, not for time; these only bound a test that hangs. CI runs the whole
+  // suite on two cores with four files at once, and there a test can take ten times as long as it
+  // does alone (a Chromium sign-in: 1.8 s alone, 7 s in a CI run), so the bounds are wide.
+  testTimeout: 60_000,
+  hookTimeout: 90_000,
   // End-to-end files each start their own fakes on ephemeral ports, so they can run in parallel.
   pool: 'forks' as const,
   // A worker process runs file after file of its project instead of one fresh process per file,

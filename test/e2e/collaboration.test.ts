@@ -477,8 +477,7 @@ describe('making music together', () => {
     expect(await privateAnswer(h, tampered)).toBe(
       'That page button is not one Tracksmith recognises. Run /tracks recent again.',
     );
-    // Twelve deliveries, each decoding its track for the waveform: room on a busy machine.
-  }, 60_000);
+  });
 
   it('serves servers round-robin under MAX_CONCURRENT_GENERATIONS, then members within a server', async () => {
     const h = await start({ env: { MAX_CONCURRENT_GENERATIONS: '1' }, aiml: { generationMs: 120 } });

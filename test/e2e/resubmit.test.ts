@@ -65,5 +65,5 @@ describe('the crash window between the provider and the ledger', () => {
     expect(discord.originalResponse(interaction.token)?.attachments.map((a) => a.content_type)).toEqual(
       TRACK_FILE_TYPES,
     );
-  }, 60_000);
+  });
 });

@@ -144,8 +144,7 @@ async function startListening(h: Peers) {
   return interaction;
 }
 
-// Real-time audio: tracks take their seconds to play, more so on a loaded machine.
-describe('/listen: a voice-channel radio of the server’s new tracks', { timeout: 60_000 }, () => {
+describe('/listen: a voice-channel radio of the server’s new tracks', () => {
   it('joins the member’s channel over TLS with DAVE left on, and plays delivered tracks in delivery order, with the right audio', async () => {
     const h = await start();
     await startListening(h);
@@ -398,7 +397,7 @@ describe('/listen: a voice-channel radio of the server’s new tracks', { timeou
   });
 });
 
-describe('/listen with a gateway and a worker', { timeout: 60_000 }, () => {
+describe('/listen with a gateway and a worker', () => {
   it('plays a track that a worker delivered: the delivery reaches the gateway through Redis', async () => {
     const voice = await FakeVoiceServer.start();
     const services = await startSharedServices({

@@ -542,7 +542,7 @@ export class FakeDiscord {
     if (record) record.expired = true;
   }
 
-  waitForRequest(predicate: (r: RecordedRequest) => boolean, timeoutMs = 10_000): Promise<RecordedRequest> {
+  waitForRequest(predicate: (r: RecordedRequest) => boolean, timeoutMs = 30_000): Promise<RecordedRequest> {
     const found = this.requests.find(predicate);
     if (found) return Promise.resolve(found);
     return new Promise((resolve, reject) => {
@@ -603,7 +603,7 @@ export class FakeDiscord {
   /** Resolves once the bot's op 4 requests satisfy `check`. */
   waitForVoiceRequest(
     check: (r: VoiceStateRequest) => boolean,
-    timeoutMs = 15_000,
+    timeoutMs = 30_000,
   ): Promise<VoiceStateRequest> {
     const find = () => this.voiceRequests.find(check);
     const found = find();

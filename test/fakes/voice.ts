@@ -171,13 +171,13 @@ export class FakeVoiceServer extends EventEmitter {
    * Resolves with the first segment of a tone near `hz` still sounding at or after `since`. A
    * segment's edges are those of its 200 ms windows, so it may start a little before `since`.
    */
-  waitForTone(guildId: string, hz: number, since = 0, timeoutMs = 15_000): Promise<HeardSegment> {
+  waitForTone(guildId: string, hz: number, since = 0, timeoutMs = 30_000): Promise<HeardSegment> {
     const match = (segment: HeardSegment) => Math.abs(segment.hz - hz) < 20 && segment.to >= since;
     return this.waitFor(() => this.tones(guildId).find(match), `a ${hz} Hz tone`, timeoutMs);
   }
 
   /** Resolves when `check` returns something, re-checked on every window and session change. */
-  waitFor<T>(check: () => T | undefined, what: string, timeoutMs = 15_000): Promise<T> {
+  waitFor<T>(check: () => T | undefined, what: string, timeoutMs = 30_000): Promise<T> {
     const found = check();
     if (found !== undefined) return Promise.resolve(found);
     return new Promise((resolve, reject) => {

@@ -29,7 +29,7 @@ export function captureLogs(level: 'debug' | 'info' | 'trace' = 'debug'): {
 }
 
 /** Polls `check` until it returns true (for effects that land just after an awaited event). */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);

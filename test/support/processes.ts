@@ -55,7 +55,7 @@ export async function spawnBot(
     role,
     child,
     logs,
-    waitForLog: (match, timeoutMs = 20_000) =>
+    waitForLog: (match, timeoutMs = 30_000) =>
       new Promise((resolve, reject) => {
         const check = () => {
           if (!logs.some(match)) return;

@@ -42,5 +42,5 @@ describe('process guards', () => {
       err: { message: 'a thrown exception' },
     });
     expect(code).toBe(1);
-  }, 20_000);
+  });
 });

@@ -19,7 +19,7 @@ let context: BrowserContext;
 beforeAll(async () => {
   [h, browser] = await Promise.all([startWebHarness(), launchChromium()]);
   await makeTrack(h, people.member, 'a track of Synth Club');
-}, 90_000);
+});
 afterAll(async () => {
   await browser.close();
   await h.close();

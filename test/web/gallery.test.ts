@@ -30,7 +30,7 @@ beforeAll(async () => {
   tracks.push(await remixTrack(h, people.member, tracks[1]!, 'the choir, slowed down'));
   tracks.push(await makeTrack(h, people.member, MARKUP));
   context = await browser.newContext();
-}, 90_000);
+});
 
 afterAll(async () => {
   await context.close();

@@ -23,7 +23,7 @@ beforeAll(async () => {
   });
   context = await browser.newContext({ viewport: { width: 390, height: 844 } });
   page = await signIn(h, context, people.member.id);
-}, 60_000);
+});
 afterAll(async () => {
   await context.close();
   await browser.close();

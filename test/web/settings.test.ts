@@ -21,7 +21,7 @@ beforeAll(async () => {
   [h, browser] = await Promise.all([startWebHarness(), launchChromium()]);
   context = await browser.newContext();
   page = await signIn(h, context, people.mod.id);
-}, 60_000);
+});
 afterAll(async () => {
   await context.close();
   await browser.close();
