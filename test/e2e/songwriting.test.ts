@@ -567,14 +567,14 @@ describe('/music style, instrumental and personal defaults', () => {
     expect(crafted.data?.content).toBe('Vocals must be "vocals" or "instrumental" (or left empty).');
   });
 
-  it('suggests styles within Discord’s 3 s, the server’s favourites first, and never errors on crafted input', async () => {
+  // How fast the answer comes is bench/styles.ts's measure; a clock here would only time the machine.
+  it('suggests styles, the server’s favourites first, and never errors on crafted input', async () => {
     const h = await start();
     for (const style of ['Harbour blues', 'Harbour blues', 'Jazz']) {
       const made = command(h, 'music', [str('prompt', 'x'), str('style', style)]);
       await embedEdit(h, made.token);
     }
     const ask = async (value: unknown, name = 'style') => {
-      const started = Date.now();
       const sent = h.discord.autocomplete({
         name: 'music',
         user: member,
@@ -584,7 +584,6 @@ describe('/music style, instrumental and personal defaults', () => {
         ],
       });
       const answer = await firstAnswer(h, sent);
-      expect(Date.now() - started).toBeLessThan(3_000);
       expect(answer.type).toBe(InteractionResponseType.ApplicationCommandAutocompleteResult);
       return answer.data?.choices ?? [];
     };

@@ -409,8 +409,10 @@ describe('FakeAiml', () => {
     const headersAt = performance.now() - started;
     await response.arrayBuffer();
     const bodyAt = performance.now() - started;
+    // Lower bounds only: timers never fire early, but a busy machine can hand this process the
+    // headers late, together with the body, so the gap between the two proves nothing.
     expect(headersAt).toBeGreaterThanOrEqual(90);
-    expect(bodyAt - headersAt).toBeGreaterThanOrEqual(140);
+    expect(bodyAt).toBeGreaterThanOrEqual(240);
   });
 
   it('closes at once even with a download stalled mid-response', async () => {
