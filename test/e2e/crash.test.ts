@@ -181,7 +181,7 @@ describe('crash safety', () => {
           const store = await openDatabase({ url: lane.storeUrl, dataDir: lane.dir });
           try {
             const readLedger = () => store.db.selectFrom('usage').selectAll().execute();
-            await eventually(async () => (await readLedger()).every((r) => r.status === 'completed'), 15_000);
+            await eventually(async () => (await readLedger()).every((r) => r.status === 'completed'));
             await kill(lane.bot!);
             lane.bot = undefined;
             return await readLedger();

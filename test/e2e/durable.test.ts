@@ -21,7 +21,7 @@ async function durableHarness(options: Parameters<typeof startHarness>[0] = {}):
  * job, a completed ledger row, and never a word (in the reply or the log) that it could not be queued.
  */
 async function expectMadeOnceWithoutComplaint(h: Harness, token: string): Promise<void> {
-  const final = await h.discord.waitForRequest(isFinalEdit(token), 10_000);
+  const final = await h.discord.waitForRequest(isFinalEdit(token));
   expect(final.files.map((f) => f.contentType)).toEqual(TRACK_FILE_TYPES);
   const edits = h.discord.requests.filter((r) => r.path.includes(token) && r.method === 'PATCH');
   expect(edits.map((r) => JSON.stringify(r.body)).join()).not.toContain('could not queue');
@@ -153,7 +153,7 @@ describe('requests survive restarts and expired tokens', () => {
     const stuck = [...h.aiml.jobs.keys()][0]!;
     h.aiml.completeNow(stuck);
     for (const interaction of [first, second]) {
-      await h.discord.waitForRequest((r) => r.path.includes(interaction.token) && hasEmbed(r), 10_000);
+      await h.discord.waitForRequest((r) => r.path.includes(interaction.token) && hasEmbed(r));
     }
     const prompts = h.aiml.requests
       .filter((r) => r.route === 'create')
@@ -269,7 +269,7 @@ describe('requests survive restarts and expired tokens', () => {
       times: 2,
     });
     h.aiml.completeNow([...h.aiml.jobs.keys()][0]!);
-    await eventually(() => h.logs.text().includes('delivery as a link could not be sent'), 10_000);
+    await eventually(() => h.logs.text().includes('delivery as a link could not be sent'));
     expect(h.logs.text()).toContain('delivery could not be sent');
     const rows = await ledgerWhen(h, (r) => r[0]?.status === 'failed');
     expect(rows[0]).toMatchObject({

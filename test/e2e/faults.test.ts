@@ -26,7 +26,6 @@ async function run(setup: (h: Harness) => void) {
     (r: RecordedRequest) =>
       r.path.includes(interaction.token) &&
       ((r.body as { embeds?: unknown[] } | undefined)?.embeds?.length ?? 0) > 0,
-    15_000,
   );
   const embed = (final.body as { embeds: { title: string; description?: string }[] }).embeds[0];
   return { h, final, embed };

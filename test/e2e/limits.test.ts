@@ -178,8 +178,7 @@ describe('per-server limits end to end', () => {
     expect((waiting.body as { content: string }).content).toBe(
       "⏳ <@200000000000000053>'s 30-second track is waiting in line: position 2.",
     );
-    for (const interaction of interactions)
-      await h.discord.waitForRequest(isFinalEdit(interaction.token), 15_000);
+    for (const interaction of interactions) await h.discord.waitForRequest(isFinalEdit(interaction.token));
     const creates = h.aiml.requests.filter((r) => r.route === 'create');
     expect(creates.map((r) => (r.body as { prompt: string }).prompt)).toEqual(['take 0', 'take 1', 'take 2']);
   });

@@ -45,7 +45,7 @@ describe('the crash window between the provider and the ledger', () => {
       name: 'music',
       options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: 'cut short' }],
     });
-    await eventually(() => aiml.requests.some((r) => r.route === 'create'), 15_000);
+    await eventually(() => aiml.requests.some((r) => r.route === 'create'));
     await first.kill('SIGKILL');
 
     const second = track(await spawnBot('all', env));

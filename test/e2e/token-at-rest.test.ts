@@ -25,7 +25,7 @@ describe('interaction tokens at rest', () => {
 
     // A new process opens it with the same key (the file under DATA_DIR) and edits the same reply.
     await h.restart();
-    const final = await h.discord.waitForRequest(isFinalEdit(interaction.token), 15_000);
+    const final = await h.discord.waitForRequest(isFinalEdit(interaction.token));
     expect(final.files.map((f) => f.contentType)).toEqual(TRACK_FILE_TYPES);
     // The ledger is written after the edit.
     const row2 = () => h.app.database.db.selectFrom('usage').selectAll().executeTakeFirstOrThrow();

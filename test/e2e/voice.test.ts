@@ -115,7 +115,6 @@ async function deliverTone(h: Harness, line: number, seconds: number, user = out
       r.method === 'PATCH' &&
       r.path.endsWith(`/${interaction.token}/messages/@original`) &&
       ((r.body as { embeds?: unknown[] }).embeds?.length ?? 0) > 0,
-    15_000,
   );
   return h.discord.originalResponse(interaction.token)!;
 }
@@ -327,7 +326,6 @@ describe('/listen: a voice-channel radio of the server’s new tracks', () => {
     h.discord.kickBotFromVoice(guildId);
     const left = await h.discord.waitForRequest(
       (r) => r.method === 'POST' && r.path === `/channels/${textChannel}/messages`,
-      15_000,
     );
     expect(bodyOf(left).content).toContain('disconnected from the channel');
     await startListening(h);

@@ -39,7 +39,7 @@ afterEach(async () => {
 
 function nextInteraction(): Promise<Interaction> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no interaction within 5 s')), 5_000);
+    const timer = setTimeout(() => reject(new Error('no interaction within 20 s')), 20_000);
     client.once(Events.InteractionCreate, (interaction) => {
       clearTimeout(timer);
       resolve(interaction);

@@ -71,7 +71,7 @@ describe('fake voice server', () => {
       channelId: '100000000000000003',
       adapterCreator: adapterFor(voice),
     });
-    await entersState(connection, VoiceConnectionStatus.Ready, 10_000);
+    await entersState(connection, VoiceConnectionStatus.Ready, 30_000);
     const player = createAudioPlayer();
     connection.subscribe(player);
     const mp3 = makeMp3({ seconds: 1.5, toneLine: 23 });
@@ -80,8 +80,8 @@ describe('fake voice server', () => {
         inputType: StreamType.Opus,
       }),
     );
-    await entersState(player, AudioPlayerStatus.Playing, 5_000);
-    await entersState(player, AudioPlayerStatus.Idle, 10_000);
+    await entersState(player, AudioPlayerStatus.Playing, 30_000);
+    await entersState(player, AudioPlayerStatus.Idle, 30_000);
     connection.destroy();
 
     const [session] = voice.sessions;

@@ -97,7 +97,7 @@ describe('gateway and worker roles on Redis and PostgreSQL', () => {
       ),
     );
     for (const interaction of asked) {
-      const final = await c.discord.waitForRequest(isFinalEdit(interaction.token), 15_000);
+      const final = await c.discord.waitForRequest(isFinalEdit(interaction.token));
       expect(final.files.map((f) => f.contentType)).toEqual(TRACK_FILE_TYPES);
     }
     expect(asked.map((i) => finalEdits(c, i.token).length)).toEqual(asked.map(() => 1));
@@ -168,7 +168,7 @@ describe('gateway and worker roles on Redis and PostgreSQL', () => {
     const asked = [0, 1, 2, 3].map((n) =>
       music(c.discord, `bounded ${n}`, { guildId: guilds[n % 3]!.id, user: user(`20000000000000010${n}`) }),
     );
-    for (const interaction of asked) await c.discord.waitForRequest(isFinalEdit(interaction.token), 15_000);
+    for (const interaction of asked) await c.discord.waitForRequest(isFinalEdit(interaction.token));
     const downloads = c.aiml.requests.filter((r) => r.route === 'cdn').map((r) => r.at);
     expect(downloads).toHaveLength(4);
     // Deliveries alone may run 8 at once here; the worker's two step slots are what hold them back.
@@ -263,20 +263,20 @@ describe('gateway and worker roles on Redis and PostgreSQL', () => {
       guildId: guilds[2]!.id,
       user: user('200000000000000008'),
     });
-    await eventually(() => c.aiml.requests.some((r) => r.route === 'cdn'), 15_000);
+    await eventually(() => c.aiml.requests.some((r) => r.route === 'cdn'));
     // The worker downloading loses its lock, as when Redis is away longer than the lock lives.
     const [row] = await c.apps[0]!.database.db.selectFrom('usage').select('id').execute();
     const lockKey = `${c.redis!.prefix}:${QUEUE_NAME}:${row!.id}:lock`;
     expect(await c.redis!.withClient((redis) => redis.del(lockKey))).toBe(1);
     // A worker takes the job over and delivers (its own download is not held).
-    await c.discord.waitForRequest(isFinalEdit(interaction.token), 15_000);
+    await c.discord.waitForRequest(isFinalEdit(interaction.token));
     // The first worker's download now ends; it finds the job is no longer its own.
     firstDownload.open();
     await eventually(() =>
       logs.some((l) => l.lines.some((line) => String(line.msg).startsWith('the job was taken over'))),
     );
     expect(finalEdits(c, interaction.token)).toHaveLength(1);
-    await c.discord.waitForRequest(isPictureEdit(interaction.token), 15_000);
+    await c.discord.waitForRequest(isPictureEdit(interaction.token));
     expect(c.discord.originalResponse(interaction.token)?.attachments.map((a) => a.content_type)).toEqual(
       TRACK_ATTACHMENT_TYPES,
     );
@@ -296,14 +296,14 @@ describe('gateway and worker roles on Redis and PostgreSQL', () => {
     // Discord applies the final edit, but the worker dies before the answer reaches it: the track
     // is in the reply and the ledger does not know.
     c.discord.holdNext({ match: isFinalEdit(interaction.token), ms: 60_000 });
-    await c.discord.waitForRequest(isFinalEdit(interaction.token), 15_000);
+    await c.discord.waitForRequest(isFinalEdit(interaction.token));
     await doomed.kill('SIGKILL');
 
     const survivor = await c.start('worker', lock);
     await eventually(async () => {
       const row = await survivor.database.db.selectFrom('usage').selectAll().executeTakeFirst();
       return row?.status === 'completed';
-    }, 15_000);
+    });
     const row = await survivor.database.db.selectFrom('usage').selectAll().executeTakeFirstOrThrow();
     expect(row.delivery).toBe('attachment via reply (found after a restart)');
     expect(finalEdits(c, interaction.token)).toHaveLength(1);
