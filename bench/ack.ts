@@ -215,18 +215,30 @@ export async function ackBench(options: AckOptions): Promise<AckResult> {
     vsFloorP99,
     cpuMs: median(each.map((r) => r.cpuMs)),
   });
-  const [floorRow, botRow] = [
-    summarise(
-      'bare discord.js client that only defers (floor)',
-      warm.map((w) => w.floor),
-      1,
-    ),
-    summarise(
-      'tracksmith: validate, limits + ledger row, defer',
-      warm.map((w) => w.bot),
-      median(warm.map((w) => w.summary.vsFloorP99)),
-    ),
-  ];
+  const floorRow = summarise(
+    'bare discord.js client that only defers (floor)',
+    warm.map((w) => w.floor),
+    1,
+  );
+  const botRow = summarise(
+    'tracksmith: validate, limits + ledger row, defer',
+    warm.map((w) => w.bot),
+    median(warm.map((w) => w.summary.vsFloorP99)),
+  );
+  /** One process's warm bursts on its own clock, beside the same bursts' row above. */
+  const timelineRow = (variant: string, of: 'floor' | 'bot', row: AckRow): AckTimelineRow => {
+    const each = warm.map((w) => w.timelines[of]);
+    return {
+      variant,
+      lastInteractionInMs: median(each.map((t) => t.lastInteractionInMs)),
+      firstAckOutMs: median(each.map((t) => t.firstAckOutMs)),
+      lastAckOutMs: median(each.map((t) => t.lastAckOutMs)),
+      p99AtDiscordMs: row.p99Ms,
+      lastAckOutVsFloor: median(
+        warm.map((w) => w.timelines[of].lastAckOutMs / w.timelines.floor.lastAckOutMs),
+      ),
+    };
+  };
   return {
     rows: [
       floorRow,
@@ -235,19 +247,7 @@ export async function ackBench(options: AckOptions): Promise<AckResult> {
       summarise(`tracksmith, cold (${options.coldWarmUp} first)`, [cold.bot], cold.summary.vsFloorP99),
     ],
     rounds: [...warm.map((w) => w.summary), cold.summary],
-    timeline: (['floor', 'bot'] as const).map((variant) => {
-      const each = warm.map((w) => w.timelines[variant]);
-      return {
-        variant: variant === 'floor' ? 'floor' : 'tracksmith',
-        lastInteractionInMs: median(each.map((t) => t.lastInteractionInMs)),
-        firstAckOutMs: median(each.map((t) => t.firstAckOutMs)),
-        lastAckOutMs: median(each.map((t) => t.lastAckOutMs)),
-        p99AtDiscordMs: (variant === 'floor' ? floorRow : botRow).p99Ms,
-        lastAckOutVsFloor: median(
-          warm.map((w) => w.timelines[variant].lastAckOutMs / w.timelines.floor.lastAckOutMs),
-        ),
-      };
-    }),
+    timeline: [timelineRow('floor', 'floor', floorRow), timelineRow('tracksmith', 'bot', botRow)],
     profile: await measure(count, options.warmUp, 'bot', true),
   };
 }

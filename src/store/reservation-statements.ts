@@ -39,6 +39,9 @@ export interface MemberUsage {
 
 const counted = () => sql.join(COUNTED.map((status) => sql`${status}`));
 const inFlight = () => sql.join(IN_FLIGHT.map((status) => sql`${status}`));
+/** How many of the statement's rows count against the limits from `since` on. */
+const countedSince = (since: number) =>
+  sql<Aggregate | null>`sum(case when requested_at >= ${since} and status in (${counted()}) then 1 else 0 end)`;
 
 const guildQuery = prepareQuery((db: Db, v: { guildId: string; dayStart: number; monthStart: number }) =>
   db
@@ -47,9 +50,7 @@ const guildQuery = prepareQuery((db: Db, v: { guildId: string; dayStart: number;
     // A month starts on a day's start, so the month's rows hold today's too.
     .where((eb) => eb.or([eb('requested_at', '>=', v.monthStart), eb('status', 'in', IN_FLIGHT)]))
     .select([
-      sql<Aggregate | null>`sum(case when requested_at >= ${v.dayStart} and status in (${counted()}) then 1 else 0 end)`.as(
-        'guild_today',
-      ),
+      countedSince(v.dayStart).as('guild_today'),
       sql<Aggregate | null>`sum(case when requested_at >= ${v.monthStart} then credits_used else 0 end)`.as(
         'credits',
       ),
@@ -67,9 +68,7 @@ const memberQuery = prepareQuery(
       .where('user_id', '=', v.userId)
       .where('requested_at', '>=', v.earliest)
       .select([
-        sql<Aggregate | null>`sum(case when requested_at >= ${v.dayStart} and status in (${counted()}) then 1 else 0 end)`.as(
-          'user_today',
-        ),
+        countedSince(v.dayStart).as('user_today'),
         sql<Aggregate | null>`max(case when status in (${counted()}) then requested_at end)`.as(
           'last_request',
         ),
